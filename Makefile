@@ -1,0 +1,82 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# cowswap: swap PTEs that remember PG_anon_exclusive, and the proof.
+# Everything generated goes to out/ (override with COWSWAP_OUT=...).
+# 'make help' lists the targets.
+
+S := scripts
+ARCH ?= x86_64
+VARIANT ?= patched
+ARCHS ?= $(basename $(notdir $(wildcard configs/arch/*.conf)))
+
+.PHONY: help deps source trees build boot demo matrix check ci check-patches \
+	bisect selftest test-tooling clean distclean
+
+help:
+	@echo 'cowswap make targets (variables: ARCH=$(ARCH) VARIANT=$(VARIANT) KDIR=<6.1 tree>)'
+	@echo ''
+	@echo '  demo           main job: build the baseline and patched x86_64 kernels'
+	@echo '                 (and upstream), boot each in QEMU, show the bug and the fix'
+	@echo '  check          the test command (what CI runs): patches, tooling tests,'
+	@echo '                 x86_64 upstream/baseline/patched and every other'
+	@echo '                 architecture patched, built and booted'
+	@echo '  matrix         every architecture x {upstream,baseline,patched}'
+	@echo ''
+	@echo '  deps           install the Debian packages (root)'
+	@echo '  source         import linux-source-6.1 (or KDIR=...) into out/src'
+	@echo '  trees          create out/trees/{upstream,baseline,patched}'
+	@echo '  build          build one kernel: ARCH=<arch> VARIANT=<variant>'
+	@echo '  boot           boot it under QEMU and judge the console'
+	@echo '  check-patches  baseline grep, quilt/git am, checkpatch --strict'
+	@echo '  bisect         build every architecture after every patch of the series'
+	@echo '  selftest       build selftests/swap_exclusive for the host'
+	@echo '  test-tooling   bad-input tests of the scripts'
+	@echo '  clean          remove build output and results (keeps source, ccache)'
+	@echo '  distclean      remove out/ entirely'
+	@echo ''
+	@echo '  architectures: $(ARCHS)'
+
+deps:
+	$(S)/deps.sh
+
+source:
+	KDIR=$(KDIR) $(S)/get-source.sh
+
+trees: source
+	$(S)/mktrees.sh
+
+build: trees
+	$(S)/build.sh $(ARCH) $(VARIANT)
+
+boot: build
+	$(S)/run-qemu.sh $(ARCH) $(VARIANT)
+
+demo: source
+	$(S)/matrix.sh $(ARCH)
+
+matrix: source
+	$(S)/matrix.sh $(ARCHS)
+
+check-patches: trees
+	$(S)/check-patches.sh
+
+bisect: trees
+	$(S)/bisect-build.sh $(ARCHS)
+
+selftest:
+	$(MAKE) -C selftests/swap_exclusive
+
+test-tooling: trees
+	$(S)/test-tooling.sh
+
+# The README's test command.
+check: deps source
+	$(S)/check.sh
+
+clean:
+	rm -rf out/build out/results out/initramfs out/timings.log
+
+distclean:
+	@for t in out/trees/*; do [ -d "$$t" ] && git -C "$$t" diff --quiet 2>/dev/null || \
+		{ [ -d "$$t" ] && echo "$$t has local changes; not removing out/" && exit 1; }; done; true
+	rm -rf out

@@ -1,0 +1,108 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# build.sh <arch> <variant>: configure and build one kernel.
+#
+#   tree:   $TREES/<variant>  (override with TREE=<dir>)
+#   output: $BUILDS/<build>-<variant>  (override with O=<dir>)
+#
+# The configuration is tinyconfig plus configs/common.config and the
+# architecture's fragment, merged with the kernel's merge_config.sh.
+# Every option the fragments ask for must survive olddefconfig.
+. "$(dirname "$0")/lib.sh"
+
+[ $# -eq 2 ] || die "usage: $PROG <arch> <variant>"
+load_arch "$1"
+variant=$2
+check_variant "$variant"
+tree=${TREE:-$TREES/$variant}
+obj=${O:-$BUILDS/$BUILD-$variant}
+jobs=${JOBS:-$(nproc)}
+
+[ -f "$tree/Makefile" ] || die "kernel tree '$tree' missing; run 'make trees' first"
+need_cmd make "${CROSS_COMPILE}gcc" flex bison bc
+tree=$(cd "$tree" && pwd)
+mkdir -p "$obj"
+obj=$(cd "$obj" && pwd)
+
+cc="${CROSS_COMPILE}gcc"
+if command -v ccache >/dev/null 2>&1 && [ "${CCACHE:-1}" != 0 ]; then
+	export CCACHE_DIR=${CCACHE_DIR:-$OUT/ccache}
+	cc="ccache $cc"
+fi
+kmake() {
+	make -C "$tree" O="$obj" ARCH="$KARCH" CROSS_COMPILE="$CROSS_COMPILE" \
+		CC="$cc" "$@"
+}
+
+frags="$TOP/configs/common.config $TOP/configs/$KCONFIG"
+for f in $frags; do
+	[ -f "$f" ] || die "config fragment $f missing"
+done
+
+# verify_config: every CONFIG_FOO=val and "# CONFIG_FOO is not set"
+# line of the fragments must be in the final .config.
+verify_config() {
+	local f line opt missing=
+	for f in $frags; do
+		while IFS= read -r line; do
+			case "$line" in
+			CONFIG_*=*)
+				grep -qxF "$line" "$obj/.config" || missing="$missing $line"
+				;;
+			"# CONFIG_"*" is not set")
+				opt=${line#\# }
+				opt=${opt%% *}
+				! grep -q "^$opt=" "$obj/.config" || missing="$missing $opt=n"
+				;;
+			esac
+		done <"$f"
+	done
+	if [ -n "$missing" ]; then
+		echo "$PROG: options dropped by olddefconfig (unmet dependencies?):" >&2
+		for line in $missing; do echo "    $line" >&2; done
+		die "$NAME/$variant: kernel configuration incomplete"
+	fi
+}
+
+configure() {
+	info "configuring $NAME/$variant: tinyconfig + $(echo $frags | sed "s|$TOP/||g")"
+	kmake -s tinyconfig >/dev/null
+	(cd "$obj" && ARCH=$KARCH CROSS_COMPILE=$CROSS_COMPILE \
+		"$tree/scripts/kconfig/merge_config.sh" -m -O "$obj" "$obj/.config" $frags) \
+		>"$obj/merge_config.log" 2>&1 || { cat "$obj/merge_config.log" >&2; die "merge_config.sh failed"; }
+	kmake -s olddefconfig >/dev/null
+	verify_config
+	cat $frags | md5sum >"$obj/.cowswap-config"
+}
+
+if [ ! -f "$obj/.config" ] || ! cat $frags | md5sum | cmp -s - "$obj/.cowswap-config"; then
+	configure
+else
+	verify_config
+fi
+
+info "building $NAME/$variant in ${obj#$TOP/} with -j$jobs ($cc); log: ${obj#$TOP/}/build.log"
+t0=$(date +%s)
+kmake -j"$jobs" >"$obj/build.log" 2>&1 &
+pid=$!
+# Progress: one line every 30 seconds instead of the full make output.
+trap 'kill $pid 2>/dev/null || true' EXIT INT TERM
+while kill -0 $pid 2>/dev/null; do
+	for _ in $(seq 30); do
+		kill -0 $pid 2>/dev/null || break
+		sleep 1
+	done
+	kill -0 $pid 2>/dev/null || break
+	info "  ... $NAME/$variant: $(($(date +%s) - t0))s, $(grep -c '^  CC' "$obj/build.log" || true) objects compiled, last: $(grep '^  [A-Z]' "$obj/build.log" | tail -1 | awk '{print $2}')"
+done
+rc=0
+wait $pid || rc=$?
+trap - EXIT INT TERM
+if [ $rc -ne 0 ]; then
+	grep -E 'error|Error' "$obj/build.log" | head -20 >&2 || true
+	die "$NAME/$variant: kernel build failed (exit $rc), see $obj/build.log"
+fi
+grep -E '(^|[^-])[Ww]arning:' "$obj/build.log" | head -5 >&2 || true
+[ -f "$obj/$KERNEL_IMAGE" ] || die "$NAME/$variant: build finished but $KERNEL_IMAGE is missing"
+info "$NAME/$variant: built $KERNEL_IMAGE in $(($(date +%s) - t0))s"

@@ -1,0 +1,77 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# check-patches.sh: static checks of patches/ that need no kernel build.
+#   1. the baseline tree has no trace of the swap PTE exclusive bit
+#   2. the series applies to a fresh baseline tree with quilt, no fuzz,
+#      and gives exactly the tree 'git am' gave (out/trees/patched)
+#   3. scripts/checkpatch.pl --strict: no ERROR and no WARNING
+#   4. scripts/get_maintainer.pl reads MAINTAINERS and finds an owner for
+#      every file of this project
+. "$(dirname "$0")/lib.sh"
+
+need_cmd git perl quilt
+for v in $VARIANTS; do
+	[ -d "$TREES/$v" ] || die "$TREES/$v missing; run 'make trees' first"
+done
+fail=0
+
+info "1/4 baseline: looking for pte_swp_*exclusive and __HAVE_ARCH_PTE_SWP_EXCLUSIVE"
+pat='pte_swp_[a-z_]*exclusive|__HAVE_ARCH_PTE_SWP_EXCLUSIVE'
+if hits=$(git -C "$TREES/baseline" grep -n -E "$pat"); then
+	echo "$hits" | head -20 >&2
+	info "FAIL: the baseline still has the feature ($(echo "$hits" | wc -l) lines)"
+	fail=1
+else
+	info "ok: no match in the baseline tree; upstream has $(git -C "$TREES/upstream" grep -E "$pat" | wc -l) lines"
+fi
+
+info "2/4 series: quilt push -a --fuzz=0 on a fresh baseline worktree"
+scratch=$OUT/scratch/quilt-check
+git --git-dir="$SRC_GIT" worktree remove --force "$scratch" 2>/dev/null || rm -rf "$scratch"
+git --git-dir="$SRC_GIT" worktree prune
+git --git-dir="$SRC_GIT" worktree add -q --detach "$scratch" cowswap/baseline
+if "$TOP/scripts/apply-series.sh" "$scratch" series; then
+	if git -C "$scratch" diff --quiet cowswap/patched -- . ':!.pc'; then
+		info "ok: quilt result is identical to the git am tree"
+	else
+		git -C "$scratch" diff --stat cowswap/patched -- . ':!.pc' >&2
+		info "FAIL: quilt and git am give different trees"
+		fail=1
+	fi
+else
+	fail=1
+fi
+git --git-dir="$SRC_GIT" worktree remove --force "$scratch"
+
+info "3/4 checkpatch.pl --strict"
+n=0
+for p in "$TOP"/patches/[0-9]*.patch; do
+	[ -f "$p" ] || continue
+	case $(basename "$p") in 0000-*) continue ;; esac
+	n=$((n + 1))
+	out=$(cd "$TREES/patched" && perl scripts/checkpatch.pl --strict --terse --show-types "$p" 2>&1) || true
+	if echo "$out" | grep -qE ': (ERROR|WARNING):'; then
+		echo "$out" >&2
+		info "FAIL: $(basename "$p")"
+		fail=1
+	else
+		info "ok: $(basename "$p")$(echo "$out" | grep -c ': CHECK:' | sed 's/^0$//;s/^[1-9].*/ (& checks, see below)/')"
+		echo "$out" | grep ': CHECK:' >&2 || true
+	fi
+done
+[ "$n" -gt 0 ] || info "note: the series is empty"
+
+info "4/4 get_maintainer.pl --mpath MAINTAINERS"
+while read -r f; do
+	m=$(cd "$TOP" && perl "$TREES/upstream/scripts/get_maintainer.pl" --no-tree --no-git \
+		--mpath MAINTAINERS -f "$f" 2>/dev/null) || true
+	if [ -z "$m" ]; then
+		info "FAIL: no maintainer for $f"
+		fail=1
+	fi
+done < <(cd "$TOP" && git ls-files 2>/dev/null | grep -v '^\.gitignore$')
+[ $fail = 0 ] && info "ok: every tracked file has a maintainer"
+
+[ $fail = 0 ] || die "patch checks failed"
+info "all patch checks passed"

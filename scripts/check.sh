@@ -1,0 +1,38 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# check.sh: the project's test command ('make check', run by .ci/run).
+#
+#   1. patch checks: baseline grep, quilt == git am, checkpatch, MAINTAINERS
+#   2. the selftest builds for the host (-Werror)
+#   3. kernels built and booted under QEMU ($CHECK_RUNS): by default
+#      x86_64 upstream, baseline and patched, and the patched kernel of
+#      every other architecture (ppc64le with radix and hash MMU)
+#   4. the tooling's bad-input tests, including deliberate boot failures
+#
+# Every step runs even if an earlier one failed; the exit status is
+# non-zero if any failed. The full matrix is 'make matrix'.
+. "$(dirname "$0")/lib.sh"
+
+CHECK_RUNS=${CHECK_RUNS:-"x86_64 arm64/patched s390x/patched ppc64le/patched ppc64le-hash/patched"}
+export RUN_ID=${RUN_ID:-check-$(date -u +%Y%m%d-%H%M%S)}
+failed=
+mkdir -p "$OUT"
+touch "$OUT/timings.log"
+first=$(($(wc -l <"$OUT/timings.log") + 1))
+
+stage "trees" "$TOP/scripts/mktrees.sh" || die "cannot create the kernel trees"
+stage "check-patches" "$TOP/scripts/check-patches.sh" || failed="$failed check-patches"
+stage "selftest (host build)" make -s -C "$TOP/selftests/swap_exclusive" \
+	KSFT_DIR="$TREES/upstream/tools/testing/selftests" OUTPUT="$OUT/selftest-host" \
+	EXTRA_CFLAGS=-Werror || failed="$failed selftest-build"
+# shellcheck disable=SC2086
+stage "matrix $CHECK_RUNS" "$TOP/scripts/matrix.sh" $CHECK_RUNS || failed="$failed matrix"
+stage "tooling tests" "$TOP/scripts/test-tooling.sh" || failed="$failed tooling"
+
+echo
+echo "Stage timings of this check (seconds):"
+tail -n +"$first" "$OUT/timings.log" |
+	awk -F'\t' '{ printf "  %6ss  %s%s\n", $3, $2, ($4 == 0 ? "" : "  (FAILED)") }'
+[ -z "$failed" ] || die "FAILED:$failed (results: out/results/$RUN_ID)"
+info "PASS: every check passed (results: out/results/$RUN_ID/summary.md)"

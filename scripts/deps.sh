@@ -1,0 +1,30 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# deps.sh [--check]: install the Debian packages cowswap needs (root),
+# or with --check only list what is missing.
+. "$(dirname "$0")/lib.sh"
+
+PKGS="linux-source-6.1 make gcc libc6-dev git quilt patch flex bison bc
+libelf-dev libssl-dev cpio xz-utils python3 perl ccache kmod
+gcc-aarch64-linux-gnu libc6-dev-arm64-cross
+gcc-s390x-linux-gnu libc6-dev-s390x-cross
+gcc-powerpc64le-linux-gnu libc6-dev-ppc64el-cross
+qemu-system-x86 qemu-system-arm qemu-system-misc qemu-system-ppc"
+
+missing=
+for p in $PKGS; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+		missing="$missing $p"
+done
+if [ -z "$missing" ]; then
+	info "all $(echo $PKGS | wc -w) packages present"
+	exit 0
+fi
+[ "${1:-}" != --check ] || die "missing Debian packages:$missing"
+[ "$(id -u)" = 0 ] || die "missing Debian packages:$missing (run as root to install them)"
+info "installing:$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q >&2 || die "apt-get update failed"
+# shellcheck disable=SC2086
+apt-get install -y -q --no-install-recommends $missing >&2 || die "apt-get install failed"

@@ -1,0 +1,215 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * cowswap /init: the only userspace program in the test initramfs.
+ *
+ * It mounts what the tests need, turns the harness's disks into
+ * environment variables, prepares the swap disk, runs every test listed
+ * in /etc/cowswap-tests with its output on the console, and then ends
+ * the guest. The host side (scripts/run-qemu.sh) reads the console log:
+ *
+ *   COWSWAP-INIT <message>          progress and setup
+ *   COWSWAP-BEGIN <name>            a test starts; its TAP output follows
+ *   COWSWAP-END <name> exit=<code>  it ended (KSFT exit code)
+ *   COWSWAP-DONE                    all tests ran, the guest goes down
+ *
+ * Kernel command line parameters read from /proc/cmdline:
+ *   cowswap.disks=<role>:<dev>,...  e.g. swap:vdb -> COWSWAP_SWAP_DEV=/dev/vdb
+ *   cowswap.halt=reboot|poweroff    how to leave (default reboot; QEMU
+ *                                   runs with -no-reboot)
+ *   cowswap.fault=exit|hang         deliberate failures for testing the
+ *                                   harness: let init exit (the kernel
+ *                                   panics) or never finish (timeout)
+ */
+#define _GNU_SOURCE
+#include <ctype.h>
+#include <stdarg.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/reboot.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "swap_helpers.h"
+
+static char cmdline[4096];
+
+static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void say(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fputs("COWSWAP-INIT ", stdout);
+	vprintf(fmt, ap);
+	fputc('\n', stdout);
+	va_end(ap);
+	fflush(stdout);
+}
+
+static void mount_one(const char *src, const char *dir, const char *type)
+{
+	mkdir(dir, 0755);
+	if (mount(src, dir, type, 0, NULL) && errno != EBUSY)
+		say("mount %s on %s failed: %s", type, dir, strerror(errno));
+}
+
+/* Value of a "key=value" word of the kernel command line, or NULL. */
+static const char *param(const char *key, char *buf, size_t len)
+{
+	size_t klen = strlen(key);
+	const char *p = cmdline;
+
+	while (*p) {
+		while (isspace((unsigned char)*p))
+			p++;
+		if (!strncmp(p, key, klen) && p[klen] == '=') {
+			size_t n = strcspn(p + klen + 1, " \t\n");
+
+			if (n >= len)
+				n = len - 1;
+			memcpy(buf, p + klen + 1, n);
+			buf[n] = '\0';
+			return buf;
+		}
+		p += strcspn(p, " \t\n");
+	}
+	return NULL;
+}
+
+/* cowswap.disks=swap:vdb,slow_read:vda -> COWSWAP_SWAP_DEV=/dev/vdb ... */
+static void export_disks(void)
+{
+	char buf[512], *tok, *save = NULL;
+
+	if (!param("cowswap.disks", buf, sizeof(buf)))
+		return;
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		char *colon = strchr(tok, ':'), var[128], dev[128], *c;
+
+		if (!colon)
+			continue;
+		*colon = '\0';
+		snprintf(var, sizeof(var), "COWSWAP_%s_DEV", tok);
+		for (c = var; *c; c++)
+			*c = toupper((unsigned char)*c);
+		snprintf(dev, sizeof(dev), "/dev/%s", colon + 1);
+		setenv(var, dev, 1);
+		say("%s=%s", var, dev);
+	}
+}
+
+static void prepare_swap(void)
+{
+	const char *dev = getenv("COWSWAP_SWAP_DEV");
+	int err;
+
+	if (!dev) {
+		say("no swap disk given, tests needing swap will skip");
+		return;
+	}
+	err = swap_mkswap(dev);
+	if (!err)
+		err = swap_on(dev, 10);
+	if (err)
+		say("swap on %s failed: %s", dev, strerror(-err));
+	else
+		say("swap on %s", dev);
+}
+
+static int run_test(char *line)
+{
+	char *argv[32], *save = NULL, *name;
+	int argc = 0, status;
+	pid_t pid;
+
+	name = strtok_r(line, " \t\n", &save);
+	if (!name || name[0] == '#')
+		return 0;
+	while (argc < 31 && (argv[argc] = strtok_r(NULL, " \t\n", &save)))
+		argc++;
+	argv[argc] = NULL;
+	if (!argc)
+		return 0;
+
+	printf("COWSWAP-BEGIN %s\n", name);
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		chdir("/tmp");
+		execv(argv[0], argv);
+		printf("COWSWAP-INIT exec %s failed: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) < 0) {
+		printf("COWSWAP-END %s exit=127\n", name);
+		return 1;
+	}
+	if (WIFSIGNALED(status))
+		printf("COWSWAP-END %s exit=signal-%d\n", name, WTERMSIG(status));
+	else
+		printf("COWSWAP-END %s exit=%d\n", name, WEXITSTATUS(status));
+	fflush(stdout);
+	return 0;
+}
+
+int main(void)
+{
+	char line[1024], buf[64];
+	FILE *f;
+	int fd;
+
+	mount_one("proc", "/proc", "proc");
+	mount_one("sysfs", "/sys", "sysfs");
+	mount_one("devtmpfs", "/dev", "devtmpfs");
+	mount_one("debugfs", "/sys/kernel/debug", "debugfs");
+	mount_one("tmpfs", "/tmp", "tmpfs");
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	setenv("PATH", "/tests:/bin", 1);
+
+	fd = open("/proc/cmdline", O_RDONLY);
+	if (fd >= 0) {
+		ssize_t n = read(fd, cmdline, sizeof(cmdline) - 1);
+
+		cmdline[n > 0 ? n : 0] = '\0';
+		close(fd);
+	}
+	say("start, page size %ld", sysconf(_SC_PAGESIZE));
+
+	if (param("cowswap.fault", buf, sizeof(buf))) {
+		if (!strcmp(buf, "exit")) {
+			say("deliberate fault: init exits");
+			return 1;
+		}
+		if (!strcmp(buf, "hang")) {
+			say("deliberate fault: init hangs");
+			for (;;)
+				pause();
+		}
+	}
+
+	export_disks();
+	prepare_swap();
+
+	f = fopen("/etc/cowswap-tests", "r");
+	if (!f)
+		say("no /etc/cowswap-tests: nothing to run");
+	while (f && fgets(line, sizeof(line), f))
+		run_test(line);
+	if (f)
+		fclose(f);
+
+	sync();
+	printf("COWSWAP-DONE\n");
+	fflush(stdout);
+	if (param("cowswap.halt", buf, sizeof(buf)) && !strcmp(buf, "poweroff"))
+		reboot(RB_POWER_OFF);
+	reboot(RB_AUTOBOOT);
+	/* Not reached; if it is, the host times out and says so. */
+	for (;;)
+		pause();
+}

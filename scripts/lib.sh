@@ -1,0 +1,85 @@
+# SPDX-License-Identifier: GPL-2.0
+# Common helpers for the cowswap scripts. Source it, do not run it.
+set -euo pipefail
+
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+OUT=${COWSWAP_OUT:-$TOP/out}
+SRC_GIT=$OUT/src/linux.git
+TREES=$OUT/trees
+BUILDS=$OUT/build
+PROG=$(basename "$0")
+
+die() {
+	echo "$PROG: error: $*" >&2
+	exit 1
+}
+
+info() {
+	echo "$PROG: $*" >&2
+}
+
+need_cmd() {
+	local c
+	for c in "$@"; do
+		command -v "$c" >/dev/null 2>&1 ||
+			die "required command '$c' not found (run 'make deps' or apt-get install it)"
+	done
+}
+
+# Run a named stage, print how long it took and keep a record of it in
+# $OUT/timings.log so that the matrix summary can show stage timings.
+stage() {
+	local name=$1 t0 t1 rc=0
+	shift
+	t0=$(date +%s)
+	info ">>> $name"
+	"$@" || rc=$?
+	t1=$(date +%s)
+	mkdir -p "$OUT"
+	printf '%s\t%s\t%d\t%d\n' "$(date -u +%FT%TZ)" "$name" $((t1 - t0)) "$rc" >>"$OUT/timings.log"
+	if [ "$rc" -ne 0 ]; then
+		info "<<< $name FAILED after $((t1 - t0))s (exit $rc)"
+		return "$rc"
+	fi
+	info "<<< $name done in $((t1 - t0))s"
+}
+
+VARIANTS="upstream baseline patched"
+
+check_variant() {
+	case " $VARIANTS " in
+	*" $1 "*) ;;
+	*) die "unknown variant '$1' (expected one of: $VARIANTS)" ;;
+	esac
+}
+
+# Architecture records live in configs/arch/<name>.conf: one small
+# declarative file per QEMU target. Load one into the current shell.
+ARCHS_ALL() {
+	local f
+	for f in "$TOP"/configs/arch/*.conf; do
+		basename "$f" .conf
+	done
+}
+
+load_arch() {
+	local f=$TOP/configs/arch/$1.conf
+	[ -f "$f" ] || die "unknown architecture '$1' (known: $(ARCHS_ALL | tr '\n' ' '))"
+	# Defaults, overridden by the record.
+	NAME=$1
+	BUILD=$1
+	KARCH=
+	CROSS_COMPILE=
+	KCONFIG=
+	KERNEL_IMAGE=
+	QEMU=
+	QEMU_ARGS=
+	CMDLINE=
+	DISK_DEVICE=virtio-blk-pci
+	USER_CC=gcc
+	TIMEOUT=${COWSWAP_TIMEOUT:-900}
+	# shellcheck disable=SC1090
+	. "$f"
+	[ -n "$KARCH" ] && [ -n "$KERNEL_IMAGE" ] && [ -n "$QEMU" ] ||
+		die "$f: KARCH, KERNEL_IMAGE and QEMU must be set"
+}

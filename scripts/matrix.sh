@@ -1,0 +1,65 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# matrix.sh [arch/variant ...]: build and boot kernels, then summarise.
+#
+# Each argument is <arch>/<variant>, <arch> (all variants) or "all".
+# Default: every architecture record in configs/arch x every variant.
+# Results: $OUT/results/$RUN_ID/{summary.md,summary.json,<arch>-<variant>/}.
+# A build failure is recorded as an "error" result and the run goes on;
+# the exit status is non-zero unless every baseline reproduced the bug
+# and every upstream and patched kernel passed.
+. "$(dirname "$0")/lib.sh"
+
+export RUN_ID=${RUN_ID:-$(date -u +%Y%m%d-%H%M%S)}
+since=$(date -u +%FT%TZ)
+[ $# -gt 0 ] || set -- all
+pairs=()
+for a in "$@"; do
+	case $a in
+	all) for x in $(ARCHS_ALL); do for v in $VARIANTS; do pairs+=("$x/$v"); done; done ;;
+	*/*) pairs+=("$a") ;;
+	*) for v in $VARIANTS; do pairs+=("$a/$v"); done ;;
+	esac
+done
+for p in "${pairs[@]}"; do
+	load_arch "${p%/*}"
+	check_variant "${p#*/}"
+done
+
+res=$OUT/results/$RUN_ID
+mkdir -p "$res"
+info "run $RUN_ID: ${pairs[*]}"
+stage "trees" "$TOP/scripts/mktrees.sh"
+
+# record_error <arch> <variant> <message>: a result for a run that never booted.
+record_error() {
+	mkdir -p "$res/$1-$2"
+	python3 - "$res/$1-$2/result.json" "$1" "$2" "$3" <<'PY'
+import json, sys
+path, arch, variant, msg = sys.argv[1:]
+json.dump({"arch": arch, "variant": variant, "outcome": "error", "ok": False,
+           "expected": "reproduced" if variant == "baseline" else "pass",
+           "seconds": 0, "problems": [msg], "failed": [], "tests": []},
+          open(path, "w"), indent=1)
+PY
+}
+
+built=" "
+for p in "${pairs[@]}"; do
+	arch=${p%/*} variant=${p#*/}
+	load_arch "$arch"
+	if [[ "$built" != *" $BUILD/$variant "* ]]; then
+		if stage "build $BUILD/$variant" "$TOP/scripts/build.sh" "$arch" "$variant"; then
+			built="$built$BUILD/$variant "
+		else
+			record_error "$arch" "$variant" "kernel build failed"
+			continue
+		fi
+	fi
+	stage "boot $arch/$variant" "$TOP/scripts/run-qemu.sh" "$arch" "$variant" || true
+	[ -f "$res/$arch-$variant/result.json" ] ||
+		record_error "$arch" "$variant" "QEMU run produced no result"
+done
+
+python3 "$TOP/scripts/results.py" summary "$res" --timings "$OUT/timings.log" --since "$since"

@@ -1,0 +1,109 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# mktrees.sh [variant...]: create or refresh the kernel trees.
+#
+#   upstream  $TREES/upstream  Debian's 6.1 as shipped (reference, control)
+#   baseline  $TREES/baseline  upstream + patches/baseline (pre-fix kernel)
+#   patched   $TREES/patched   baseline + patches/series (our fix)
+#
+# All three are git worktrees of $OUT/src/linux.git, so patches become
+# commits (git log, git bisect work in them). A tree with local changes
+# is never touched. A tree that already carries the current patches is
+# left alone (its files keep their timestamps, builds stay incremental).
+# If a patch does not apply, the tree is put back where it was.
+. "$(dirname "$0")/lib.sh"
+
+need_cmd git
+git --git-dir="$SRC_GIT" rev-parse -q --verify cowswap/upstream >/dev/null 2>&1 ||
+	die "no imported kernel source; run 'make source' (scripts/get-source.sh) first"
+
+export GIT_AUTHOR_NAME=cowswap GIT_AUTHOR_EMAIL=cowswap@localhost
+export GIT_COMMITTER_NAME=cowswap GIT_COMMITTER_EMAIL=cowswap@localhost
+export GIT_COMMITTER_DATE="2022-01-01T00:00:00Z"
+
+# series_files <dir>: the patch files a quilt series file lists, in order.
+series_files() {
+	local dir=$1 line
+	[ -f "$dir/series" ] || return 0
+	while read -r line _; do
+		case "$line" in
+		"" | "#"*) continue ;;
+		esac
+		[ -f "$dir/$line" ] || die "$dir/series lists '$line', which does not exist"
+		echo "$dir/$line"
+	done <"$dir/series"
+}
+
+# parent_of <variant>: the tree each variant starts from, and its patches.
+variant_base() {
+	case $1 in
+	upstream) echo cowswap/upstream ;;
+	baseline) echo cowswap/upstream ;;
+	patched) echo cowswap/baseline ;;
+	esac
+}
+variant_patches() {
+	case $1 in
+	upstream) ;;
+	baseline) series_files "$TOP/patches/baseline" ;;
+	patched) series_files "$TOP/patches" ;;
+	esac
+}
+
+make_tree() {
+	local v=$1 wt=$TREES/$1 base patches stamp want old
+	base=$(variant_base "$v")
+	git --git-dir="$SRC_GIT" rev-parse -q --verify "$base" >/dev/null ||
+		die "$v: base $base does not exist (create the trees in order: upstream baseline patched)"
+	patches=$(variant_patches "$v")
+	want=$({
+		git --git-dir="$SRC_GIT" rev-parse "$base"
+		# shellcheck disable=SC2086
+		[ -z "$patches" ] || cat $patches
+	} | sha1sum | cut -d' ' -f1)
+	stamp=$TREES/.$v.stamp
+
+	if [ ! -e "$wt/.git" ]; then
+		[ ! -e "$wt" ] || die "$wt exists but is not a worktree of $SRC_GIT; move it away"
+		info "$v: creating worktree ${wt#$TOP/}"
+		mkdir -p "$TREES"
+		git --git-dir="$SRC_GIT" worktree prune
+		git --git-dir="$SRC_GIT" worktree add -q --detach "$wt" "$base"
+		rm -f "$stamp"
+	fi
+	[ -z "$(git -C "$wt" status --porcelain --untracked-files=no)" ] ||
+		die "$v: $wt has local changes; commit, stash or discard them (nothing was changed)"
+	if [ -d "$wt/.git/rebase-apply" ] || [ -d "$(git -C "$wt" rev-parse --git-dir)/rebase-apply" ]; then
+		die "$v: an interrupted 'git am' is pending in $wt; run 'git -C $wt am --abort'"
+	fi
+	if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want $(git -C "$wt" rev-parse HEAD)" ]; then
+		info "$v: up to date ($(git -C "$wt" log --oneline "$base"..HEAD | wc -l) patches on $base)"
+		[ "$v" = upstream ] || git --git-dir="$SRC_GIT" tag -f "cowswap/$v" HEAD >/dev/null
+		return 0
+	fi
+
+	old=$(git -C "$wt" rev-parse HEAD)
+	git -C "$wt" checkout -q --detach "$base"
+	if [ -n "$patches" ]; then
+		info "$v: applying $(echo "$patches" | wc -l) patches with git am"
+		# shellcheck disable=SC2086
+		if ! git -C "$wt" am -q --whitespace=error-all $patches >"$TREES/.$v.am.log" 2>&1; then
+			cat "$TREES/.$v.am.log" >&2
+			git -C "$wt" am --abort >/dev/null 2>&1 || true
+			git -C "$wt" checkout -q --detach "$old"
+			die "$v: $(sed -n 's/^Patch failed at \(.*\)/patch \1 does not apply/p' "$TREES/.$v.am.log" | head -1) (tree left as it was)"
+		fi
+	fi
+	git --git-dir="$SRC_GIT" tag -f "cowswap/$v" HEAD >/dev/null
+	echo "$want $(git -C "$wt" rev-parse HEAD)" >"$stamp"
+	info "$v: ${wt#$TOP/} at $(git -C "$wt" log -1 --format='%h %s')"
+}
+
+[ $# -gt 0 ] || set -- $VARIANTS
+for v in "$@"; do
+	check_variant "$v"
+done
+for v in "$@"; do
+	make_tree "$v"
+done

@@ -1,0 +1,92 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# run-qemu.sh <arch> <variant>: boot one kernel under QEMU (TCG) with the
+# test initramfs and judge the console log.
+#
+# Disks, in this order (vda, vdb, ... in the guest):
+#   slow_read  read-only test data, reads throttled to 4 IOPS, so an
+#              O_DIRECT read stays in flight for ~250 ms
+#   swap       swap disk, set up by /init
+#   slow_swap  writes throttled to 4 IOPS: pages stay under writeback
+#   fast_read  the same test data, not throttled
+#
+# Output in $OUT/results/$RUN_ID/<arch>-<variant>/: console.log,
+# result.json, qemu.cmd. Exit status 0 when the outcome is the expected
+# one (EXPECT, by default "reproduced" for baseline and "pass" otherwise).
+#
+# Environment: RUN_ID, COWSWAP_TIMEOUT (seconds, wall clock), MEM,
+# QEMU_EXTRA (more QEMU arguments), EXTRA_CMDLINE, EXTRA_TESTS and
+# SELFTEST_ARGS (see initramfs.sh), EXPECT,
+# QUIET=1 (do not echo the test output).
+. "$(dirname "$0")/lib.sh"
+
+[ $# -eq 2 ] || die "usage: $PROG <arch> <variant>"
+load_arch "$1"
+variant=$2
+check_variant "$variant"
+need_cmd "$QEMU" timeout python3
+kimg=$BUILDS/$BUILD-$variant/$KERNEL_IMAGE
+[ -f "$kimg" ] || die "no kernel at ${kimg#$TOP/}; run 'scripts/build.sh $BUILD $variant' first"
+
+RUN_ID=${RUN_ID:-$(date -u +%Y%m%d-%H%M%S)}
+res=$OUT/results/$RUN_ID/$NAME-$variant
+mkdir -p "$res"
+expect=${EXPECT:-$([ "$variant" = baseline ] && echo reproduced || echo pass)}
+
+# Test data: deterministic, non-zero, not a multiple of any sector.
+data=$OUT/disks/data.img
+if [ ! -f "$data" ]; then
+	mkdir -p "$OUT/disks"
+	yes "cowswap O_DIRECT test data, sector by sector" | head -c $((4 << 20)) >"$data.tmp"
+	mv "$data.tmp" "$data"
+fi
+rm -f "$res/swap.img" "$res/slow_swap.img"
+truncate -s 512M "$res/swap.img"
+truncate -s 64M "$res/slow_swap.img"
+
+# role:file:options, in guest order vda, vdb, ...
+disks="slow_read:$data:readonly=on,throttling.iops-total=4
+swap:$res/swap.img:
+slow_swap:$res/slow_swap.img:throttling.iops-write=4
+fast_read:$data:readonly=on"
+
+drives=()
+roles=
+letter=a
+while IFS=: read -r role file opts; do
+	drives+=(-drive "if=none,id=$role,format=raw,file=$file${opts:+,$opts}"
+		-device "$DISK_DEVICE,drive=$role")
+	roles="$roles${roles:+,}$role:vd$letter"
+	letter=$(echo "$letter" | tr a-y b-z)
+done <<<"$disks"
+
+cpio=$res/initramfs.cpio
+"$TOP/scripts/initramfs.sh" "$NAME" "$cpio"
+
+append="$CMDLINE panic=-1 cowswap.disks=$roles ${EXTRA_CMDLINE:-}"
+# shellcheck disable=SC2206
+cmd=("$QEMU" $QEMU_ARGS -m "${MEM:-1024}" -nographic -no-reboot
+	-kernel "$kimg" -initrd "$cpio" -append "$append" "${drives[@]}" ${QEMU_EXTRA:-})
+printf '%q ' "${cmd[@]}" >"$res/qemu.cmd"
+echo >>"$res/qemu.cmd"
+
+info "booting $NAME/$variant under $(basename "$QEMU") (TCG, limit ${TIMEOUT}s); console: ${res#$TOP/}/console.log"
+t0=$(date +%s)
+rc=0
+if [ "${QUIET:-0}" = 1 ]; then
+	timeout -k 10 "$TIMEOUT" "${cmd[@]}" </dev/null >"$res/console.log" 2>&1 || rc=$?
+else
+	set +o pipefail
+	timeout -k 10 "$TIMEOUT" "${cmd[@]}" </dev/null 2>&1 | tee "$res/console.log" |
+		grep --line-buffered -E '^(COWSWAP|ok |not ok |# |1\.\.)|Kernel panic|Oops|BUG:|WARNING:' |
+		sed -u "s/^/  [$NAME\/$variant] /"
+	rc=${PIPESTATUS[0]}
+	set -o pipefail
+fi
+elapsed=$(($(date +%s) - t0))
+rm -f "$res/swap.img" "$res/slow_swap.img"
+
+python3 "$TOP/scripts/results.py" judge --arch "$NAME" --variant "$variant" \
+	--expect "$expect" --qemu-exit "$rc" --timeout "$TIMEOUT" --seconds "$elapsed" \
+	--log "$res/console.log" --json "$res/result.json"

@@ -1,0 +1,150 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# test-tooling.sh [--no-boot]: feed the scripts bad input and deliberate
+# failures; each must end with a clear error line and a non-zero exit,
+# and leave the kernel trees as they were. TAP output.
+#
+# Needs 'make trees'; the boot tests need out/build/x86_64-upstream.
+. "$(dirname "$0")/lib.sh"
+
+boot=1
+[ "${1:-}" != --no-boot ] || boot=0
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/cowswap-tooling.XXXXXX")
+cleanup() {
+	git --git-dir="$SRC_GIT" worktree remove --force "$tmp/wt" 2>/dev/null || true
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+n=0 failed=0
+
+# expect_fail <description> <regex for the error line> <command...>
+expect_fail() {
+	local desc=$1 rx=$2 rc=0 out
+	shift 2
+	n=$((n + 1))
+	out=$("$@" 2>&1) || rc=$?
+	if [ $rc -ne 0 ] && echo "$out" | grep -qE "$rx"; then
+		echo "ok $n - $desc"
+		echo "#   exit $rc: $(echo "$out" | grep -E "$rx" | head -1)"
+	else
+		echo "not ok $n - $desc (exit $rc, wanted /$rx/)"
+		echo "$out" | tail -5 | sed 's/^/#   /'
+		failed=$((failed + 1))
+	fi
+}
+
+# check <description> <command...>: a command that must succeed.
+check() {
+	local desc=$1 out
+	shift
+	n=$((n + 1))
+	if out=$("$@" 2>&1); then
+		echo "ok $n - $desc"
+	else
+		echo "not ok $n - $desc"
+		echo "$out" | tail -5 | sed 's/^/#   /'
+		failed=$((failed + 1))
+	fi
+}
+
+S=$TOP/scripts
+tree_state() {
+	git -C "$1" rev-parse HEAD
+	git -C "$1" status --porcelain
+	ls -a "$1" | grep -c '^\.pc$' || true
+}
+
+# A scratch worktree of the upstream kernel to damage freely.
+git --git-dir="$SRC_GIT" worktree prune
+git --git-dir="$SRC_GIT" worktree add -q --detach "$tmp/wt" cowswap/upstream
+wt=$tmp/wt
+
+# Kernel source selection.
+expect_fail "KDIR that does not exist" "KDIR=.* does not exist" \
+	env KDIR=/nonexistent "$S/get-source.sh"
+mkdir -p "$tmp/old/mm" "$tmp/old/arch/x86"
+printf 'VERSION = 5\nPATCHLEVEL = 15\nSUBLEVEL = 0\n' >"$tmp/old/Makefile"
+touch "$tmp/old/mm/memory.c"
+expect_fail "KDIR with a 5.15 tree" "is Linux 5.15, but cowswap needs a 6.1.y tree" \
+	env KDIR="$tmp/old" COWSWAP_OUT="$tmp/out" "$S/get-source.sh"
+expect_fail "KDIR that is not a kernel" "is not a Linux source tree" \
+	env KDIR="$tmp" COWSWAP_OUT="$tmp/out" "$S/get-source.sh"
+expect_fail "no imported source" "no imported kernel source" \
+	env COWSWAP_OUT="$tmp/out" "$S/mktrees.sh"
+
+# Dirty and already patched trees are refused and left alone.
+echo "/* local edit */" >>"$TREES/baseline/mm/rmap.c"
+before=$(tree_state "$TREES/baseline")
+expect_fail "mktrees on a dirty baseline tree" "has local changes.*nothing was changed" \
+	"$S/mktrees.sh" baseline
+check "dirty baseline tree left as it was" test "$before" = "$(tree_state "$TREES/baseline")"
+git -C "$TREES/baseline" checkout -q -- mm/rmap.c
+
+echo "/* local edit */" >>"$wt/mm/memory.c"
+before=$(tree_state "$wt")
+expect_fail "apply-series on a dirty tree" "uncommitted changes; refusing" \
+	"$S/apply-series.sh" "$wt" baseline
+check "dirty tree left as it was" test "$before" = "$(tree_state "$wt")"
+git -C "$wt" checkout -q -- mm/memory.c
+
+check "apply-series baseline on a clean tree" "$S/apply-series.sh" "$wt" baseline
+expect_fail "apply-series twice" "already has quilt patches applied" \
+	"$S/apply-series.sh" "$wt" baseline
+rm -rf "$wt/.pc"
+expect_fail "apply-series on a tree that already has the patches" "already contains" \
+	"$S/apply-series.sh" "$wt" baseline
+git -C "$wt" checkout -q -f cowswap/upstream
+git -C "$wt" clean -q -fdx
+
+mkdir -p "$tmp/bad"
+cat >"$tmp/bad/0001-bad.patch" <<'PATCH'
+--- a/mm/memory.c
++++ b/mm/memory.c
+@@ -1,3 +1,3 @@
+-this line is not in mm/memory.c
++nor is this one
+ neither is this
+PATCH
+printf '0001-bad.patch\n' >"$tmp/bad/series"
+before=$(tree_state "$wt")
+expect_fail "a patch that does not apply" "does not apply; tree restored" \
+	"$S/apply-series.sh" "$wt" "$tmp/bad"
+check "tree restored after a failed series" test "$before" = "$(tree_state "$wt")"
+expect_fail "apply-series on a 5.15 tree" "is Linux 5.15, the patches are for 6.1" \
+	"$S/apply-series.sh" "$tmp/old" baseline
+
+# Missing tools: a PATH without the arm64 cross compiler / without QEMU.
+mkdir -p "$tmp/bin"
+for f in /usr/bin/* /bin/*; do
+	case $(basename "$f") in
+	aarch64-linux-gnu-* | qemu-system-*) ;;
+	*) ln -sf "$f" "$tmp/bin/" 2>/dev/null || true ;;
+	esac
+done
+expect_fail "missing cross compiler" "required command 'aarch64-linux-gnu-gcc' not found" \
+	env PATH="$tmp/bin" "$S/build.sh" arm64 patched
+expect_fail "unknown architecture" "unknown architecture 'mips'" "$S/build.sh" mips patched
+expect_fail "unknown variant" "unknown variant 'vanilla'" "$S/build.sh" x86_64 vanilla
+
+if [ $boot = 1 ] && [ -f "$BUILDS/x86_64-upstream/arch/x86/boot/bzImage" ]; then
+	export RUN_ID=tooling QUIET=1 COWSWAP_TIMEOUT=60
+	expect_fail "QEMU missing" "required command 'qemu-system-x86_64' not found" \
+		env PATH="$tmp/bin" "$S/run-qemu.sh" x86_64 upstream
+	expect_fail "QEMU that cannot start" "/init never started" \
+		env QEMU_EXTRA="-machine no-such-machine" "$S/run-qemu.sh" x86_64 upstream
+	expect_fail "a test binary that returns KSFT_FAIL" "failed: deliberate_failure" \
+		env EXTRA_TESTS="$S/tests/ksft_fail.c" "$S/run-qemu.sh" x86_64 upstream
+	expect_fail "a kernel that panics" "problem: kernel panic" \
+		env EXTRA_CMDLINE="cowswap.fault=exit" "$S/run-qemu.sh" x86_64 upstream
+	expect_fail "a guest that hangs" "guest timed out after 30s" \
+		env EXTRA_CMDLINE="cowswap.fault=hang" COWSWAP_TIMEOUT=30 "$S/run-qemu.sh" x86_64 upstream
+	expect_fail "a baseline that does not reproduce" "EXPECTED REPRODUCED" \
+		env EXPECT=reproduced SELFTEST_ARGS="-s ksm" "$S/run-qemu.sh" x86_64 upstream
+else
+	echo "# boot tests skipped (no x86_64 upstream kernel built, or --no-boot)"
+fi
+
+echo "1..$n"
+[ $failed = 0 ] || die "$failed of $n tooling tests failed"
+info "all $n tooling tests passed"

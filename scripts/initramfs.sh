@@ -17,7 +17,7 @@ cpio=$2
 ksft=$TREES/upstream/tools/testing/selftests
 [ -f "$ksft/kselftest.h" ] || die "$ksft/kselftest.h missing; run 'make trees' first"
 need_cmd "$USER_CC" make
-st=$TOP/selftests/swap_exclusive
+st=${SELFTEST_DIR:-$TOP/selftests/swap_exclusive}
 
 work=$(mktemp -d "${cpio%.cpio}.XXXXXX")
 trap 'rm -rf "$work"' EXIT

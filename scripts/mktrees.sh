@@ -79,7 +79,7 @@ make_tree() {
 	fi
 	if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want $(git -C "$wt" rev-parse HEAD)" ]; then
 		info "$v: up to date ($(git -C "$wt" log --oneline "$base"..HEAD | wc -l) patches on $base)"
-		[ "$v" = upstream ] || git --git-dir="$SRC_GIT" tag -f "cowswap/$v" HEAD >/dev/null
+		[ "$v" = upstream ] || git --git-dir="$SRC_GIT" tag -f "cowswap/$v" "$(git -C "$wt" rev-parse HEAD)" >/dev/null
 		return 0
 	fi
 
@@ -95,7 +95,7 @@ make_tree() {
 			die "$v: $(sed -n 's/^Patch failed at \(.*\)/patch \1 does not apply/p' "$TREES/.$v.am.log" | head -1) (tree left as it was)"
 		fi
 	fi
-	git --git-dir="$SRC_GIT" tag -f "cowswap/$v" HEAD >/dev/null
+	git --git-dir="$SRC_GIT" tag -f "cowswap/$v" "$(git -C "$wt" rev-parse HEAD)" >/dev/null
 	echo "$want $(git -C "$wt" rev-parse HEAD)" >"$stamp"
 	info "$v: ${wt#$TOP/} at $(git -C "$wt" log -1 --format='%h %s')"
 }

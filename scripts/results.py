@@ -81,6 +81,12 @@ def judge(args):
             if m:
                 ok, num, name, directive, reason = m.groups()
                 directive = (directive or "").upper()
+                reason = (reason or "").strip()
+                if not name and reason:
+                    # kselftest.h prints skips as "ok N # SKIP <message>":
+                    # our tests start the message with the test's name.
+                    name, _, reason = reason.partition(" ")
+                    name = name.rstrip(":")
                 if directive == "SKIP":
                     result = "SKIP"
                 elif ok == "ok" or directive in ("TODO", "XFAIL"):
@@ -89,7 +95,7 @@ def judge(args):
                     result = "FAIL"
                 binaries[current]["seen"] += 1
                 tests.append({"binary": current, "name": name or f"test{num}",
-                              "result": result, "reason": (reason or "").strip()})
+                              "result": result, "reason": reason.strip()})
 
     if args.qemu_exit in (124, 137):
         problems.append(f"guest timed out after {args.timeout}s (no COWSWAP-DONE)")

@@ -52,6 +52,7 @@ def judge(args):
     splats = []
     started = done = pgtable = False
     current = None
+    diag = []
 
     for raw in lines:
         line = STAMP.sub("", raw)
@@ -73,6 +74,9 @@ def judge(args):
             binaries[current]["exit"] = m.group(1) if m else "?"
             current = None
         elif current:
+            if line.startswith("# ") and not line.startswith("# Totals"):
+                diag.append(line[2:].strip())
+                continue
             m = PLAN.match(line)
             if m:
                 binaries[current]["plan"] = int(m.group(1))
@@ -95,7 +99,9 @@ def judge(args):
                     result = "FAIL"
                 binaries[current]["seen"] += 1
                 tests.append({"binary": current, "name": name or f"test{num}",
-                              "result": result, "reason": reason.strip()})
+                              "result": result, "reason": reason.strip(),
+                              "diag": diag[-6:]})
+                diag = []
 
     if args.qemu_exit in (124, 137):
         problems.append(f"guest timed out after {args.timeout}s (no COWSWAP-DONE)")
@@ -178,6 +184,14 @@ def summary(args):
             res = [t["result"] for t in r["tests"] if t["name"] == n]
             cells.append(res[0] if res else "–")
         md.append(f"| {n} | " + " | ".join(cells) + " |")
+    evidence = []
+    for r in runs:
+        for t in r["tests"]:
+            if t["name"].startswith(REPRODUCER) and t.get("diag"):
+                evidence.append(f"- {r['arch']}/{r['variant']} {t['name']} {t['result']}: "
+                                + "; ".join(t["diag"]))
+    if evidence:
+        md += ["", "Evidence (reproducer diagnostics):", ""] + evidence
     problems = [f"- {r['arch']}/{r['variant']}: {p}" for r in runs for p in r["problems"]]
     if problems:
         md += ["", "Problems:", ""] + problems

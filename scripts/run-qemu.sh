@@ -15,7 +15,8 @@
 # result.json, qemu.cmd. Exit status 0 when the outcome is the expected
 # one (EXPECT, by default "reproduced" for baseline and "pass" otherwise).
 #
-# Environment: RUN_ID, COWSWAP_TIMEOUT (seconds, wall clock), MEM,
+# Environment: KERNEL (boot this image instead), RUN_ID,
+# COWSWAP_TIMEOUT (seconds, wall clock), MEM,
 # QEMU_EXTRA (more QEMU arguments), EXTRA_CMDLINE, EXTRA_TESTS and
 # SELFTEST_ARGS (see initramfs.sh), EXPECT,
 # QUIET=1 (do not echo the test output).
@@ -26,7 +27,7 @@ load_arch "$1"
 variant=$2
 check_variant "$variant"
 need_cmd "$QEMU" timeout python3
-kimg=$BUILDS/$BUILD-$variant/$KERNEL_IMAGE
+kimg=${KERNEL:-$BUILDS/$BUILD-$variant/$KERNEL_IMAGE}
 [ -f "$kimg" ] || die "no kernel at ${kimg#$TOP/}; run 'scripts/build.sh $BUILD $variant' first"
 
 RUN_ID=${RUN_ID:-$(date -u +%Y%m%d-%H%M%S)}

@@ -25,6 +25,14 @@ int pagemap_open(void)
 	return pagemap_fd < 0 ? -errno : 0;
 }
 
+int pagemap_reopen(void)
+{
+	if (pagemap_fd >= 0)
+		close(pagemap_fd);
+	pagemap_fd = -1;
+	return pagemap_open();
+}
+
 void pagemap_close(void)
 {
 	if (pagemap_fd >= 0)

@@ -25,8 +25,13 @@
 #define KPF_BIT_SWAPCACHE	13
 #define KPF_BIT_KSM		21
 
-/* Open /proc/self/pagemap once; returns 0 or -errno. */
+/*
+ * Open /proc/self/pagemap once; returns 0 or -errno.  The descriptor stays
+ * bound to the process that opened it: a child of fork() must call
+ * pagemap_reopen() before it looks at its own pages.
+ */
 int pagemap_open(void);
+int pagemap_reopen(void);
 void pagemap_close(void);
 
 /* The pagemap entry of the page containing addr, or 0 on error. */

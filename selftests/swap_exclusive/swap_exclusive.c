@@ -1,0 +1,2222 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * swap_exclusive - does an anonymous page stay "exclusive" across swap?
+ *
+ * The bug
+ * -------
+ * Whether a write to a private anonymous page may happen in place or must
+ * copy the page (COW) is decided from PG_anon_exclusive ("only this process
+ * maps the page").  Reclaim clears that flag when it turns the PTE into a
+ * swap entry.  Without the fix the flag is simply forgotten, and when the
+ * page is faulted back in (do_swap_page()) or brought back by swapoff
+ * (unuse_pte()) the kernel has to guess exclusivity from the page's
+ * reference count.  Any extra reference spoils the guess.  An O_DIRECT read
+ * holds exactly such a reference (6.1 pins the destination page with
+ * FOLL_GET | FOLL_WRITE and DMAs into it later), so:
+ *
+ *   1. start an O_DIRECT read into the first bytes of a page;
+ *   2. while it is in flight, swap the page out (MADV_PAGEOUT): the PTE
+ *      becomes a swap entry, the page stays in the swap cache because the
+ *      read still holds it;
+ *   3. write another byte of the same page: the write fault swaps it in,
+ *      cannot prove exclusivity and copies the page;
+ *   4. the read completes into the old page: its data is lost.
+ *
+ * The fix keeps the exclusive information in a spare bit of the swap PTE
+ * (__HAVE_ARCH_PTE_SWP_EXCLUSIVE), cleared when fork() shares the entry,
+ * honoured by do_swap_page() and unuse_pte(), never for KSM pages, and
+ * dropped only for a swap-cache page still under writeback to a swap area
+ * that needs stable pages during writeback (SWP_STABLE_WRITES).
+ *
+ * Structure
+ * ---------
+ * A table of checks is crossed with a table of setups.  A setup decides
+ * where the page goes and how it comes back; during a setup its backend is
+ * the only active swap area (the others are switched off and restored
+ * afterwards) so that MADV_PAGEOUT goes where intended:
+ *
+ *   fault    swap on a disk (COWSWAP_SWAP_DEV, else the active swap area);
+ *            the page comes back through a page fault.
+ *   swapoff  same disk; the page comes back through swapoff (unuse_pte());
+ *            the area is switched on again afterwards.
+ *   zram     swap on a freshly created zram device; page fault.
+ *   stable   swap on COWSWAP_SLOW_SWAP_DEV (write-throttled disk) with
+ *            queue/stable_writes=1 (sampled by swapon); page fault.
+ *
+ * Every applicable (check, setup) pair is one TAP line "<check>/<setup>".
+ * Several checks keep a second reference on the page with vmsplice() (a
+ * read-only FOLL_GET reference held by a pipe): reclaim then leaves the
+ * page in the swap cache without writing it, so the physical page (PFN in
+ * /proc/self/pagemap, root only) survives the round trip and a copy is
+ * visible, and the old refcount heuristic is guaranteed to fail.
+ *
+ *   odirect_inflight   steps 1-4 above with a one-block read from the
+ *                      throttled disk COWSWAP_SLOW_READ_DEV (~4 IOPS; a
+ *                      warm-up read first uses up the throttle budget, so
+ *                      the real read stays in flight for 150-250 ms).
+ *                      -n iterations; reports how many lost data and how
+ *                      many changed PFN.  With the swapoff setup the page
+ *                      comes back via swapoff before the write.  FAIL if
+ *                      any iteration lost data, SKIP if no iteration got
+ *                      the page swapped out with the read still in flight.
+ *   odirect_racy       the same without throttling (COWSWAP_FAST_READ_DEV,
+ *                      or a temporary file): a reader thread and the main
+ *                      thread race with random head starts, capped by -r
+ *                      iterations and -t seconds.  An iteration "hit" the
+ *                      window when the page became a swap entry without
+ *                      being written to swap (pswpout unchanged: the read
+ *                      held it) and was written before the read returned.
+ *                      FAIL if any iteration lost data, SKIP if none hit.
+ *   odirect_clear_refs odirect_inflight, but the page is swapped in by a
+ *                      read access and then write-protected for soft-dirty
+ *                      tracking (clear_refs 4) before the write.
+ *   fork_after_swapout_parent_first / _child_first
+ *                      fill, page out, fork; parent and child write the
+ *                      same byte in turn (pipes sequence them): neither may
+ *                      see the other's write.  Catches fork() not clearing
+ *                      the marker in the parent's swap PTE.
+ *   reuse_pfn          exclusive page with an extra reference, paged out and
+ *                      brought back with a write: same PFN (written in
+ *                      place).  The refcount heuristic alone would copy.
+ *   shared_copy        the same page shared with a child forked after the
+ *                      swap-out: the parent's write must get a new PFN and
+ *                      the child must still see the old contents.
+ *   ksm                two identical pages merged by KSM; one mapping is
+ *                      dropped (6.1's MADV_PAGEOUT skips pages mapped twice),
+ *                      the KSM page is paged out, read back, merged again
+ *                      with a fresh identical page, then written: the write
+ *                      must copy (new PFN), the other page, the pipe's view
+ *                      of the KSM page and the content must stay intact.
+ *   softdirty          soft-dirty survives next to the marker: set before
+ *                      swap-out it shows on the swap entry (pagemap bit 55)
+ *                      and after the write fault, and the page is reused
+ *                      (same PFN); cleared by clear_refs on the swap entry
+ *                      it must not take the marker with it.
+ *   uffd_wp            a uffd-wp protected page: bit 57 on the swap entry,
+ *                      still set after a read swap-in, and after un-protect
+ *                      the write reuses the page (same PFN).
+ *   stable_writes_on_copies / stable_writes_off_reuses   (stable setup)
+ *                      -p pages, each paged out and written immediately,
+ *                      while still under writeback (slow disk, checked in
+ *                      /proc/kpageflags): with stable_writes=1 every such
+ *                      page must be copied (new PFN), with stable_writes=0
+ *                      written in place (same PFN); no data may be lost.
+ *                      This tells the fixed kernel (0/N and N/N), the
+ *                      pre-fix kernel (N/N copied either way) and an
+ *                      inverted stable-writes test apart.
+ *
+ * PFN based verdicts are only given while the old page provably still
+ * exists (in the swap cache or under writeback, from /proc/kpageflags), so
+ * a freed and reallocated page frame cannot fake a "same PFN".
+ *
+ * Expected results: the fixed kernel passes everything (SKIPs where a
+ * feature is missing: soft-dirty and uffd-wp on arm64, uffd-wp on s390x
+ * and ppc64 in 6.1).  The pre-fix kernel fails odirect_* (data lost),
+ * reuse_pfn, softdirty, uffd_wp (page copied) and stable_writes_off_reuses
+ * (N/N copied); fork_*, shared_copy, ksm and stable_writes_on_copies pass
+ * there (copying too often is safe).  Not clearing the marker at fork()
+ * fails fork_* and shared_copy; an inverted stable-writes test fails both
+ * stable_writes lines.
+ *
+ * Options: -n iterations of the in-flight checks (default 8), -r/-t caps
+ * of odirect_racy, -p pages of the stable_writes checks, -k KSM merge
+ * timeout, -s <substring> selects "<check>/<setup>" names (repeatable),
+ * -l lists them, -v is verbose, -h helps.  A watchdog ends a hung check
+ * after 300 s with "Bail out!".
+ *
+ * Environment (the QEMU harness sets it; run as root):
+ *   COWSWAP_SLOW_READ_DEV  read-only disk, reads throttled (odirect_*)
+ *   COWSWAP_FAST_READ_DEV  read-only disk with the same content (racy)
+ *   COWSWAP_SWAP_DEV       swap disk, already mkswap'ed and active
+ *   COWSWAP_SLOW_SWAP_DEV  write-throttled disk for the stable setup; it is
+ *                          overwritten with a swap header
+ *   COWSWAP_ZRAM           1: run the zram setup, 0: don't (default: only
+ *                          when COWSWAP_SWAP_DEV is set)
+ *   COWSWAP_ODIRECT_DIR    directory for the odirect_racy temporary file
+ *                          when COWSWAP_FAST_READ_DEV is unset (/var/tmp)
+ * Missing preconditions (not root, no swap, no O_DIRECT, feature not
+ * configured, device variable not given) make the affected lines SKIP.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/fs.h>
+#include <linux/userfaultfd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+
+#include "kselftest.h"
+#include "pagemap.h"
+#include "swap_helpers.h"
+
+#ifndef MADV_PAGEOUT
+#define MADV_PAGEOUT 21
+#endif
+
+#define WHY_LEN		320
+#define ZRAM_DISKSIZE	(64ULL << 20)
+#define CHECK_TIMEOUT	300	/* seconds, per check */
+
+enum res { RES_PASS, RES_FAIL, RES_SKIP };
+
+/* ------------------------------------------------------------------ */
+/* Options and environment                                              */
+
+static struct {
+	int iterations;		/* -n: O_DIRECT in-flight iterations */
+	int racy_max;		/* -r: racy iteration cap */
+	int racy_secs;		/* -t: racy time cap */
+	int stable_pages;	/* -p: pages per stable_writes check */
+	int ksm_secs;		/* -k: KSM merge timeout */
+	const char *select[16];	/* -s: substrings of "<check>/<setup>" */
+	int nr_select;
+	bool verbose;		/* -v */
+} opt = {
+	.iterations = 8,
+	.racy_max = 2000,
+	.racy_secs = 3,
+	.stable_pages = 10,
+	.ksm_secs = 20,
+};
+
+static struct {
+	const char *slow_read;
+	const char *fast_read;
+	const char *swap_dev;
+	const char *slow_swap;
+	const char *odirect_dir;
+	bool zram;
+	bool root;
+	bool pfn_visible;
+	bool kpageflags;
+} env;
+
+static long ps;				/* page size */
+static unsigned int pattern_seq;	/* makes fill patterns unique */
+
+static enum res set_why(char *why, enum res r, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static enum res set_why(char *why, enum res r, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, WHY_LEN, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+#define SKIP(why, ...)	set_why(why, RES_SKIP, __VA_ARGS__)
+#define FAIL(why, ...)	set_why(why, RES_FAIL, __VA_ARGS__)
+
+static void vmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void vmsg(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!opt.verbose)
+		return;
+	va_start(ap, fmt);
+	printf("#   ");
+	vprintf(fmt, ap);
+	va_end(ap);
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void sleep_us(long us)
+{
+	struct timespec ts = { us / 1000000, (us % 1000000) * 1000 };
+
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+/* ------------------------------------------------------------------ */
+/* Memory helpers                                                       */
+
+/*
+ * n private anonymous pages between two PROT_NONE guard pages (so the
+ * VMA never merges with a neighbour and inherits its VM_SOFTDIRTY), THP
+ * off.  Returns NULL on failure.
+ */
+static char *map_pages(size_t n)
+{
+	char *p;
+
+	p = mmap(NULL, (n + 2) * ps, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	if (mprotect(p, ps, PROT_NONE) ||
+	    mprotect(p + (n + 1) * ps, ps, PROT_NONE)) {
+		munmap(p, (n + 2) * ps);
+		return NULL;
+	}
+	madvise(p + ps, n * ps, MADV_NOHUGEPAGE);	/* EINVAL without THP */
+	return p + ps;
+}
+
+static void unmap_pages(char *p, size_t n)
+{
+	if (p)
+		munmap(p - ps, (n + 2) * ps);
+}
+
+static unsigned char new_fill(void)
+{
+	/* never 0: a zero page would be indistinguishable from a lost page */
+	return (unsigned char)(0x21 + (pattern_seq++ % 0x5b));
+}
+
+/*
+ * MADV_PAGEOUT [p, p + n pages) until all of them are swap entries, at most
+ * tries times.  0, -EAGAIN (not swapped) or -errno of madvise.
+ */
+static int page_out(void *p, size_t n, int tries)
+{
+	size_t i;
+	int t;
+
+	for (t = 0; t < tries; t++) {
+		if (madvise(p, n * ps, MADV_PAGEOUT))
+			return -errno;
+		for (i = 0; i < n; i++)
+			if (!page_swapped((char *)p + i * ps))
+				break;
+		if (i == n)
+			return 0;
+		if (t + 1 < tries)
+			sleep_us(10000);
+	}
+	return -EAGAIN;
+}
+
+static enum res page_out_why(void *p, size_t n, char *why)
+{
+	char d[96];
+	int r = page_out(p, n, 5);
+
+	if (r == -EINVAL)
+		return SKIP(why, "MADV_PAGEOUT not supported");
+	if (r == -EAGAIN)
+		return SKIP(why, "MADV_PAGEOUT did not swap the page out (%s)",
+			    pm_describe(pagemap_entry(p), d, sizeof(d)));
+	if (r)
+		return SKIP(why, "MADV_PAGEOUT: %s", strerror(-r));
+	return RES_PASS;
+}
+
+/*
+ * Page out a page on which we hold an extra reference (page_ref_get()) and
+ * make sure the physical page pfn stayed in the swap cache: PFN
+ * comparisons are only meaningful while the old page cannot be freed and
+ * handed out again.
+ */
+static enum res page_out_held(void *p, uint64_t pfn, char *why)
+{
+	enum res res = page_out_why(p, 1, why);
+	uint64_t flags;
+
+	if (res != RES_PASS || !env.kpageflags)
+		return res;
+	if (kpageflags_get(pfn, &flags))
+		return SKIP(why, "cannot read /proc/kpageflags");
+	if (!(flags & (1ULL << KPF_BIT_SWAPCACHE)))
+		return SKIP(why, "the paged-out page (pfn 0x%" PRIx64 ") left the swap cache "
+			    "despite the extra reference", pfn);
+	return RES_PASS;
+}
+
+/* A read-only FOLL_GET reference on the page held by a pipe (vmsplice). */
+struct page_ref {
+	int pfd[2];
+};
+
+static int page_ref_get(struct page_ref *r, void *p)
+{
+	struct iovec iov = { .iov_base = p, .iov_len = ps };
+	ssize_t n;
+
+	if (pipe2(r->pfd, O_CLOEXEC))
+		return -errno;
+	n = vmsplice(r->pfd[1], &iov, 1, 0);
+	if (n != ps) {
+		int err = n < 0 ? errno : EIO;
+
+		close(r->pfd[0]);
+		close(r->pfd[1]);
+		r->pfd[0] = r->pfd[1] = -1;
+		return -err;
+	}
+	return 0;
+}
+
+/* Drop the reference; if buf, first copy what the pipe sees into it. */
+static int page_ref_put(struct page_ref *r, void *buf)
+{
+	ssize_t n = 0, got = 0;
+	int ret = 0;
+
+	if (r->pfd[0] < 0)
+		return -EBADF;
+	if (buf) {
+		while (got < ps) {
+			n = read(r->pfd[0], (char *)buf + got, ps - got);
+			if (n <= 0)
+				break;
+			got += n;
+		}
+		if (got != ps)
+			ret = -EIO;
+	}
+	close(r->pfd[0]);
+	close(r->pfd[1]);
+	r->pfd[0] = r->pfd[1] = -1;
+	return ret;
+}
+
+static int clear_refs_soft_dirty(void)
+{
+	int fd, ret = 0;
+
+	fd = open("/proc/self/clear_refs", O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, "4", 1) != 1)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+/* First offset in [from, to) where p differs from byte c, or -1. */
+static long first_diff_byte(const unsigned char *p, long from, long to,
+			    unsigned char c)
+{
+	long i;
+
+	for (i = from; i < to; i++)
+		if (p[i] != c)
+			return i;
+	return -1;
+}
+
+/* pswpout from /proc/vmstat (pages written to swap), or -1. */
+static long long read_pswpout(void)
+{
+	static char buf[16384];
+	long long v = -1;
+	ssize_t n;
+	char *q;
+	int fd;
+
+	fd = open("/proc/vmstat", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	q = strstr(buf, "\npswpout ");
+	if (q)
+		v = strtoll(q + 9, NULL, 10);
+	return v;
+}
+
+static unsigned char read_byte(const void *p)
+{
+	return *(const volatile unsigned char *)p;
+}
+
+/* ------------------------------------------------------------------ */
+/* Setups                                                               */
+
+struct setup;
+
+struct setup_ctx {
+	const struct setup *setup;
+	char dev[PATH_MAX];		/* the only active swap area */
+	int prio;			/* its priority, -1 if none given */
+	bool we_enabled;		/* dev was not active before */
+	struct swap_saved saved;	/* areas switched off for the setup */
+	struct zram_dev zram;
+	int stable_orig;		/* stable_writes before, -1 unknown */
+};
+
+struct setup {
+	const char *name;
+	bool via_swapoff;	/* pages come back through swapoff */
+	enum res (*prepare)(struct setup_ctx *c, char *why);
+	void (*teardown)(struct setup_ctx *c);
+};
+
+enum { SETUP_FAULT, SETUP_SWAPOFF, SETUP_ZRAM, SETUP_STABLE, NR_SETUPS };
+
+static enum res setup_disk(struct setup_ctx *c, char *why)
+{
+	int r, prio = -1;
+
+	if (!env.root)
+		return SKIP(why, "needs root");
+	if (env.swap_dev) {
+		struct stat st;
+
+		if (stat(env.swap_dev, &st))
+			return SKIP(why, "COWSWAP_SWAP_DEV=%s: %s", env.swap_dev,
+				    strerror(errno));
+		snprintf(c->dev, sizeof(c->dev), "%s", env.swap_dev);
+	} else {
+		struct swap_area *a = calloc(SWAP_SAVED_MAX, sizeof(*a));
+		int i, nr, best = -1;
+
+		if (!a)
+			return SKIP(why, "out of memory");
+		nr = swap_list(a, SWAP_SAVED_MAX);
+		if (nr > SWAP_SAVED_MAX)
+			nr = SWAP_SAVED_MAX;
+		for (i = 0; i < nr; i++)
+			if (best < 0 || a[i].prio > a[best].prio)
+				best = i;
+		if (best >= 0)
+			snprintf(c->dev, sizeof(c->dev), "%s", a[best].path);
+		free(a);
+		if (best < 0)
+			return SKIP(why, "no active swap area and COWSWAP_SWAP_DEV not set");
+	}
+	r = swap_is_active(c->dev);
+	if (r < 0)
+		return SKIP(why, "/proc/swaps: %s", strerror(-r));
+	c->we_enabled = !r;
+	if (r == 1 && !swap_get_prio(c->dev, &prio) && prio < 0)
+		prio = -1;
+	c->prio = prio;
+	r = swap_only(c->dev, c->prio, &c->saved);
+	if (r)
+		return SKIP(why, "cannot make %s the only active swap area: %s",
+			    c->dev, strerror(-r));
+	if (c->we_enabled && !swap_get_prio(c->dev, &prio) && prio >= 0)
+		c->prio = prio;
+	return RES_PASS;
+}
+
+static void teardown_disk(struct setup_ctx *c)
+{
+	if (c->we_enabled && swap_is_active(c->dev) == 1)
+		swap_off(c->dev);
+	swap_restore(&c->saved);
+}
+
+static enum res setup_zram(struct setup_ctx *c, char *why)
+{
+	int r;
+
+	if (!env.root)
+		return SKIP(why, "needs root");
+	if (!env.zram)
+		return SKIP(why, "zram setup disabled (runs with COWSWAP_ZRAM=1 or under the harness)");
+	r = zram_swap_setup(&c->zram, ZRAM_DISKSIZE, -1);
+	if (r == -ENODEV)
+		return SKIP(why, "zram not available (CONFIG_ZRAM, modprobe zram)");
+	if (r)
+		return SKIP(why, "zram swap set-up failed: %s", strerror(-r));
+	snprintf(c->dev, sizeof(c->dev), "%s", c->zram.path);
+	c->prio = -1;
+	r = swap_only(c->dev, -1, &c->saved);
+	if (r) {
+		zram_swap_teardown(&c->zram);
+		return SKIP(why, "cannot make %s the only active swap area: %s",
+			    c->dev, strerror(-r));
+	}
+	return RES_PASS;
+}
+
+static void teardown_zram(struct setup_ctx *c)
+{
+	zram_swap_teardown(&c->zram);
+	swap_restore(&c->saved);
+}
+
+static enum res setup_stable(struct setup_ctx *c, char *why)
+{
+	int r;
+
+	c->stable_orig = -1;
+	if (!env.root)
+		return SKIP(why, "needs root");
+	if (!env.slow_swap)
+		return SKIP(why, "COWSWAP_SLOW_SWAP_DEV not set (needs a write-throttled disk)");
+	snprintf(c->dev, sizeof(c->dev), "%s", env.slow_swap);
+	c->prio = -1;
+	/* stable_writes is sampled at swapon: start from swapped off */
+	if (swap_is_active(c->dev) == 1 && (r = swap_off(c->dev)))
+		return SKIP(why, "swapoff %s: %s", c->dev, strerror(-r));
+	r = blk_stable_writes_get(c->dev);
+	if (r < 0)
+		return SKIP(why, "%s has no queue/stable_writes: %s", c->dev,
+			    strerror(-r));
+	c->stable_orig = r;
+	r = swap_mkswap(c->dev);
+	if (r)
+		return SKIP(why, "mkswap %s: %s", c->dev, strerror(-r));
+	r = blk_stable_writes_set(c->dev, 1);
+	if (r)
+		return SKIP(why, "cannot set %s stable_writes=1: %s", c->dev,
+			    strerror(-r));
+	r = swap_only(c->dev, -1, &c->saved);
+	if (r) {
+		blk_stable_writes_set(c->dev, c->stable_orig);
+		return SKIP(why, "cannot make %s the only active swap area: %s",
+			    c->dev, strerror(-r));
+	}
+	return RES_PASS;
+}
+
+static void teardown_stable(struct setup_ctx *c)
+{
+	if (swap_is_active(c->dev) == 1)
+		swap_off(c->dev);
+	if (c->stable_orig >= 0)
+		blk_stable_writes_set(c->dev, c->stable_orig);
+	swap_restore(&c->saved);
+}
+
+static const struct setup setups[NR_SETUPS] = {
+	[SETUP_FAULT]	= { "fault",   false, setup_disk,   teardown_disk },
+	[SETUP_SWAPOFF]	= { "swapoff", true,  setup_disk,   teardown_disk },
+	[SETUP_ZRAM]	= { "zram",    false, setup_zram,   teardown_zram },
+	[SETUP_STABLE]	= { "stable",  false, setup_stable, teardown_stable },
+};
+
+/* Switch the setup's area off and on again (changing stable_writes between). */
+static int cycle_swap(struct setup_ctx *c, int stable_writes)
+{
+	int r;
+
+	r = swap_off(c->dev);
+	if (r)
+		return r;
+	if (stable_writes >= 0) {
+		r = blk_stable_writes_set(c->dev, stable_writes);
+		if (r) {
+			swap_on(c->dev, c->prio);
+			return r;
+		}
+	}
+	return swap_on(c->dev, c->prio);
+}
+
+/*
+ * Bring paged-out pages back the setup's way: swapoff (and on again) for
+ * the swapoff setup, nothing for the others (the next access faults).
+ */
+static enum res bring_back(struct setup_ctx *c, char *why)
+{
+	int r;
+
+	if (!c->setup->via_swapoff)
+		return RES_PASS;
+	r = cycle_swap(c, -1);
+	if (r)
+		return SKIP(why, "swapoff/swapon %s: %s", c->dev, strerror(-r));
+	return RES_PASS;
+}
+
+/* ------------------------------------------------------------------ */
+/* O_DIRECT sources                                                     */
+
+struct dio_src {
+	char path[PATH_MAX];
+	int fd;
+	size_t bs;		/* read size: the logical block size */
+	unsigned char *ref;	/* what a read at offset 0 returns */
+	unsigned char fill;	/* buffer fill: a byte value absent from ref */
+	unsigned char marker;	/* the byte the main thread writes */
+	void *scratch;		/* page-aligned buffer for warm-up reads */
+	bool tmpfile;
+};
+
+static struct dio_src slow_src = { .fd = -1 }, fast_src = { .fd = -1 };
+static char slow_src_why[WHY_LEN], fast_src_why[WHY_LEN];
+static bool slow_src_tried, fast_src_tried;
+
+static void dio_close(struct dio_src *s)
+{
+	if (s->fd >= 0)
+		close(s->fd);
+	if (s->tmpfile)
+		unlink(s->path);
+	free(s->ref);
+	free(s->scratch);
+	s->fd = -1;
+	s->ref = s->scratch = NULL;
+	s->tmpfile = false;
+}
+
+/* Pick a fill byte that does not occur in the reference data. */
+static void dio_pick_fill(struct dio_src *s)
+{
+	unsigned int count[256] = { 0 }, best = 1;
+	size_t i;
+
+	for (i = 0; i < s->bs; i++)
+		count[s->ref[i]]++;
+	for (i = 1; i < 256; i++)
+		if (count[i] < count[best])
+			best = i;
+	s->fill = (unsigned char)best;
+	s->marker = (unsigned char)(best ^ 0x80);
+}
+
+/* Write a text pattern into a temporary file usable with O_DIRECT. */
+static enum res dio_make_tmpfile(struct dio_src *s, char *why)
+{
+	const char *dir = env.odirect_dir ? env.odirect_dir : "/var/tmp";
+	size_t len = 4 * (size_t)ps, i;
+	char *buf;
+	int fd;
+
+	snprintf(s->path, sizeof(s->path), "%s/swap_exclusive.XXXXXX", dir);
+	fd = mkstemp(s->path);
+	if (fd < 0)
+		return SKIP(why, "cannot create a file in %s: %s", dir,
+			    strerror(errno));
+	s->tmpfile = true;
+	buf = malloc(len);
+	if (!buf) {
+		close(fd);
+		return SKIP(why, "out of memory");
+	}
+	for (i = 0; i < len; i++)
+		buf[i] = "swap_exclusive O_DIRECT source data\n"[i % 36];
+	if (write(fd, buf, len) != (ssize_t)len || fsync(fd)) {
+		free(buf);
+		close(fd);
+		return SKIP(why, "cannot write %s: %s", s->path, strerror(errno));
+	}
+	free(buf);
+	close(fd);
+	return RES_PASS;
+}
+
+static enum res dio_open(struct dio_src *s, const char *path, char *why)
+{
+	unsigned int lbs = 0;
+	struct stat st;
+	ssize_t n;
+	size_t bs;
+
+	if (path) {
+		snprintf(s->path, sizeof(s->path), "%s", path);
+	} else if (dio_make_tmpfile(s, why) != RES_PASS) {
+		dio_close(s);
+		return RES_SKIP;
+	}
+	s->fd = open(s->path, O_RDONLY | O_DIRECT | O_CLOEXEC);
+	if (s->fd < 0) {
+		int err = errno;
+
+		dio_close(s);
+		if (err == EINVAL)
+			return SKIP(why, "no O_DIRECT support for %s", s->path);
+		return SKIP(why, "open %s: %s", s->path, strerror(err));
+	}
+	if (fstat(s->fd, &st) == 0 && S_ISBLK(st.st_mode) &&
+	    ioctl(s->fd, BLKSSZGET, &lbs) == 0 && lbs)
+		bs = lbs;
+	else
+		bs = 512;
+	if (posix_memalign(&s->scratch, ps, ps)) {
+		dio_close(s);
+		return SKIP(why, "out of memory");
+	}
+	/* Find the smallest block size O_DIRECT accepts here. */
+	for (; bs <= (size_t)ps; bs *= 2) {
+		n = pread(s->fd, s->scratch, bs, 0);
+		if (n == (ssize_t)bs)
+			break;
+		if (n < 0 && errno != EINVAL) {
+			int err = errno;
+
+			dio_close(s);
+			return SKIP(why, "O_DIRECT read from %s: %s", s->path,
+				    strerror(err));
+		}
+	}
+	if (bs > (size_t)ps) {
+		dio_close(s);
+		return SKIP(why, "no O_DIRECT support for %s", s->path);
+	}
+	s->bs = bs;
+	s->ref = malloc(bs);
+	if (!s->ref) {
+		dio_close(s);
+		return SKIP(why, "out of memory");
+	}
+	memcpy(s->ref, s->scratch, bs);
+	dio_pick_fill(s);
+	if (first_diff_byte(s->ref, 0, bs, s->fill) < 0) {
+		dio_close(s);
+		return SKIP(why, "the data read from %s is indistinguishable from the fill",
+			    s->path);
+	}
+	return RES_PASS;
+}
+
+static enum res get_slow_src(struct dio_src **s, char *why)
+{
+	if (!slow_src_tried) {
+		slow_src_tried = true;
+		if (!env.slow_read)
+			SKIP(slow_src_why, "COWSWAP_SLOW_READ_DEV not set (needs a read-throttled disk)");
+		else
+			dio_open(&slow_src, env.slow_read, slow_src_why);
+	}
+	if (slow_src.fd < 0)
+		return SKIP(why, "%s", slow_src_why);
+	*s = &slow_src;
+	return RES_PASS;
+}
+
+static enum res get_fast_src(struct dio_src **s, char *why)
+{
+	if (!fast_src_tried) {
+		fast_src_tried = true;
+		dio_open(&fast_src, env.fast_read, fast_src_why);
+	}
+	if (fast_src.fd < 0)
+		return SKIP(why, "%s", fast_src_why);
+	*s = &fast_src;
+	return RES_PASS;
+}
+
+/* Data of an O_DIRECT read into the first s->bs bytes of the page, fill up
+ * to the last byte, the marker at the last byte. */
+static bool dio_page_ok(const struct dio_src *s, const unsigned char *p,
+			char *diag, size_t len)
+{
+	long d;
+
+	if (memcmp(p, s->ref, s->bs)) {
+		bool lost = first_diff_byte(p, 0, s->bs, s->fill) < 0;
+
+		snprintf(diag, len, "%s", lost ? "read data lost (buffer still holds the fill)" :
+			 "read data corrupted");
+		return false;
+	}
+	d = first_diff_byte(p, s->bs, ps - 1, s->fill);
+	if (d >= 0) {
+		snprintf(diag, len, "byte %ld changed to 0x%02x", d, p[d]);
+		return false;
+	}
+	if (p[ps - 1] != s->marker) {
+		snprintf(diag, len, "the main thread's write is lost");
+		return false;
+	}
+	return true;
+}
+
+struct dio_req {
+	const struct dio_src *src;
+	void *buf;
+	atomic_int started;
+	atomic_int done;
+	ssize_t ret;
+	int err;
+};
+
+static void *dio_thread(void *arg)
+{
+	struct dio_req *r = arg;
+
+	atomic_store(&r->started, 1);
+	r->ret = pread(r->src->fd, r->buf, r->src->bs, 0);
+	r->err = errno;
+	atomic_store(&r->done, 1);
+	return NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Checks                                                               */
+
+struct dio_stats {
+	int iterations;
+	int raced;		/* swapped out and read in flight at the write */
+	int lost;		/* data not where it belongs */
+	int pfn_changed;
+	int not_swapped;
+	int read_done_early;
+};
+
+/*
+ * One O_DIRECT in-flight iteration on the throttled disk.  Returns
+ * RES_PASS when the iteration ran (result in st), RES_SKIP on set-up
+ * trouble.
+ */
+static enum res odirect_iteration(struct setup_ctx *c, struct dio_src *s,
+				  bool clear_refs_step, struct dio_stats *st,
+				  char *why)
+{
+	struct dio_req req = { .src = s };
+	uint64_t pfn0, pfn1, e;
+	bool swapped = false, in_flight;
+	char diag[96], d2[96];
+	pthread_t th;
+	enum res res = RES_PASS;
+	unsigned char *p;
+	int i, r;
+
+	p = (unsigned char *)map_pages(1);
+	if (!p)
+		return SKIP(why, "mmap: %s", strerror(errno));
+	memset(p, s->fill, ps);
+	pfn0 = page_pfn(p);
+	req.buf = p;
+
+	/* Use up the throttle budget so that the next read has to wait. */
+	if (pread(s->fd, s->scratch, s->bs, 0) != (ssize_t)s->bs) {
+		res = SKIP(why, "O_DIRECT warm-up read: %s", strerror(errno));
+		goto out;
+	}
+	r = pthread_create(&th, NULL, dio_thread, &req);
+	if (r) {
+		res = SKIP(why, "pthread_create: %s", strerror(r));
+		goto out;
+	}
+	while (!atomic_load(&req.started))
+		sleep_us(1000);
+	sleep_us(20000);	/* let it submit the bio (and take its reference) */
+
+	for (i = 0; i < 3 && !swapped; i++) {
+		madvise(p, ps, MADV_PAGEOUT);
+		swapped = page_swapped(p);
+	}
+	e = pagemap_entry(p);
+	res = bring_back(c, why);
+	if (res != RES_PASS) {
+		pthread_join(th, NULL);
+		goto out;
+	}
+	if (clear_refs_step) {
+		read_byte(p + ps / 2);	/* read fault: swap in, mapped R/O */
+		clear_refs_soft_dirty();
+	}
+	in_flight = !atomic_load(&req.done);
+	p[ps - 1] = s->marker;
+	pfn1 = page_pfn(p);
+	pthread_join(th, NULL);
+
+	if (req.ret != (ssize_t)s->bs) {
+		res = SKIP(why, "O_DIRECT read returned %zd (%s)", req.ret,
+			   req.ret < 0 ? strerror(req.err) : "short");
+		goto out;
+	}
+	st->iterations++;
+	if (!swapped)
+		st->not_swapped++;
+	if (!in_flight)
+		st->read_done_early++;
+	if (swapped && in_flight)
+		st->raced++;
+	if (pfn0 != pfn1)
+		st->pfn_changed++;
+	if (!dio_page_ok(s, p, diag, sizeof(diag))) {
+		st->lost++;
+		ksft_print_msg("  iteration %d: %s (after pageout: %s; pfn 0x%" PRIx64
+			       " -> 0x%" PRIx64 ")\n", st->iterations, diag,
+			       pm_describe(e, d2, sizeof(d2)), pfn0, pfn1);
+	} else {
+		vmsg("iteration %d ok: swapped=%d in_flight=%d pfn 0x%" PRIx64
+		     " -> 0x%" PRIx64 "\n", st->iterations, swapped, in_flight,
+		     pfn0, pfn1);
+	}
+out:
+	unmap_pages((char *)p, 1);
+	return res;
+}
+
+static enum res odirect_common(struct setup_ctx *c, bool clear_refs_step,
+			       char *why)
+{
+	struct dio_stats st = { 0 };
+	struct dio_src *s;
+	enum res res;
+	int i;
+
+	res = get_slow_src(&s, why);
+	if (res != RES_PASS)
+		return res;
+	for (i = 0; i < opt.iterations; i++) {
+		res = odirect_iteration(c, s, clear_refs_step, &st, why);
+		if (res != RES_PASS)
+			return res;
+	}
+	ksft_print_msg("%d of %d iterations lost data; %d raced (swapped out with the read in flight), "
+		       "%d not swapped, %d read finished early; PFN changed in %d of %d\n",
+		       st.lost, st.iterations, st.raced, st.not_swapped,
+		       st.read_done_early, st.pfn_changed, st.iterations);
+	if (st.lost)
+		return FAIL(why, "%d of %d iterations lost the O_DIRECT data",
+			    st.lost, st.iterations);
+	if (!st.raced)
+		return SKIP(why, "never swapped out while the read was in flight (is %s throttled?)",
+			    s->path);
+	return RES_PASS;
+}
+
+static enum res check_odirect_inflight(struct setup_ctx *c, char *why)
+{
+	return odirect_common(c, false, why);
+}
+
+static int soft_dirty_state = -1;	/* -1 unknown, 0 no, 1 yes */
+
+static bool soft_dirty_supported(void)
+{
+	char *p;
+
+	if (soft_dirty_state >= 0)
+		return soft_dirty_state;
+	soft_dirty_state = 0;
+	p = map_pages(1);
+	if (!p)
+		return false;
+	p[0] = 1;
+	if (!clear_refs_soft_dirty() && !pm_soft_dirty(pagemap_entry(p))) {
+		p[0] = 2;
+		soft_dirty_state = pm_soft_dirty(pagemap_entry(p));
+	}
+	unmap_pages(p, 1);
+	return soft_dirty_state;
+}
+
+static enum res check_odirect_clear_refs(struct setup_ctx *c, char *why)
+{
+	if (!soft_dirty_supported())
+		ksft_print_msg("soft-dirty not available: clear_refs does not write-protect, "
+			       "still checking read swap-in + write\n");
+	return odirect_common(c, true, why);
+}
+
+/* Racy variant: no throttling, random delays. */
+struct racy_reader {
+	const struct dio_src *src;
+	void *buf;
+	pthread_barrier_t start, end;
+	atomic_int done;
+	atomic_int stop;
+	ssize_t ret;
+	int err;
+};
+
+static void *racy_thread(void *arg)
+{
+	struct racy_reader *r = arg;
+
+	for (;;) {
+		pthread_barrier_wait(&r->start);
+		if (atomic_load(&r->stop))
+			break;
+		r->ret = pread(r->src->fd, r->buf, r->src->bs, 0);
+		r->err = errno;
+		atomic_store(&r->done, 1);
+		pthread_barrier_wait(&r->end);
+	}
+	return NULL;
+}
+
+static enum res check_odirect_racy(struct setup_ctx *c, char *why)
+{
+	struct racy_reader rr;
+	int iters = 0, raced = 0, swapped_n = 0, lost = 0, pfn_changed = 0;
+	double t0, lat, deadline;
+	struct dio_src *s;
+	unsigned char *p;
+	char diag[96];
+	enum res res;
+	pthread_t th;
+	int i, r;
+
+	(void)c;
+	res = get_fast_src(&s, why);
+	if (res != RES_PASS)
+		return res;
+	p = (unsigned char *)map_pages(1);
+	if (!p)
+		return SKIP(why, "mmap: %s", strerror(errno));
+
+	/*
+	 * Typical read latency decides the range of the random delay; time
+	 * a batch of reads (guest clocks may tick in jiffies).
+	 */
+	t0 = now();
+	for (i = 0; i < 500 && (i < 8 || now() - t0 < 0.05); i++) {
+		if (pread(s->fd, p, s->bs, 0) != (ssize_t)s->bs) {
+			unmap_pages((char *)p, 1);
+			return SKIP(why, "O_DIRECT read: %s", strerror(errno));
+		}
+	}
+	lat = (now() - t0) / i;
+
+	memset(&rr, 0, sizeof(rr));
+	rr.src = s;
+	rr.buf = p;
+	pthread_barrier_init(&rr.start, NULL, 2);
+	pthread_barrier_init(&rr.end, NULL, 2);
+	r = pthread_create(&th, NULL, racy_thread, &rr);
+	if (r) {
+		unmap_pages((char *)p, 1);
+		return SKIP(why, "pthread_create: %s", strerror(r));
+	}
+	srand((unsigned int)getpid());
+	deadline = now() + opt.racy_secs;
+	while (iters < opt.racy_max && now() < deadline) {
+		uint64_t pfn0, pfn1;
+		bool swapped, in_flight;
+		int mode = rand() % 4;
+		long long out0, out1;
+
+		madvise(p, ps, MADV_DONTNEED);
+		memset(p, s->fill, ps);
+		pfn0 = page_pfn(p);
+		out0 = read_pswpout();
+		atomic_store(&rr.done, 0);
+		pthread_barrier_wait(&rr.start);
+		/*
+		 * Give the reader a head start of varying length (on one CPU a
+		 * yield lets it submit its bio), then page out and write as
+		 * soon as the page is a swap entry.
+		 */
+		if (mode == 0)
+			sched_yield();
+		else if (mode == 1)
+			sleep_us(rand() % ((long)(lat * 1e6) + 1));
+		else if (mode == 2)
+			for (i = rand() % 20000; i > 0; i--)
+				__asm__ __volatile__("" ::: "memory");
+		swapped = false;
+		for (i = 0; i < 50 && !swapped && !atomic_load(&rr.done); i++) {
+			madvise(p, ps, MADV_PAGEOUT);
+			swapped = page_swapped(p);
+			if (!swapped)
+				sched_yield();
+		}
+		in_flight = !atomic_load(&rr.done);
+		p[ps - 1] = s->marker;
+		pfn1 = page_pfn(p);
+		pthread_barrier_wait(&rr.end);
+		out1 = read_pswpout();
+		iters++;
+		if (rr.ret != (ssize_t)s->bs) {
+			res = SKIP(why, "O_DIRECT read returned %zd (%s)", rr.ret,
+				   rr.ret < 0 ? strerror(rr.err) : "short");
+			break;
+		}
+		swapped_n += swapped;
+		/*
+		 * A real race: unmapped while the read held the page, which
+		 * then stayed unwritten in the swap cache (no pswpout), and
+		 * written before the read returned.
+		 */
+		raced += swapped && in_flight && (out0 < 0 || out0 == out1);
+		pfn_changed += pfn0 != pfn1;
+		if (!dio_page_ok(s, p, diag, sizeof(diag))) {
+			if (lost < 5)
+				ksft_print_msg("  iteration %d: %s (swapped=%d, in flight=%d)\n",
+					       iters, diag, swapped, in_flight);
+			lost++;
+		}
+	}
+	atomic_store(&rr.stop, 1);
+	pthread_barrier_wait(&rr.start);
+	pthread_join(th, NULL);
+	pthread_barrier_destroy(&rr.start);
+	pthread_barrier_destroy(&rr.end);
+	unmap_pages((char *)p, 1);
+	if (res != RES_PASS)
+		return res;
+
+	ksft_print_msg("%d of %d iterations corrupted (%s, read ~%.0f us); swapped out in %d, "
+		       "of those while the read held the page %d; PFN changed in %d\n",
+		       lost, iters, s->tmpfile ? "temporary file" : s->path,
+		       lat * 1e6, swapped_n, raced, pfn_changed);
+	if (lost)
+		return FAIL(why, "%d of %d iterations lost the O_DIRECT data", lost,
+			    iters);
+	if (!raced)
+		return SKIP(why, "race window never hit in %d iterations", iters);
+	return RES_PASS;
+}
+
+/* fork_after_swapout: parent and child write the same byte in turn. */
+enum { FK_OK, FK_SAW_OTHER, FK_OWN_LOST, FK_ERR };
+
+static const char *const fk_str[] = {
+	[FK_OK] = "ok",
+	[FK_SAW_OTHER] = "saw the other process's write",
+	[FK_OWN_LOST] = "its own write or content changed",
+	[FK_ERR] = "error",
+};
+
+/* Nobody's write visible yet except maybe mine: p[0] in {fill, mine}. */
+static int fk_verify(const unsigned char *p, unsigned char fill,
+		     unsigned char mine, unsigned char other, bool written)
+{
+	if (p[0] == other)
+		return FK_SAW_OTHER;
+	if (p[0] != (written ? mine : fill))
+		return FK_OWN_LOST;
+	if (first_diff_byte(p, 1, ps, fill) >= 0)
+		return FK_OWN_LOST;
+	return FK_OK;
+}
+
+static int fk_write(unsigned char *p, unsigned char fill, unsigned char mine,
+		    unsigned char other)
+{
+	int r = fk_verify(p, fill, mine, other, false);
+
+	if (r != FK_OK)
+		return r;
+	p[0] = mine;
+	return fk_verify(p, fill, mine, other, true);
+}
+
+static int xread(int fd, void *buf, size_t len)
+{
+	size_t got = 0;
+	ssize_t n;
+
+	while (got < len) {
+		n = read(fd, (char *)buf + got, len - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		got += n;
+	}
+	return 0;
+}
+
+static int xwrite(int fd, const void *buf, size_t len)
+{
+	return write(fd, buf, len) == (ssize_t)len ? 0 : -1;
+}
+
+static enum res fork_after_swapout(struct setup_ctx *c, bool parent_first,
+				   char *why)
+{
+	const unsigned char P = 'P', C = 'C';
+	int p2c[2] = { -1, -1 }, c2p[2] = { -1, -1 };
+	struct { int status; uint64_t pfn; } cres = { FK_ERR, 0 };
+	unsigned char fill = new_fill(), *p, go;
+	int pres = FK_OK, status = 0;
+	uint64_t ppfn;
+	enum res res;
+	pid_t pid;
+
+	p = (unsigned char *)map_pages(1);
+	if (!p)
+		return SKIP(why, "mmap: %s", strerror(errno));
+	memset(p, fill, ps);
+	res = page_out_why(p, 1, why);
+	if (res != RES_PASS)
+		goto out;
+	if (pipe(p2c) || pipe(c2p)) {
+		res = SKIP(why, "pipe: %s", strerror(errno));
+		goto out;
+	}
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0) {
+		res = SKIP(why, "fork: %s", strerror(errno));
+		goto out;
+	}
+	if (!pid) {
+		int st = FK_ERR;
+
+		close(p2c[1]);
+		close(c2p[0]);
+		pagemap_reopen();	/* /proc/self of the child */
+		if (xread(p2c[0], &go, 1) || go != 'g')
+			_exit(0);
+		if (parent_first) {
+			/* parent has written: I must not see it */
+			st = fk_write(p, fill, C, P);
+		} else {
+			st = fk_write(p, fill, C, P);
+			cres.status = st;
+			xwrite(c2p[1], &go, 1);
+			if (xread(p2c[0], &go, 1))
+				_exit(0);
+			if (st == FK_OK)
+				st = fk_verify(p, fill, C, P, true);
+		}
+		cres.status = st;
+		cres.pfn = page_pfn(p);
+		xwrite(c2p[1], &cres, sizeof(cres));
+		_exit(0);
+	}
+	close(p2c[0]);
+	close(c2p[1]);
+	p2c[0] = c2p[1] = -1;
+
+	res = bring_back(c, why);
+	if (res != RES_PASS) {
+		go = 'x';
+		xwrite(p2c[1], &go, 1);
+		waitpid(pid, NULL, 0);
+		goto out;
+	}
+	go = 'g';
+	if (parent_first) {
+		pres = fk_write(p, fill, P, C);
+		xwrite(p2c[1], &go, 1);
+		if (xread(c2p[0], &cres, sizeof(cres)))
+			cres.status = FK_ERR;
+		if (pres == FK_OK)
+			pres = fk_verify(p, fill, P, C, true);
+	} else {
+		xwrite(p2c[1], &go, 1);
+		if (xread(c2p[0], &go, 1)) {
+			cres.status = FK_ERR;
+		} else {
+			pres = fk_write(p, fill, P, C);
+			go = 'g';
+			xwrite(p2c[1], &go, 1);
+			if (xread(c2p[0], &cres, sizeof(cres)))
+				cres.status = FK_ERR;
+		}
+	}
+	ppfn = page_pfn(p);
+	waitpid(pid, &status, 0);
+	if (WIFSIGNALED(status))
+		ksft_print_msg("child killed by signal %d\n", WTERMSIG(status));
+
+	ksft_print_msg("parent: %s, child: %s; pfn parent 0x%" PRIx64 " child 0x%" PRIx64 "\n",
+		       fk_str[pres], fk_str[cres.status], ppfn, cres.pfn);
+	if (pres == FK_SAW_OTHER || cres.status == FK_SAW_OTHER)
+		res = FAIL(why, "a write leaked between parent and child");
+	else if (pres != FK_OK || cres.status != FK_OK)
+		res = FAIL(why, "page content changed unexpectedly (parent: %s, child: %s)",
+			   fk_str[pres], fk_str[cres.status]);
+	else if (ppfn && ppfn == cres.pfn)
+		res = FAIL(why, "parent and child map the same page after both wrote");
+	else
+		res = RES_PASS;
+out:
+	if (p2c[0] >= 0)
+		close(p2c[0]);
+	if (p2c[1] >= 0)
+		close(p2c[1]);
+	if (c2p[0] >= 0)
+		close(c2p[0]);
+	if (c2p[1] >= 0)
+		close(c2p[1]);
+	unmap_pages((char *)p, 1);
+	return res;
+}
+
+static enum res check_fork_parent_first(struct setup_ctx *c, char *why)
+{
+	return fork_after_swapout(c, true, why);
+}
+
+static enum res check_fork_child_first(struct setup_ctx *c, char *why)
+{
+	return fork_after_swapout(c, false, why);
+}
+
+/* reuse_pfn: exclusive page with an extra reference keeps its PFN. */
+static enum res check_reuse_pfn(struct setup_ctx *c, char *why)
+{
+	unsigned char fill = new_fill(), *p;
+	struct page_ref ref = { { -1, -1 } };
+	uint64_t pfn0, pfn1, e;
+	char d[96];
+	enum res res;
+	int r;
+
+	if (!env.pfn_visible)
+		return SKIP(why, "pagemap hides PFNs (needs CAP_SYS_ADMIN)");
+	p = (unsigned char *)map_pages(1);
+	if (!p)
+		return SKIP(why, "mmap: %s", strerror(errno));
+	memset(p, fill, ps);
+	pfn0 = page_pfn(p);
+	r = page_ref_get(&ref, p);
+	if (r) {
+		res = SKIP(why, "vmsplice: %s", strerror(-r));
+		goto out;
+	}
+	res = page_out_held(p, pfn0, why);
+	if (res != RES_PASS)
+		goto out;
+	res = bring_back(c, why);
+	if (res != RES_PASS)
+		goto out;
+	p[ps - 1] = (unsigned char)~fill;
+	e = pagemap_entry(p);
+	pfn1 = pm_pfn(e);
+	ksft_print_msg("pfn 0x%" PRIx64 " -> 0x%" PRIx64 " (%s); now %s\n", pfn0,
+		       pfn1, pfn0 == pfn1 ? "written in place" : "copied",
+		       pm_describe(e, d, sizeof(d)));
+	if (first_diff_byte(p, 0, ps - 1, fill) >= 0 || p[ps - 1] != (unsigned char)~fill)
+		res = FAIL(why, "page content changed");
+	else if (pfn1 != pfn0)
+		res = FAIL(why, "exclusive page was copied on the write (exclusivity lost across swap)");
+	else
+		res = RES_PASS;
+out:
+	page_ref_put(&ref, NULL);
+	unmap_pages((char *)p, 1);
+	return res;
+}
+
+/* shared_copy: page shared with a child forked after the swap-out. */
+static enum res check_shared_copy(struct setup_ctx *c, char *why)
+{
+	unsigned char fill = new_fill(), *p, go = 'g';
+	struct page_ref ref = { { -1, -1 } };
+	struct { int ok; uint64_t pfn; } cres = { 0, 0 };
+	int p2c[2] = { -1, -1 }, c2p[2] = { -1, -1 };
+	uint64_t pfn0, ppfn;
+	enum res res;
+	pid_t pid;
+	int r;
+
+	if (!env.pfn_visible)
+		return SKIP(why, "pagemap hides PFNs (needs CAP_SYS_ADMIN)");
+	p = (unsigned char *)map_pages(1);
+	if (!p)
+		return SKIP(why, "mmap: %s", strerror(errno));
+	memset(p, fill, ps);
+	pfn0 = page_pfn(p);
+	r = page_ref_get(&ref, p);	/* keeps the page in the swap cache */
+	if (r) {
+		res = SKIP(why, "vmsplice: %s", strerror(-r));
+		goto out;
+	}
+	res = page_out_held(p, pfn0, why);
+	if (res != RES_PASS)
+		goto out;
+	if (pipe(p2c) || pipe(c2p)) {
+		res = SKIP(why, "pipe: %s", strerror(errno));
+		goto out;
+	}
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0) {
+		res = SKIP(why, "fork: %s", strerror(errno));
+		goto out;
+	}
+	if (!pid) {
+		close(p2c[1]);
+		close(c2p[0]);
+		pagemap_reopen();	/* /proc/self of the child */
+		if (xread(p2c[0], &go, 1) || go != 'g')
+			_exit(0);
+		cres.ok = first_diff_byte(p, 0, ps, fill) < 0;
+		cres.pfn = page_pfn(p);
+		xwrite(c2p[1], &cres, sizeof(cres));
+		_exit(0);
+	}
+	close(p2c[0]);
+	close(c2p[1]);
+	p2c[0] = c2p[1] = -1;
+	res = bring_back(c, why);
+	if (res != RES_PASS) {
+		go = 'x';
+		xwrite(p2c[1], &go, 1);
+		waitpid(pid, NULL, 0);
+		goto out;
+	}
+	p[0] = (unsigned char)~fill;
+	ppfn = page_pfn(p);
+	xwrite(p2c[1], &go, 1);
+	if (xread(c2p[0], &cres, sizeof(cres)))
+		cres.ok = -1;
+	waitpid(pid, NULL, 0);
+	ksft_print_msg("pfn before 0x%" PRIx64 ", parent after its write 0x%" PRIx64
+		       ", child 0x%" PRIx64 "; child content %s\n", pfn0, ppfn,
+		       cres.pfn, cres.ok > 0 ? "intact" : cres.ok ? "unknown" : "CHANGED");
+	if (cres.ok < 0)
+		res = FAIL(why, "child did not report");
+	else if (!cres.ok)
+		res = FAIL(why, "the child sees the parent's write");
+	else if (ppfn == pfn0 || ppfn == cres.pfn)
+		res = FAIL(why, "the parent wrote in place into a page shared with its child");
+	else if (p[0] != (unsigned char)~fill || first_diff_byte(p, 1, ps, fill) >= 0)
+		res = FAIL(why, "parent's page content wrong");
+	else
+		res = RES_PASS;
+out:
+	if (p2c[0] >= 0)
+		close(p2c[0]);
+	if (p2c[1] >= 0)
+		close(p2c[1]);
+	if (c2p[0] >= 0)
+		close(c2p[0]);
+	if (c2p[1] >= 0)
+		close(c2p[1]);
+	page_ref_put(&ref, NULL);
+	unmap_pages((char *)p, 1);
+	return res;
+}
+
+/* KSM */
+#define KSM_DIR "/sys/kernel/mm/ksm/"
+
+struct ksm_saved {
+	char run[16], pages_to_scan[16], sleep_millisecs[16];
+	bool valid;
+};
+
+static int sysfs_read(const char *path, char *buf, size_t len)
+{
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
+		buf[--n] = '\0';
+	return 0;
+}
+
+static int sysfs_write(const char *path, const char *val)
+{
+	int fd, ret = 0;
+
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, val, strlen(val)) != (ssize_t)strlen(val))
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+static int ksm_start(struct ksm_saved *s)
+{
+	int r;
+
+	s->valid = false;
+	if (sysfs_read(KSM_DIR "run", s->run, sizeof(s->run)) ||
+	    sysfs_read(KSM_DIR "pages_to_scan", s->pages_to_scan, sizeof(s->pages_to_scan)) ||
+	    sysfs_read(KSM_DIR "sleep_millisecs", s->sleep_millisecs, sizeof(s->sleep_millisecs)))
+		return -ENOENT;
+	s->valid = true;
+	r = sysfs_write(KSM_DIR "pages_to_scan", "1000");
+	if (!r)
+		r = sysfs_write(KSM_DIR "sleep_millisecs", "10");
+	if (!r)
+		r = sysfs_write(KSM_DIR "run", "1");
+	return r;
+}
+
+static void ksm_restore(struct ksm_saved *s)
+{
+	if (!s->valid)
+		return;
+	sysfs_write(KSM_DIR "run", s->run);
+	sysfs_write(KSM_DIR "pages_to_scan", s->pages_to_scan);
+	sysfs_write(KSM_DIR "sleep_millisecs", s->sleep_millisecs);
+	s->valid = false;
+}
+
+static bool wait_same_pfn(const void *a, const void *b, int secs)
+{
+	double deadline = now() + secs;
+
+	do {
+		uint64_t pa = page_pfn(a), pb = page_pfn(b);
+
+		if (pa && pa == pb)
+			return true;
+		sleep_us(20000);
+	} while (now() < deadline);
+	return false;
+}
+
+static void fill_unique(unsigned char *p, unsigned int tag)
+{
+	long i;
+
+	for (i = 0; i < ps; i++)
+		p[i] = (unsigned char)(0x41 + (i * 7 + tag) % 57);
+	memcpy(p, &tag, sizeof(tag));
+}
+
+static enum res check_ksm(struct setup_ctx *c, char *why)
+{
+	unsigned int tag = (unsigned int)getpid() * 2654435761u + pattern_seq++;
+	struct page_ref ref = { { -1, -1 } };
+	unsigned char *p, *a, *b, *orig = NULL, *seen = NULL;
+	uint64_t k, pfn_in, pfn_a, pfn_b = 0;
+	struct ksm_saved ks = { .valid = false };
+	bool remerged = false;
+	enum res res;
+	double t0;
+	int r;
+
+	if (!env.pfn_visible)
+		return SKIP(why, "pagemap hides PFNs (needs CAP_SYS_ADMIN)");
+	if (access(KSM_DIR "run", F_OK))
+		return SKIP(why, "KSM not configured (no " KSM_DIR "run)");
+	p = (unsigned char *)map_pages(2);
+	orig = malloc(ps);
+	seen = malloc(ps);
+	if (!p || !orig || !seen) {
+		res = SKIP(why, "out of memory");
+		goto out;
+	}
+	a = p;
+	b = p + ps;
+	fill_unique(orig, tag);
+	memcpy(a, orig, ps);
+	memcpy(b, orig, ps);
+	if (madvise(p, 2 * ps, MADV_MERGEABLE)) {
+		res = SKIP(why, "MADV_MERGEABLE: %s", strerror(errno));
+		goto out;
+	}
+	r = ksm_start(&ks);
+	if (r) {
+		res = SKIP(why, "cannot start ksmd: %s", strerror(-r));
+		goto out;
+	}
+	t0 = now();
+	if (!wait_same_pfn(a, b, opt.ksm_secs)) {
+		res = SKIP(why, "KSM did not merge the pages within %d s", opt.ksm_secs);
+		goto out;
+	}
+	k = page_pfn(a);
+	/* Keep the merged page as it is from now on: stop scanning. */
+	sysfs_write(KSM_DIR "run", "0");
+	ksft_print_msg("merged into pfn 0x%" PRIx64 " after %.1f s\n", k, now() - t0);
+
+	r = page_ref_get(&ref, a);	/* keeps the KSM page in the swap cache */
+	if (r) {
+		res = SKIP(why, "vmsplice: %s", strerror(-r));
+		goto out;
+	}
+	/* 6.1's MADV_PAGEOUT leaves pages mapped more than once alone. */
+	madvise(b, ps, MADV_DONTNEED);
+	res = page_out_held(a, k, why);
+	if (res != RES_PASS)
+		goto out;
+	res = bring_back(c, why);
+	if (res != RES_PASS)
+		goto out;
+	read_byte(a);			/* read fault (no-op after swapoff) */
+	pfn_in = page_pfn(a);
+
+	/* Map the KSM page twice again: merge a fresh identical page. */
+	memcpy(b, orig, ps);
+	sysfs_write(KSM_DIR "run", "1");
+	remerged = wait_same_pfn(a, b, opt.ksm_secs);
+	sysfs_write(KSM_DIR "run", "0");
+	pfn_b = page_pfn(b);
+
+	a[ps - 1] = (unsigned char)~orig[ps - 1];
+	pfn_a = page_pfn(a);
+	r = page_ref_put(&ref, seen);
+
+	ksft_print_msg("KSM pfn 0x%" PRIx64 "; after swap-in 0x%" PRIx64 " (%s); "
+		       "second page %s (0x%" PRIx64 "); written page 0x%" PRIx64 "\n",
+		       k, pfn_in, pfn_in == k ? "same KSM page" : "copy",
+		       remerged ? "merged again" : "not merged again", pfn_b, pfn_a);
+	if (memcmp(a, orig, ps - 1) || a[ps - 1] != (unsigned char)~orig[ps - 1])
+		res = FAIL(why, "written page has wrong content");
+	else if (memcmp(b, orig, ps))
+		res = FAIL(why, "the other page changed");
+	else if (!r && memcmp(seen, orig, ps))
+		res = FAIL(why, "the KSM page was written in place (pipe sees the write)");
+	else if (pfn_a == k || (remerged && pfn_a == pfn_b))
+		res = FAIL(why, "KSM page written in place (pfn 0x%" PRIx64 ")", pfn_a);
+	else
+		res = RES_PASS;
+out:
+	page_ref_put(&ref, NULL);
+	ksm_restore(&ks);
+	if (p) {
+		madvise(p, 2 * ps, MADV_UNMERGEABLE);
+		unmap_pages((char *)p, 2);
+	}
+	free(orig);
+	free(seen);
+	return res;
+}
+
+/* soft-dirty next to the exclusive marker */
+static enum res check_softdirty(struct setup_ctx *c, char *why)
+{
+	struct page_ref ref = { { -1, -1 } };
+	unsigned char fill = new_fill(), *p;
+	uint64_t pfn0, e;
+	char d[96];
+	enum res res;
+	int r;
+
+	if (!soft_dirty_supported())
+		return SKIP(why, "soft-dirty tracking not available (CONFIG_MEM_SOFT_DIRTY)");
+	if (!env.pfn_visible)
+		return SKIP(why, "pagemap hides PFNs (needs CAP_SYS_ADMIN)");
+	p = (unsigned char *)map_pages(1);
+	if (!p)
+		return SKIP(why, "mmap: %s", strerror(errno));
+	memset(p, fill, ps);
+	r = clear_refs_soft_dirty();
+	if (r) {
+		res = SKIP(why, "clear_refs: %s", strerror(-r));
+		goto out;
+	}
+	if (pm_soft_dirty(pagemap_entry(p))) {
+		res = SKIP(why, "soft-dirty bit not cleared by clear_refs");
+		goto out;
+	}
+	p[0] = fill ^ 1;		/* write: soft-dirty again, reused in place */
+	pfn0 = page_pfn(p);
+	r = page_ref_get(&ref, p);
+	if (r) {
+		res = SKIP(why, "vmsplice: %s", strerror(-r));
+		goto out;
+	}
+
+	/* A: soft-dirty set before swap-out */
+	res = page_out_held(p, pfn0, why);
+	if (res != RES_PASS)
+		goto out;
+	e = pagemap_entry(p);
+	if (!pm_soft_dirty(e)) {
+		res = FAIL(why, "swap entry lost the soft-dirty bit (%s)",
+			   pm_describe(e, d, sizeof(d)));
+		goto out;
+	}
+	res = bring_back(c, why);
+	if (res != RES_PASS)
+		goto out;
+	p[ps - 1] = fill ^ 2;
+	e = pagemap_entry(p);
+	ksft_print_msg("A (soft-dirty while swapped): %s, pfn before 0x%" PRIx64 "\n",
+		       pm_describe(e, d, sizeof(d)), pfn0);
+	if (!pm_soft_dirty(e)) {
+		res = FAIL(why, "soft-dirty lost on swap-in");
+		goto out;
+	}
+	if (pm_pfn(e) != pfn0) {
+		res = FAIL(why, "page copied on the write after swap-in with soft-dirty set");
+		goto out;
+	}
+
+	/* B: soft-dirty cleared on the swap entry */
+	res = page_out_held(p, pfn0, why);
+	if (res != RES_PASS)
+		goto out;
+	r = clear_refs_soft_dirty();
+	e = pagemap_entry(p);
+	if (r || pm_soft_dirty(e) || !pm_swapped(e)) {
+		res = SKIP(why, "clear_refs on the swap entry: %s (%s)",
+			   r ? strerror(-r) : "bit stays", pm_describe(e, d, sizeof(d)));
+		goto out;
+	}
+	res = bring_back(c, why);
+	if (res != RES_PASS)
+		goto out;
+	p[ps - 1] = fill ^ 3;
+	e = pagemap_entry(p);
+	ksft_print_msg("B (soft-dirty cleared while swapped): %s\n",
+		       pm_describe(e, d, sizeof(d)));
+	if (pm_pfn(e) != pfn0)
+		res = FAIL(why, "clearing soft-dirty on the swap entry lost exclusivity (page copied)");
+	else if (!pm_soft_dirty(e))
+		res = FAIL(why, "write after swap-in did not set soft-dirty");
+	else if (p[0] != (unsigned char)(fill ^ 1) || p[ps - 1] != (unsigned char)(fill ^ 3) ||
+		 first_diff_byte(p, 1, ps - 1, fill) >= 0)
+		res = FAIL(why, "page content changed");
+	else
+		res = RES_PASS;
+out:
+	page_ref_put(&ref, NULL);
+	unmap_pages((char *)p, 1);
+	return res;
+}
+
+/* uffd-wp next to the exclusive marker */
+static enum res check_uffd_wp(struct setup_ctx *c, char *why)
+{
+	struct uffdio_api api = { .api = UFFD_API, .features = 0 };
+	struct uffdio_register reg = { 0 };
+	struct uffdio_writeprotect wp = { 0 };
+	struct page_ref ref = { { -1, -1 } };
+	unsigned char fill = new_fill(), *p = NULL;
+	uint64_t pfn0, e;
+	bool registered = false;
+	int uffd, r;
+	enum res res;
+	char d[96];
+
+	if (!env.pfn_visible)
+		return SKIP(why, "pagemap hides PFNs (needs CAP_SYS_ADMIN)");
+	uffd = (int)syscall(__NR_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	if (uffd < 0)
+		return SKIP(why, "userfaultfd: %s", strerror(errno));
+	if (ioctl(uffd, UFFDIO_API, &api)) {
+		res = SKIP(why, "UFFDIO_API: %s", strerror(errno));
+		goto out;
+	}
+	if (!(api.features & UFFD_FEATURE_PAGEFAULT_FLAG_WP)) {
+		res = SKIP(why, "uffd-wp not supported on anonymous memory here");
+		goto out;
+	}
+	p = (unsigned char *)map_pages(1);
+	if (!p) {
+		res = SKIP(why, "mmap: %s", strerror(errno));
+		goto out;
+	}
+	memset(p, fill, ps);
+	pfn0 = page_pfn(p);
+	reg.range.start = (uintptr_t)p;
+	reg.range.len = ps;
+	reg.mode = UFFDIO_REGISTER_MODE_WP;
+	if (ioctl(uffd, UFFDIO_REGISTER, &reg)) {
+		res = SKIP(why, "UFFDIO_REGISTER(WP): %s", strerror(errno));
+		goto out;
+	}
+	registered = true;
+	wp.range = reg.range;
+	wp.mode = UFFDIO_WRITEPROTECT_MODE_WP;
+	if (ioctl(uffd, UFFDIO_WRITEPROTECT, &wp)) {
+		res = SKIP(why, "UFFDIO_WRITEPROTECT: %s", strerror(errno));
+		goto out;
+	}
+	if (!pm_uffd_wp(pagemap_entry(p))) {
+		res = SKIP(why, "pagemap does not report uffd-wp (bit 57)");
+		goto out;
+	}
+	r = page_ref_get(&ref, p);
+	if (r) {
+		res = SKIP(why, "vmsplice: %s", strerror(-r));
+		goto out;
+	}
+	res = page_out_held(p, pfn0, why);
+	if (res != RES_PASS)
+		goto out;
+	e = pagemap_entry(p);
+	if (!pm_uffd_wp(e)) {
+		res = FAIL(why, "swap entry lost uffd-wp (%s)", pm_describe(e, d, sizeof(d)));
+		goto out;
+	}
+	res = bring_back(c, why);
+	if (res != RES_PASS)
+		goto out;
+	read_byte(p);			/* swap in by a read: no uffd event */
+	e = pagemap_entry(p);
+	ksft_print_msg("after read swap-in: %s (pfn before 0x%" PRIx64 ")\n",
+		       pm_describe(e, d, sizeof(d)), pfn0);
+	if (!pm_uffd_wp(e)) {
+		res = FAIL(why, "uffd-wp lost on swap-in");
+		goto out;
+	}
+	wp.mode = 0;
+	if (ioctl(uffd, UFFDIO_WRITEPROTECT, &wp) || pm_uffd_wp(pagemap_entry(p))) {
+		/* never write to a still protected page: it would block */
+		res = SKIP(why, "cannot un-protect: %s", strerror(errno));
+		goto out;
+	}
+	p[ps - 1] = (unsigned char)~fill;
+	e = pagemap_entry(p);
+	ksft_print_msg("after un-protect and write: %s\n", pm_describe(e, d, sizeof(d)));
+	if (pm_pfn(e) != pfn0)
+		res = FAIL(why, "page copied: exclusivity lost next to the uffd-wp bit");
+	else if (first_diff_byte(p, 0, ps - 1, fill) >= 0)
+		res = FAIL(why, "page content changed");
+	else
+		res = RES_PASS;
+out:
+	if (registered) {
+		struct uffdio_range range = reg.range;
+
+		ioctl(uffd, UFFDIO_UNREGISTER, &range);
+	}
+	close(uffd);
+	page_ref_put(&ref, NULL);
+	unmap_pages((char *)p, 1);
+	return res;
+}
+
+/* stable_writes: pages written while under writeback */
+static bool page_under_writeback(uint64_t pfn)
+{
+	uint64_t flags;
+
+	return !kpageflags_get(pfn, &flags) && (flags & (1ULL << KPF_BIT_WRITEBACK));
+}
+
+static enum res stable_writes_run(struct setup_ctx *c, int on, char *why)
+{
+	int n = opt.stable_pages, i, r, swapped = 0, wb = 0, copied = 0;
+	int copied_not_wb = 0, bad = 0, cur;
+	uint64_t *pfn0 = NULL;
+	unsigned char *p = NULL;
+	bool changed = false;
+	enum res res;
+
+	if (!env.pfn_visible)
+		return SKIP(why, "pagemap hides PFNs (needs CAP_SYS_ADMIN)");
+	cur = blk_stable_writes_get(c->dev);
+	if (cur < 0)
+		return SKIP(why, "stable_writes: %s", strerror(-cur));
+	if (cur != on) {
+		r = cycle_swap(c, on);
+		if (r)
+			return SKIP(why, "cannot switch stable_writes to %d: %s", on,
+				    strerror(-r));
+		changed = true;
+	}
+	p = (unsigned char *)map_pages(n + 1);
+	pfn0 = calloc(n, sizeof(*pfn0));
+	if (!p || !pfn0) {
+		res = SKIP(why, "out of memory");
+		goto out;
+	}
+	for (i = 0; i <= n; i++)
+		memset(p + (size_t)i * ps, 0x30 + i % 64, ps);
+	for (i = 0; i < n; i++)
+		pfn0[i] = page_pfn(p + (size_t)i * ps);
+	/* a first write-out to use up the throttle budget */
+	page_out(p + (size_t)n * ps, 1, 5);
+
+	for (i = 0; i < n; i++) {
+		unsigned char *q = p + (size_t)i * ps;
+		bool is_wb, sw;
+		uint64_t pfn1;
+
+		madvise(q, ps, MADV_PAGEOUT);
+		sw = page_swapped(q);
+		/*
+		 * Under writeback during the fault: the old page is under
+		 * writeback before and still after it (writeback does not
+		 * start again: the page is not paged out a second time).
+		 */
+		if (env.kpageflags)
+			is_wb = sw && page_under_writeback(pfn0[i]);
+		else
+			is_wb = sw;
+		q[ps - 1] = 0xee;		/* write fault, right away */
+		if (env.kpageflags)
+			is_wb = is_wb && page_under_writeback(pfn0[i]);
+		pfn1 = page_pfn(q);
+		swapped += sw;
+		wb += is_wb;
+		if (pfn1 != pfn0[i]) {
+			if (is_wb)
+				copied++;
+			else
+				copied_not_wb++;
+		}
+		if (first_diff_byte(q, 0, ps - 1, 0x30 + i % 64) >= 0 || q[ps - 1] != 0xee)
+			bad++;
+		vmsg("page %d: swapped=%d writeback=%d pfn 0x%" PRIx64 " -> 0x%" PRIx64 "\n",
+		     i, sw, is_wb, pfn0[i], pfn1);
+	}
+	ksft_print_msg("stable_writes=%d: %d pages, %d swapped out, %d still under writeback%s "
+		       "when written; copied %d/%d of those (other pages copied: %d); "
+		       "%d with wrong content\n", on, n, swapped, wb,
+		       env.kpageflags ? "" : " (assumed: no /proc/kpageflags)",
+		       copied, wb, copied_not_wb, bad);
+	if (bad)
+		res = FAIL(why, "%d pages lost data", bad);
+	else if (!wb)
+		res = SKIP(why, "no page was under writeback when written (is %s write-throttled?)",
+			   c->dev);
+	else if (on && copied != wb)
+		res = FAIL(why, "%d of %d pages under writeback written in place despite stable_writes=1",
+			   wb - copied, wb);
+	else if (!on && copied)
+		res = FAIL(why, "%d of %d exclusive pages copied although stable_writes=0",
+			   copied, wb);
+	else
+		res = RES_PASS;
+out:
+	unmap_pages((char *)p, n + 1);
+	free(pfn0);
+	if (changed && (r = cycle_swap(c, cur)))
+		ksft_print_msg("cannot restore stable_writes=%d on %s: %s\n", cur,
+			       c->dev, strerror(-r));
+	return res;
+}
+
+static enum res check_stable_on(struct setup_ctx *c, char *why)
+{
+	return stable_writes_run(c, 1, why);
+}
+
+static enum res check_stable_off(struct setup_ctx *c, char *why)
+{
+	return stable_writes_run(c, 0, why);
+}
+
+/* ------------------------------------------------------------------ */
+/* The table                                                            */
+
+#define S_FAULT		(1u << SETUP_FAULT)
+#define S_SWAPOFF	(1u << SETUP_SWAPOFF)
+#define S_ZRAM		(1u << SETUP_ZRAM)
+#define S_STABLE	(1u << SETUP_STABLE)
+
+struct check {
+	const char *name;
+	unsigned int setups;
+	enum res (*run)(struct setup_ctx *c, char *why);
+};
+
+static const struct check checks[] = {
+	{ "odirect_inflight",  S_FAULT | S_SWAPOFF | S_ZRAM | S_STABLE, check_odirect_inflight },
+	{ "odirect_racy",      S_FAULT | S_ZRAM,                        check_odirect_racy },
+	{ "odirect_clear_refs", S_FAULT | S_SWAPOFF | S_ZRAM,           check_odirect_clear_refs },
+	{ "fork_after_swapout_parent_first", S_FAULT | S_SWAPOFF | S_ZRAM, check_fork_parent_first },
+	{ "fork_after_swapout_child_first",  S_FAULT | S_SWAPOFF | S_ZRAM, check_fork_child_first },
+	{ "reuse_pfn",         S_FAULT | S_SWAPOFF | S_ZRAM | S_STABLE, check_reuse_pfn },
+	{ "shared_copy",       S_FAULT | S_SWAPOFF | S_ZRAM,            check_shared_copy },
+	{ "ksm",               S_FAULT | S_SWAPOFF | S_ZRAM,            check_ksm },
+	{ "softdirty",         S_FAULT | S_SWAPOFF | S_ZRAM,            check_softdirty },
+	{ "uffd_wp",           S_FAULT | S_SWAPOFF | S_ZRAM,            check_uffd_wp },
+	{ "stable_writes_on_copies",  S_STABLE,                          check_stable_on },
+	{ "stable_writes_off_reuses", S_STABLE,                          check_stable_off },
+};
+
+static bool selected(const struct check *ck, const struct setup *s)
+{
+	char name[128];
+	int i;
+
+	if (!(ck->setups & (1u << (s - setups))))
+		return false;
+	if (!opt.nr_select)
+		return true;
+	snprintf(name, sizeof(name), "%s/%s", ck->name, s->name);
+	for (i = 0; i < opt.nr_select; i++)
+		if (strstr(name, opt.select[i]))
+			return true;
+	return false;
+}
+
+static void watchdog(int sig)
+{
+	static const char msg[] = "Bail out! a check hung (watchdog)\n";
+
+	(void)sig;
+	if (write(STDOUT_FILENO, msg, sizeof(msg) - 1) < 0)
+		_exit(KSFT_FAIL);
+	_exit(KSFT_FAIL);
+}
+
+static void usage(const char *prog, int code)
+{
+	size_t i;
+	int s;
+
+	printf("usage: %s [-n iterations] [-r racy_max] [-t racy_seconds] [-p stable_pages]\n"
+	       "          [-k ksm_seconds] [-s substring]... [-l] [-v] [-h]\n"
+	       "  -n N   O_DIRECT in-flight iterations (default %d)\n"
+	       "  -r N   iteration cap of odirect_racy (default %d)\n"
+	       "  -t S   time cap of odirect_racy in seconds (default %d)\n"
+	       "  -p N   pages per stable_writes check (default %d)\n"
+	       "  -k S   KSM merge timeout in seconds (default %d)\n"
+	       "  -s STR run only <check>/<setup> names containing STR (repeatable)\n"
+	       "  -l     list the <check>/<setup> names and exit\n"
+	       "  -v     verbose\n"
+	       "Environment: COWSWAP_SLOW_READ_DEV, COWSWAP_FAST_READ_DEV, COWSWAP_SWAP_DEV,\n"
+	       "  COWSWAP_SLOW_SWAP_DEV, COWSWAP_ZRAM, COWSWAP_ODIRECT_DIR (see the source).\n"
+	       "Tests:\n", prog, opt.iterations, opt.racy_max, opt.racy_secs,
+	       opt.stable_pages, opt.ksm_secs);
+	for (s = 0; s < NR_SETUPS; s++)
+		for (i = 0; i < ARRAY_SIZE(checks); i++)
+			if (checks[i].setups & (1u << s))
+				printf("  %s/%s\n", checks[i].name, setups[s].name);
+	exit(code);
+}
+
+static int pos_arg(const char *s, const char *prog)
+{
+	char *end;
+	long v = strtol(s, &end, 0);
+
+	if (*end || v < 0 || v > 1000000)
+		usage(prog, KSFT_FAIL);
+	return (int)v;
+}
+
+static const char *getenv_nonempty(const char *name)
+{
+	const char *v = getenv(name);
+
+	return v && *v ? v : NULL;
+}
+
+int main(int argc, char **argv)
+{
+	unsigned int plan = 0;
+	bool list = false;
+	size_t i;
+	int o, s;
+	uint64_t flags;
+
+	while ((o = getopt(argc, argv, "n:r:t:p:k:s:lvh")) != -1) {
+		switch (o) {
+		case 'n': opt.iterations = pos_arg(optarg, argv[0]); break;
+		case 'r': opt.racy_max = pos_arg(optarg, argv[0]); break;
+		case 't': opt.racy_secs = pos_arg(optarg, argv[0]); break;
+		case 'p': opt.stable_pages = pos_arg(optarg, argv[0]); break;
+		case 'k': opt.ksm_secs = pos_arg(optarg, argv[0]); break;
+		case 's':
+			if (opt.nr_select < (int)ARRAY_SIZE(opt.select))
+				opt.select[opt.nr_select++] = optarg;
+			break;
+		case 'l': list = true; break;
+		case 'v': opt.verbose = true; break;
+		case 'h': usage(argv[0], KSFT_PASS); break;
+		default: usage(argv[0], KSFT_FAIL);
+		}
+	}
+	if (optind < argc)
+		usage(argv[0], KSFT_FAIL);
+	if (opt.iterations < 1)
+		opt.iterations = 1;
+	if (opt.stable_pages < 1)
+		opt.stable_pages = 1;
+
+	if (list) {
+		for (s = 0; s < NR_SETUPS; s++)
+			for (i = 0; i < ARRAY_SIZE(checks); i++)
+				if (selected(&checks[i], &setups[s]))
+					printf("%s/%s\n", checks[i].name, setups[s].name);
+		return KSFT_PASS;
+	}
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	ps = sysconf(_SC_PAGESIZE);
+	env.slow_read = getenv_nonempty("COWSWAP_SLOW_READ_DEV");
+	env.fast_read = getenv_nonempty("COWSWAP_FAST_READ_DEV");
+	env.swap_dev = getenv_nonempty("COWSWAP_SWAP_DEV");
+	env.slow_swap = getenv_nonempty("COWSWAP_SLOW_SWAP_DEV");
+	env.odirect_dir = getenv_nonempty("COWSWAP_ODIRECT_DIR");
+	env.zram = getenv_nonempty("COWSWAP_ZRAM") ?
+		   strcmp(getenv("COWSWAP_ZRAM"), "0") != 0 : env.swap_dev != NULL;
+	env.root = geteuid() == 0;
+
+	for (s = 0; s < NR_SETUPS; s++)
+		for (i = 0; i < ARRAY_SIZE(checks); i++)
+			plan += selected(&checks[i], &setups[s]);
+
+	ksft_print_header();
+	ksft_set_plan(plan);
+	if (pagemap_open())
+		ksft_print_msg("cannot open /proc/self/pagemap: %s\n", strerror(errno));
+	env.pfn_visible = pagemap_shows_pfn();
+	env.kpageflags = env.pfn_visible && !kpageflags_get(page_pfn(&plan), &flags);
+	ksft_print_msg("page size %ld, root %d, PFNs visible %d, kpageflags %d, soft-dirty %d\n",
+		       ps, env.root, env.pfn_visible, env.kpageflags, soft_dirty_supported());
+	ksft_print_msg("slow read %s, fast read %s, swap %s, slow swap %s, zram %s\n",
+		       env.slow_read ?: "-", env.fast_read ?: "-", env.swap_dev ?: "-",
+		       env.slow_swap ?: "-", env.zram ? "yes" : "no");
+	signal(SIGALRM, watchdog);
+
+	for (s = 0; s < NR_SETUPS; s++) {
+		struct setup_ctx ctx;
+		char setup_why[WHY_LEN] = "";
+		enum res sres = RES_SKIP;
+		bool any = false;
+
+		for (i = 0; i < ARRAY_SIZE(checks); i++)
+			any |= selected(&checks[i], &setups[s]);
+		if (!any)
+			continue;
+		memset(&ctx, 0, sizeof(ctx));
+		ctx.setup = &setups[s];
+		ctx.zram.id = -1;
+		ctx.stable_orig = -1;
+		alarm(CHECK_TIMEOUT);
+		sres = setups[s].prepare(&ctx, setup_why);
+		if (sres == RES_PASS)
+			ksft_print_msg("setup %s: swap on %s only\n", setups[s].name, ctx.dev);
+
+		for (i = 0; i < ARRAY_SIZE(checks); i++) {
+			char why[WHY_LEN] = "";
+			enum res r;
+			double t0;
+
+			if (!selected(&checks[i], &setups[s]))
+				continue;
+			if (sres != RES_PASS) {
+				ksft_test_result_skip("%s/%s: %s\n", checks[i].name,
+						      setups[s].name, setup_why);
+				continue;
+			}
+			alarm(CHECK_TIMEOUT);
+			t0 = now();
+			r = checks[i].run(&ctx, why);
+			vmsg("%s/%s took %.1f s\n", checks[i].name, setups[s].name,
+			     now() - t0);
+			if (r == RES_PASS) {
+				ksft_test_result_pass("%s/%s\n", checks[i].name,
+						      setups[s].name);
+			} else if (r == RES_SKIP) {
+				ksft_test_result_skip("%s/%s: %s\n", checks[i].name,
+						      setups[s].name, why);
+			} else {
+				ksft_print_msg("%s/%s: %s\n", checks[i].name,
+					       setups[s].name, why);
+				ksft_test_result_fail("%s/%s\n", checks[i].name,
+						      setups[s].name);
+			}
+		}
+		alarm(CHECK_TIMEOUT);
+		if (sres == RES_PASS)
+			setups[s].teardown(&ctx);
+		alarm(0);
+	}
+	dio_close(&slow_src);
+	dio_close(&fast_src);
+	pagemap_close();
+
+	if (ksft_get_fail_cnt())
+		ksft_exit_fail();
+	if (!ksft_get_pass_cnt() && ksft_get_xskip_cnt()) {
+		ksft_print_cnts();
+		exit(KSFT_SKIP);
+	}
+	ksft_finished();
+	return KSFT_PASS;
+}

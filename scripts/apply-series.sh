@@ -30,10 +30,6 @@ if [ -z "$first" ]; then
 	exit 0
 fi
 
-if git -C "$tree" rev-parse --git-dir >/dev/null 2>&1; then
-	[ -z "$(git -C "$tree" status --porcelain --untracked-files=no)" ] ||
-		die "'$tree' has uncommitted changes; refusing to patch it"
-fi
 if [ -d "$tree/.pc" ] && [ -s "$tree/.pc/applied-patches" ]; then
 	die "'$tree' already has quilt patches applied ($(wc -l <"$tree/.pc/applied-patches")); 'quilt pop -a' first"
 fi
@@ -41,6 +37,12 @@ if patch -d "$tree" -p1 -R --dry-run -s -f <"$pdir/$first" >/dev/null 2>&1; then
 	die "'$tree' already contains $first; refusing to apply it twice"
 fi
 
+# Checked last: an already patched tree is also a dirty one, and the
+# more precise message wins.
+if git -C "$tree" rev-parse --git-dir >/dev/null 2>&1; then
+	[ -z "$(git -C "$tree" status --porcelain --untracked-files=no)" ] ||
+		die "'$tree' has uncommitted changes; refusing to patch it"
+fi
 mkdir -p "$OUT"
 export QUILT_PATCHES=$pdir QUILT_PC=.pc
 info "applying $(grep -cv -e '^#' -e '^$' "$pdir/series") patches from ${pdir#$TOP/} to $tree (quilt, no fuzz)"

@@ -8,7 +8,10 @@
 #   /init                     runs the tests listed in /etc/cowswap-tests
 #   /tests/swap_exclusive     the kselftest (selftests/swap_exclusive)
 #   /tests/<name>             one per C file in EXTRA_TESTS (space separated)
-# SELFTEST_ARGS adds arguments to the swap_exclusive command line.
+# SELFTEST_ARGS adds arguments to the swap_exclusive command line,
+# SELFTEST=0 leaves it out. Extra tests are built with kselftest.h and
+# selftests/swap_exclusive on the include path, linked with
+# EXTRA_SOURCES (e.g. its swap_helpers.c), and run with EXTRA_ARGS.
 . "$(dirname "$0")/lib.sh"
 
 [ $# -eq 2 ] || die "usage: $PROG <arch> <output.cpio>"
@@ -35,18 +38,22 @@ info "building static /init and tests for $NAME with $USER_CC"
 	"$TOP/scripts/init/init.c" "$st/swap_helpers.c" ||
 	die "$NAME: cannot build /init (is the static libc for $USER_CC installed?)"
 
-make -s -C "$st" KSFT_DIR="$ksft" CROSS_COMPILE="$CROSS_COMPILE" \
-	OUTPUT="$work/tests" STATIC=1 >"$work/make.log" 2>&1 ||
-	{ cat "$work/make.log" >&2; die "$NAME: cannot build selftests/swap_exclusive"; }
-[ -x "$work/tests/swap_exclusive" ] || die "$NAME: selftest build produced no swap_exclusive binary"
-echo "swap_exclusive /tests/swap_exclusive ${SELFTEST_ARGS:-}" >"$work/cowswap-tests"
+: >"$work/cowswap-tests"
+if [ "${SELFTEST:-1}" != 0 ]; then
+	make -s -C "$st" KSFT_DIR="$ksft" CROSS_COMPILE="$CROSS_COMPILE" \
+		OUTPUT="$work/tests" STATIC=1 >"$work/make.log" 2>&1 ||
+		{ cat "$work/make.log" >&2; die "$NAME: cannot build selftests/swap_exclusive"; }
+	[ -x "$work/tests/swap_exclusive" ] || die "$NAME: selftest build produced no swap_exclusive binary"
+	echo "swap_exclusive /tests/swap_exclusive ${SELFTEST_ARGS:-}" >>"$work/cowswap-tests"
+fi
 
 for src in ${EXTRA_TESTS:-}; do
 	[ -f "$src" ] || die "EXTRA_TESTS: $src does not exist"
 	name=$(basename "$src" .c)
-	"$USER_CC" -static -O2 -Wall -I"$ksft" -o "$work/tests/$name" "$src" ||
-		die "cannot build extra test $src"
-	echo "$name /tests/$name" >>"$work/cowswap-tests"
+	# shellcheck disable=SC2086
+	"$USER_CC" -static -O2 -Wall -pthread -I"$ksft" -I"$st" -o "$work/tests/$name" "$src" \
+		${EXTRA_SOURCES:-} || die "cannot build extra test $src"
+	echo "$name /tests/$name ${EXTRA_ARGS:-}" >>"$work/cowswap-tests"
 done
 
 {

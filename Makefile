@@ -9,7 +9,7 @@ ARCH ?= x86_64
 VARIANT ?= patched
 ARCHS ?= $(basename $(notdir $(wildcard configs/arch/*.conf)))
 
-.PHONY: help deps source trees build boot demo matrix check ci check-patches \
+.PHONY: help deps source trees build boot demo matrix mutant check ci check-patches \
 	bisect selftest test-tooling clean distclean
 
 help:
@@ -28,6 +28,8 @@ help:
 	@echo '  build          build one kernel: ARCH=<arch> VARIANT=<variant>'
 	@echo '  boot           boot it under QEMU and judge the console'
 	@echo '  check-patches  baseline grep, quilt/git am, checkpatch --strict'
+	@echo '  mutant         patched + patches/mutants (deliberate bugs): the selftest'
+	@echo '                 must fail in exactly the tests those bugs target'
 	@echo '  bisect         build every architecture after every patch of the series'
 	@echo '  selftest       build selftests/swap_exclusive for the host'
 	@echo '  test-tooling   bad-input tests of the scripts'
@@ -59,6 +61,9 @@ matrix: source
 
 check-patches: trees
 	$(S)/check-patches.sh
+
+mutant: source
+	$(S)/matrix.sh $(ARCH)/mutant
 
 bisect: trees
 	$(S)/bisect-build.sh $(ARCHS)

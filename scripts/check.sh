@@ -4,17 +4,19 @@
 # check.sh: the project's test command ('make check', run by .ci/run).
 #
 #   1. patch checks: baseline grep, quilt == git am, checkpatch, MAINTAINERS
-#   2. the selftest builds for the host (-Werror)
+#   2. the selftest builds and runs as a kselftest target in the kernel
+#      tree (SKIPs on the host) and builds standalone with -Werror
 #   3. kernels built and booted under QEMU ($CHECK_RUNS): by default
 #      x86_64 upstream, baseline and patched, and the patched kernel of
-#      every other architecture (ppc64le with radix and hash MMU)
+#      every other architecture (ppc64le with radix and hash MMU), and
+#      the x86_64 mutant (patched + deliberate bugs the selftest must catch)
 #   4. the tooling's bad-input tests, including deliberate boot failures
 #
 # Every step runs even if an earlier one failed; the exit status is
 # non-zero if any failed. The full matrix is 'make matrix'.
 . "$(dirname "$0")/lib.sh"
 
-CHECK_RUNS=${CHECK_RUNS:-"x86_64 arm64/patched s390x/patched ppc64le/patched ppc64le-hash/patched"}
+CHECK_RUNS=${CHECK_RUNS:-"x86_64 x86_64/mutant arm64/patched s390x/patched ppc64le/patched ppc64le-hash/patched"}
 export RUN_ID=${RUN_ID:-check-$(date -u +%Y%m%d-%H%M%S)}
 failed=
 mkdir -p "$OUT"
@@ -23,9 +25,19 @@ first=$(($(wc -l <"$OUT/timings.log") + 1))
 
 stage "trees" "$TOP/scripts/mktrees.sh" || die "cannot create the kernel trees"
 stage "check-patches" "$TOP/scripts/check-patches.sh" || failed="$failed check-patches"
-stage "selftest (host build)" make -s -C "$TOP/selftests/swap_exclusive" \
-	KSFT_DIR="$TREES/upstream/tools/testing/selftests" OUTPUT="$OUT/selftest-host" \
-	EXTRA_CFLAGS=-Werror || failed="$failed selftest-build"
+# The selftest as a kselftest target inside a kernel tree (lib.mk,
+# run_tests: on the host without the harness's disks it must SKIP, not
+# fail), then standalone with -Werror.
+ksft_in_tree() {
+	local dir=$TREES/upstream/tools/testing/selftests rc=0
+	ln -sfn "$TOP/selftests/swap_exclusive" "$dir/swap_exclusive"
+	make -s -C "$dir" TARGETS=swap_exclusive O="$OUT/ksft-build" run_tests || rc=$?
+	rm -f "$dir/swap_exclusive"
+	[ $rc = 0 ] || return $rc
+	make -s -C "$TOP/selftests/swap_exclusive" KSFT_DIR="$dir" \
+		OUTPUT="$OUT/selftest-host" EXTRA_CFLAGS=-Werror
+}
+stage "selftest (in-tree run_tests, host build)" ksft_in_tree || failed="$failed selftest"
 # shellcheck disable=SC2086
 stage "matrix $CHECK_RUNS" "$TOP/scripts/matrix.sh" $CHECK_RUNS || failed="$failed matrix"
 stage "tooling tests" "$TOP/scripts/test-tooling.sh" || failed="$failed tooling"

@@ -44,12 +44,24 @@ stage() {
 	info "<<< $name done in $((t1 - t0))s"
 }
 
+# The three trees of the matrix, and "mutant": patched plus
+# patches/mutants, deliberate bugs the selftest must catch.
 VARIANTS="upstream baseline patched"
+ALL_VARIANTS="$VARIANTS mutant"
 
 check_variant() {
-	case " $VARIANTS " in
+	case " $ALL_VARIANTS " in
 	*" $1 "*) ;;
-	*) die "unknown variant '$1' (expected one of: $VARIANTS)" ;;
+	*) die "unknown variant '$1' (expected one of: $ALL_VARIANTS)" ;;
+	esac
+}
+
+# expect_of <variant>: the outcome scripts/results.py must report.
+expect_of() {
+	case $1 in
+	baseline) echo reproduced ;;
+	mutant) echo fail ;;
+	*) echo pass ;;
 	esac
 }
 

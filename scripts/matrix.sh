@@ -30,16 +30,21 @@ done
 res=$OUT/results/$RUN_ID
 mkdir -p "$res"
 info "run $RUN_ID: ${pairs[*]}"
-stage "trees" "$TOP/scripts/mktrees.sh"
+trees=$VARIANTS
+for p in "${pairs[@]}"; do
+	[ "${p#*/}" != mutant ] || trees="$trees mutant"
+done
+# shellcheck disable=SC2086
+stage "trees" "$TOP/scripts/mktrees.sh" $trees
 
 # record_error <arch> <variant> <message>: a result for a run that never booted.
 record_error() {
 	mkdir -p "$res/$1-$2"
-	python3 - "$res/$1-$2/result.json" "$1" "$2" "$3" <<'PY'
+	python3 - "$res/$1-$2/result.json" "$1" "$2" "$3" "$(expect_of "$2")" <<'PY'
 import json, sys
-path, arch, variant, msg = sys.argv[1:]
+path, arch, variant, msg, expect = sys.argv[1:]
 json.dump({"arch": arch, "variant": variant, "outcome": "error", "ok": False,
-           "expected": "reproduced" if variant == "baseline" else "pass",
+           "expected": expect,
            "seconds": 0, "problems": [msg], "failed": [], "tests": []},
           open(path, "w"), indent=1)
 PY

@@ -6,6 +6,7 @@
 #   upstream  $TREES/upstream  Debian's 6.1 as shipped (reference, control)
 #   baseline  $TREES/baseline  upstream + patches/baseline (pre-fix kernel)
 #   patched   $TREES/patched   baseline + patches/series (our fix)
+#   mutant    $TREES/mutant    patched + patches/mutants (only when asked)
 #
 # All three are git worktrees of $OUT/src/linux.git, so patches become
 # commits (git log, git bisect work in them). A tree with local changes
@@ -41,6 +42,7 @@ variant_base() {
 	upstream) echo cowswap/upstream ;;
 	baseline) echo cowswap/upstream ;;
 	patched) echo cowswap/baseline ;;
+	mutant) echo cowswap/patched ;;
 	esac
 }
 variant_patches() {
@@ -48,6 +50,7 @@ variant_patches() {
 	upstream) ;;
 	baseline) series_files "$TOP/patches/baseline" ;;
 	patched) series_files "$TOP/patches" ;;
+	mutant) series_files "$TOP/patches/mutants" ;;
 	esac
 }
 

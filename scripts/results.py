@@ -140,9 +140,13 @@ def judge(args):
     else:
         outcome = "pass"
 
+    missing = [p for p in args.must_fail.split() if not any(n.startswith(p) for n in failed)]
+    ok = outcome == args.expect and not missing
+    if missing:
+        problems = problems + [f"expected these tests to fail: {', '.join(missing)}"]
     result = {
         "arch": args.arch, "variant": args.variant, "outcome": outcome,
-        "expected": args.expect, "ok": outcome == args.expect,
+        "expected": args.expect, "ok": ok,
         "seconds": args.seconds, "problems": problems, "failed": failed,
         "tests": tests, "log": os.path.abspath(args.log),
         "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -151,6 +155,8 @@ def judge(args):
         json.dump(result, f, indent=1)
     counts = {r: sum(1 for t in tests if t["result"] == r) for r in ("PASS", "FAIL", "SKIP")}
     tag = "as expected" if result["ok"] else f"EXPECTED {args.expect.upper()}"
+    if args.must_fail and result["ok"]:
+        tag += f", caught: {args.must_fail.strip()}"
     print(f"{args.arch}/{args.variant}: {outcome.upper()} ({tag}) in {args.seconds}s: "
           f"{counts['PASS']} pass, {counts['FAIL']} fail, {counts['SKIP']} skip")
     for p in problems:
@@ -207,7 +213,8 @@ def summary(args):
                     md.append(f"| {name} | {secs} | {'ok' if rc == '0' else 'FAILED'} |")
     ok = all(r["ok"] for r in runs)
     verdict = "MATRIX OK" if ok else "MATRIX FAILED"
-    md += ["", f"{verdict}: baseline must be REPRODUCED, upstream and patched PASS."]
+    md += ["", f"{verdict}: baseline must be REPRODUCED, upstream and patched PASS"
+           + (", mutant FAIL in the tests its bugs target." if any(r["variant"] == "mutant" for r in runs) else ".")]
     with open(os.path.join(args.dir, "summary.md"), "w") as f:
         f.write("\n".join(md) + "\n")
     with open(os.path.join(args.dir, "summary.json"), "w") as f:
@@ -223,6 +230,7 @@ def main():
     j.add_argument("--arch", required=True)
     j.add_argument("--variant", required=True)
     j.add_argument("--expect", default="pass", choices=["pass", "reproduced", "fail", "error"])
+    j.add_argument("--must-fail", default="", help="test name prefixes that must fail")
     j.add_argument("--qemu-exit", type=int, default=0)
     j.add_argument("--timeout", type=int, default=0)
     j.add_argument("--seconds", type=int, default=0)

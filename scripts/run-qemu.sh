@@ -13,7 +13,9 @@
 #
 # Output in $OUT/results/$RUN_ID/<arch>-<variant>/: console.log,
 # result.json, qemu.cmd. Exit status 0 when the outcome is the expected
-# one (EXPECT, by default "reproduced" for baseline and "pass" otherwise).
+# one (EXPECT, by default "reproduced" for baseline, "fail" for the mutant
+# with the tests its patches name in "# must-fail:" lines failing, and
+# "pass" otherwise).
 #
 # Environment: KERNEL (boot this image instead), RUN_ID,
 # COWSWAP_TIMEOUT (seconds, wall clock), MEM,
@@ -33,7 +35,11 @@ kimg=${KERNEL:-$BUILDS/$BUILD-$variant/$KERNEL_IMAGE}
 RUN_ID=${RUN_ID:-$(date -u +%Y%m%d-%H%M%S)}
 res=$OUT/results/$RUN_ID/$NAME-$variant
 mkdir -p "$res"
-expect=${EXPECT:-$([ "$variant" = baseline ] && echo reproduced || echo pass)}
+expect=${EXPECT:-$(expect_of "$variant")}
+# The mutant's deliberate bugs must be caught by these tests.
+must_fail=
+[ "$variant" != mutant ] || [ -n "${EXPECT:-}" ] ||
+	must_fail=$(grep -h '^# must-fail:' "$TOP"/patches/mutants/*.patch | sed 's/^# must-fail://' | tr '\n' ' ')
 
 # Test data: deterministic, non-zero, not a multiple of any sector.
 data=$OUT/disks/data.img
@@ -91,5 +97,5 @@ elapsed=$(($(date +%s) - t0))
 rm -f "$res/swap.img" "$res/slow_swap.img"
 
 python3 "$TOP/scripts/results.py" judge --arch "$NAME" --variant "$variant" \
-	--expect "$expect" --qemu-exit "$rc" --timeout "$TIMEOUT" --seconds "$elapsed" \
+	--expect "$expect" --must-fail "$must_fail" --qemu-exit "$rc" --timeout "$TIMEOUT" --seconds "$elapsed" \
 	--log "$res/console.log" --json "$res/result.json"

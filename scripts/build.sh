@@ -4,10 +4,13 @@
 # build.sh <arch> <variant>: configure and build one kernel.
 #
 #   tree:   $TREES/<variant>  (override with TREE=<dir>)
-#   output: $BUILDS/<build>-<variant>  (override with O=<dir>)
+#   output: $BUILDS/<build>-<variant>[-<extra>...]  (override with O=<dir>)
 #
 # The configuration is tinyconfig plus configs/common.config and the
 # architecture's fragment, merged with the kernel's merge_config.sh.
+# FRAGMENTS_EXTRA="debug ..." adds configs/<extra>.config and, when it
+# exists, configs/<extra>-<arch fragment> (e.g. debug-x86_64.config), and
+# builds in a separate directory with a -<extra> suffix.
 # Every option the fragments ask for must survive olddefconfig.
 # TARGETS="mm/memory.o ..." builds only those targets (quick checks).
 . "$(dirname "$0")/lib.sh"
@@ -17,7 +20,18 @@ load_arch "$1"
 variant=$2
 check_variant "$variant"
 tree=${TREE:-$TREES/$variant}
-obj=${O:-$BUILDS/$BUILD-$variant}
+frags="$TOP/configs/common.config $TOP/configs/$KCONFIG"
+suffix=
+for x in ${FRAGMENTS_EXTRA:-}; do
+	case "$x" in
+	*[!a-z0-9_]*) die "FRAGMENTS_EXTRA: bad fragment name '$x'" ;;
+	esac
+	[ -f "$TOP/configs/$x.config" ] || die "FRAGMENTS_EXTRA: configs/$x.config missing"
+	frags="$frags $TOP/configs/$x.config"
+	[ ! -f "$TOP/configs/$x-$KCONFIG" ] || frags="$frags $TOP/configs/$x-$KCONFIG"
+	suffix=$suffix-$x
+done
+obj=${O:-$BUILDS/$BUILD-$variant$suffix}
 jobs=${JOBS:-$(nproc)}
 
 [ -f "$tree/Makefile" ] || die "kernel tree '$tree' missing; run 'make trees' first"
@@ -36,7 +50,6 @@ kmake() {
 		CC="$cc" "$@"
 }
 
-frags="$TOP/configs/common.config $TOP/configs/$KCONFIG"
 for f in $frags; do
 	[ -f "$f" ] || die "config fragment $f missing"
 done

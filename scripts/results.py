@@ -193,9 +193,10 @@ def summary(args):
     evidence = []
     for r in runs:
         for t in r["tests"]:
-            if t["name"].startswith(REPRODUCER) and t.get("diag"):
+            summary_lines = [d for d in t.get("diag", []) if "iterations lost" in d]
+            if t["name"].startswith(REPRODUCER) and summary_lines:
                 evidence.append(f"- {r['arch']}/{r['variant']} {t['name']} {t['result']}: "
-                                + "; ".join(t["diag"]))
+                                + summary_lines[0])
     if evidence:
         md += ["", "Evidence (reproducer diagnostics):", ""] + evidence
     problems = [f"- {r['arch']}/{r['variant']}: {p}" for r in runs for p in r["problems"]]

@@ -20,7 +20,7 @@
 # Environment: KERNEL (boot this image instead), RUN_ID,
 # COWSWAP_TIMEOUT (seconds, wall clock), MEM,
 # QEMU_EXTRA (more QEMU arguments), EXTRA_CMDLINE, EXTRA_TESTS and
-# SELFTEST_ARGS (see initramfs.sh), EXPECT,
+# SELFTEST_ARGS (see initramfs.sh), EXPECT, FRAGMENTS_EXTRA (see build.sh),
 # QUIET=1 (do not echo the test output).
 . "$(dirname "$0")/lib.sh"
 
@@ -29,8 +29,11 @@ load_arch "$1"
 variant=$2
 check_variant "$variant"
 need_cmd "$QEMU" timeout python3
-kimg=${KERNEL:-$BUILDS/$BUILD-$variant/$KERNEL_IMAGE}
-[ -f "$kimg" ] || die "no kernel at ${kimg#$TOP/}; run 'scripts/build.sh $BUILD $variant' first"
+# FRAGMENTS_EXTRA as for build.sh: boot the <build>-<variant>-<extra> kernel.
+suffix=
+for x in ${FRAGMENTS_EXTRA:-}; do suffix=$suffix-$x; done
+kimg=${KERNEL:-$BUILDS/$BUILD-$variant$suffix/$KERNEL_IMAGE}
+[ -f "$kimg" ] || die "no kernel at ${kimg#$TOP/}; run '${FRAGMENTS_EXTRA:+FRAGMENTS_EXTRA=\"$FRAGMENTS_EXTRA\" }scripts/build.sh $BUILD $variant' first"
 
 RUN_ID=${RUN_ID:-$(date -u +%Y%m%d-%H%M%S)}
 res=$OUT/results/$RUN_ID/$NAME-$variant

@@ -103,6 +103,9 @@ def judge(args):
                               "diag": diag[-6:]})
                 diag = []
 
+    if not text.strip():
+        problems.append(f"console log is empty: QEMU printed nothing (exit {args.qemu_exit}); "
+                        "is the kernel's console driver configured?")
     if args.qemu_exit in (124, 137):
         problems.append(f"guest timed out after {args.timeout}s (no COWSWAP-DONE)")
     if not started:

@@ -9,7 +9,7 @@ ARCH ?= x86_64
 VARIANT ?= patched
 ARCHS ?= $(basename $(notdir $(wildcard configs/arch/*.conf)))
 
-.PHONY: help deps source trees build boot demo matrix mutant check ci check-patches \
+.PHONY: help deps source trees build boot demo matrix mutant bench stress check ci check-patches \
 	bisect selftest test-tooling clean distclean
 
 help:
@@ -28,6 +28,10 @@ help:
 	@echo '  build          build one kernel: ARCH=<arch> VARIANT=<variant>'
 	@echo '  boot           boot it under QEMU and judge the console'
 	@echo '  check-patches  baseline grep, quilt/git am, checkpatch --strict'
+	@echo '  bench          baseline/patched/upstream benchmark (bench/README.md;'
+	@echo '                 kernels must be built): needless copies, fork, swapin'
+	@echo '  stress         bounded stress test on a debug kernel (KASAN, lockdep,'
+	@echo '                 DEBUG_PAGEALLOC, KFENCE): ARCH=, VARIANT='
 	@echo '  mutant         patched + patches/mutants (deliberate bugs): the selftest'
 	@echo '                 must fail in exactly the tests those bugs target'
 	@echo '  bisect         build every architecture after every patch of the series'
@@ -61,6 +65,12 @@ matrix: source
 
 check-patches: trees
 	$(S)/check-patches.sh
+
+bench:
+	$(S)/bench.sh $(ARCH)
+
+stress:
+	$(S)/stress.sh $(ARCH) $(VARIANT)
 
 mutant: source
 	$(S)/matrix.sh $(ARCH)/mutant

@@ -19,10 +19,14 @@
  *	             stays in the swap cache.
  *	  dropped:   the same, but the pipes are closed after the pageout and
  *	             before the faults.
- *	  writeback: no extra references, the pages are faulted right after
- *	             the pageout; split by whether the old page was still
- *	             under writeback at the fault.
- *	In held and dropped the pageout's writeback is waited for first.
+ *	  writeback: -W pages without extra references are paged out, one
+ *	             madvise() each, to the write-throttled disk
+ *	             COWSWAP_SLOW_SWAP_DEV (4 IOPS in the harness; it gets the
+ *	             highest swap priority meanwhile) and each is written right
+ *	             away, while its write waits in the throttle; split by
+ *	             whether the old page was under writeback at the fault.
+ *	In held and dropped the pageout's writeback is waited for first; -L
+ *	also drains the per-CPU LRU batches before the faults.
  *   fork/<MiB>
  *	fork() of this process with <MiB> swapped out, the child _exit()s at
  *	once; time of the fork() call in the parent.  "fork_us" is the first
@@ -35,6 +39,8 @@
  *	pageout (minor faults), _disk with the pages read from the swap disk
  *	(they are read-faulted back once, then paged out again while clean,
  *	which frees them; the write faults then read them with readahead).
+ *	For _disk also the CPU time of the faulting thread per page
+ *	(swapin_disk_cpu_us): the wall time includes waiting for the disk.
  *
  * Every measurement is repeated -r times; its median, min and max are
  * printed as a TAP diagnostic and as one machine-readable line
@@ -44,7 +50,9 @@
  *
  * for scripts/bench_report.py.  TAP: one "ok" line per measurement that
  * ran, SKIP (with the reason) otherwise, "not ok" only if data came back
- * wrong.  Under TCG absolute times mean little: compare kernels by ratio.
+ * wrong.  Under TCG absolute times mean little: compare kernels by ratio
+ * (scripts/bench.sh runs QEMU with -icount, so that guest time counts
+ * executed instructions and host load does not show in the numbers).
  *
  * Swap: the bench uses, as its only active swap area, in this order: -d
  * <dev>; the disk whose virtio serial is "cowswap-bench" (scripts/bench.sh
@@ -69,6 +77,7 @@
 #include <unistd.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/resource.h>
 #include <sys/uio.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
@@ -98,6 +107,7 @@ static struct {
 	int runs;			/* -r */
 	unsigned int copy_mib;		/* -c */
 	unsigned int every;		/* -e */
+	unsigned int wb_pages;		/* -W */
 	unsigned int fork_mib[MAX_SIZES];	/* -f */
 	int nr_fork;
 	unsigned int swapin_mib[MAX_SIZES];	/* -s */
@@ -106,13 +116,15 @@ static struct {
 	int watchdog;			/* -w */
 	const char *dev;		/* -d */
 	const char *tests;		/* -t */
+	bool drain;			/* -L */
 	bool verbose;			/* -v */
 } opt = {
-	.runs = 5,
+	.runs = 3,
 	.copy_mib = 64,
 	.every = 8,
+	.wb_pages = 8,
 	.forks = 3,
-	.watchdog = 1500,
+	.watchdog = 900,
 };
 
 static long ps;
@@ -135,6 +147,15 @@ static double now_us(void)
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
+}
+
+/* CPU time of this thread: excludes time blocked, e.g. on swap reads. */
+static double cpu_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
 	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
 }
 
@@ -169,6 +190,27 @@ static int reason(char *why, const char *fmt, ...)
 	vsnprintf(why, REASON_LEN, fmt, ap);
 	va_end(ap);
 	return -1;
+}
+
+/*
+ * Smallest step of CLOCK_MONOTONIC seen in up to 20 ms: the real
+ * resolution of the clocksource (clock_getres() reports the timer tick
+ * without high-resolution timers).  An x86 guest without HPET/PM timer
+ * cannot calibrate its TSC and falls back to jiffies (4 ms steps).
+ */
+static double clock_step_us(void)
+{
+	double t0 = now_us(), last = t0, best = 1e9, t;
+
+	do {
+		t = now_us();
+		if (t != last) {
+			if (t - last < best)
+				best = t - last;
+			last = t;
+		}
+	} while (t - t0 < 20000 && best > 0.05);
+	return best;
 }
 
 /* A "name value" line of a /proc file such as /proc/vmstat, or -1. */
@@ -527,19 +569,54 @@ struct copy_run {
 	size_t copied[2], eligible[2], reread, unswapped;
 };
 
+/* Class of a page at its fault: 0/1 counted, see struct copy_run. */
+enum { CLS_REREAD = 2, CLS_UNSWAPPED = 3 };
+
+static unsigned char classify(enum copy_mode mode, size_t i, uint64_t e,
+			      uint64_t pfn0)
+{
+	uint64_t kpf;
+
+	if (!pm_swapped(e) || pm_present(e))
+		return CLS_UNSWAPPED;
+	if (kpageflags_get(pfn0, &kpf) || !(kpf & (1ULL << KPF_BIT_SWAPCACHE)) ||
+	    !(kpf & (1ULL << KPF_BIT_ANON)))
+		return CLS_REREAD;
+	if (mode == COPY_WRITEBACK)
+		return !(kpf & (1ULL << KPF_BIT_WRITEBACK));
+	return i % opt.every != 0;
+}
+
+/*
+ * Drain this CPU's LRU batches (madvise_pageout() starts with
+ * lru_add_drain(); the range has nothing to reclaim).  Their references
+ * are what the pre-fix kernel trips over on pages without extra refs.
+ */
+static void drain_lru_batches(void)
+{
+	static char *scratch;
+
+	if (!scratch)
+		scratch = map_pages(1);
+	if (scratch)
+		madvise(scratch, ps, MADV_PAGEOUT);
+}
+
 static int copies_once(enum copy_mode mode, unsigned int seed,
 		       struct copy_run *cr, char *why)
 {
-	size_t n = opt.copy_mib * pages_per_mib, i, bad;
+	bool wb = mode == COPY_WRITEBACK;
+	size_t n = wb ? opt.wb_pages : opt.copy_mib * pages_per_mib;
 	uint64_t *pfn0 = NULL, *pm = NULL;
-	unsigned char *cls = NULL;	/* 0/1 class, 2 reread, 3 not swapped */
+	unsigned char *cls = NULL;
 	struct refs refs = { 0 };
+	size_t i, bad, swapped = 0;
 	char *p = NULL;
-	long swapped;
 	int ret = -1, r;
+	long out;
 
 	memset(cr, 0, sizeof(*cr));
-	p = map_pages(n);
+	p = map_pages(n + 1);		/* + a warm-up page for wb */
 	pfn0 = malloc(n * sizeof(*pfn0));
 	pm = malloc(n * sizeof(*pm));
 	cls = malloc(n);
@@ -547,7 +624,7 @@ static int copies_once(enum copy_mode mode, unsigned int seed,
 		reason(why, "out of memory");
 		goto out;
 	}
-	fill(p, 0, n, seed);
+	fill(p, 0, n + 1, seed);
 	r = pm_read(p, n, pfn0);
 	if (r) {
 		reason(why, "pagemap: %s", strerror(-r));
@@ -560,44 +637,51 @@ static int copies_once(enum copy_mode mode, unsigned int seed,
 		}
 		pfn0[i] = pm_pfn(pfn0[i]);
 	}
-	if (mode != COPY_WRITEBACK) {
+
+	if (wb) {
+		/*
+		 * Like the selftest's stable_writes check: a first write-out
+		 * uses up the throttle's budget, then each page is paged out
+		 * on its own (madvise() plugs the queue: one call over the
+		 * range would become one request, let through at once) and
+		 * written right away, while its write waits in the throttle.
+		 */
+		madvise(p + n * ps, ps, MADV_PAGEOUT);
+		sleep_ms(20);
+		for (i = 0; i < n; i++) {
+			madvise(p + i * ps, ps, MADV_PAGEOUT);
+			cls[i] = classify(mode, i, pagemap_entry(p + i * ps), pfn0[i]);
+			swapped += cls[i] != CLS_UNSWAPPED;
+			*(volatile uint64_t *)word(p, i, 1) = ~tag(seed, i);
+		}
+	} else {
 		r = refs_get(&refs, p, n);
 		if (r) {
 			reason(why, "vmsplice: %s", strerror(-r));
 			goto out;
 		}
-	}
-	swapped = page_out(p, n, pm);
-	if (swapped < 0) {
-		reason(why, "MADV_PAGEOUT: %s", strerror((int)-swapped));
-		goto out;
-	}
-	if (swapped < (long)(n / 2)) {
-		reason(why, "only %ld of %zu pages were swapped out", swapped, n);
-		goto out;
-	}
-	if (mode != COPY_WRITEBACK && wait_writeback()) {
-		reason(why, "swap writeback did not finish in %d s", WB_TIMEOUT);
-		goto out;
-	}
-	if (mode == COPY_DROPPED)
-		refs_put(&refs);
-
-	for (i = 0; i < n; i++) {
-		uint64_t kpf;
-
-		if (!pm_swapped(pm[i]) || pm_present(pm[i])) {
-			cls[i] = 3;
-		} else if (kpageflags_get(pfn0[i], &kpf) ||
-			   !(kpf & (1ULL << KPF_BIT_SWAPCACHE)) ||
-			   !(kpf & (1ULL << KPF_BIT_ANON))) {
-			cls[i] = 2;
-		} else if (mode == COPY_WRITEBACK) {
-			cls[i] = !(kpf & (1ULL << KPF_BIT_WRITEBACK));
-		} else {
-			cls[i] = i % opt.every != 0;
+		out = page_out(p, n, pm);
+		if (out < 0) {
+			reason(why, "MADV_PAGEOUT: %s", strerror((int)-out));
+			goto out;
 		}
-		*(volatile uint64_t *)word(p, i, 1) = ~tag(seed, i);
+		swapped = out;
+		if (wait_writeback()) {
+			reason(why, "swap writeback did not finish in %d s", WB_TIMEOUT);
+			goto out;
+		}
+		if (mode == COPY_DROPPED)
+			refs_put(&refs);
+		if (opt.drain)
+			drain_lru_batches();
+		for (i = 0; i < n; i++) {
+			cls[i] = classify(mode, i, pm[i], pfn0[i]);
+			*(volatile uint64_t *)word(p, i, 1) = ~tag(seed, i);
+		}
+	}
+	if (swapped < n / 2) {
+		reason(why, "only %zu of %zu pages were swapped out", swapped, n);
+		goto out;
 	}
 	r = pm_read(p, n, pm);
 	refs_put(&refs);
@@ -606,15 +690,19 @@ static int copies_once(enum copy_mode mode, unsigned int seed,
 		goto out;
 	}
 	bad = bad_pages(p, n, seed);
+	if (wb && wait_writeback()) {
+		reason(why, "swap writeback did not finish in %d s", WB_TIMEOUT);
+		goto out;
+	}
 	if (bad) {
 		reason(why, "%zu pages came back with wrong content", bad);
 		ret = -2;
 		goto out;
 	}
 	for (i = 0; i < n; i++) {
-		if (cls[i] == 3) {
+		if (cls[i] == CLS_UNSWAPPED) {
 			cr->unswapped++;
-		} else if (cls[i] == 2) {
+		} else if (cls[i] == CLS_REREAD) {
 			cr->reread++;
 		} else {
 			cr->eligible[cls[i]]++;
@@ -624,7 +712,7 @@ static int copies_once(enum copy_mode mode, unsigned int seed,
 	ret = 0;
 out:
 	refs_put(&refs);
-	unmap_pages(p, n);
+	unmap_pages(p, n + 1);
 	free(pfn0);
 	free(pm);
 	free(cls);
@@ -637,27 +725,75 @@ static const char *copy_metric[NR_COPY_MODES][2] = {
 	{ "copies_wb_writeback", "copies_wb_clean" },
 };
 
+/*
+ * writeback mode: the write-throttled disk becomes the preferred swap area
+ * (priority above the bench's area), so that paged-out pages stay under
+ * writeback long enough; stable_writes off, as on the bench's area.
+ */
+static const char *slow_dev;
+static int slow_stable = -1;
+
+static void slow_swap_off(void);
+
+static int slow_swap_on(char *why)
+{
+	int r, prio;
+
+	slow_dev = getenv("COWSWAP_SLOW_SWAP_DEV");
+	if (!slow_dev || !*slow_dev)
+		return reason(why, "needs COWSWAP_SLOW_SWAP_DEV (a write-throttled disk)");
+	if (swap_is_active(slow_dev) == 1 && (r = swap_off(slow_dev)))
+		return reason(why, "swapoff %s: %s", slow_dev, strerror(-r));
+	slow_stable = blk_stable_writes_get(slow_dev);
+	if (slow_stable == 1 && (r = blk_stable_writes_set(slow_dev, 0)))
+		return reason(why, "%s: cannot turn stable_writes off: %s", slow_dev,
+			      strerror(-r));
+	r = swap_mkswap(slow_dev);
+	if (!r)
+		r = swap_on(slow_dev, 20);
+	if (r) {
+		if (slow_stable == 1)
+			blk_stable_writes_set(slow_dev, 1);
+		return reason(why, "swap on %s: %s", slow_dev, strerror(-r));
+	}
+	/*
+	 * The per-CPU swap slot cache may still hold slots of the bench's
+	 * area, which would be used before the preferred one: a swapoff
+	 * drains the caches.  The area is empty between measurements.
+	 */
+	if (swap_get_prio(sw.dev, &prio) || swap_off(sw.dev) || swap_on(sw.dev, prio)) {
+		slow_swap_off();
+		return reason(why, "cannot cycle %s to drain the swap slot cache", sw.dev);
+	}
+	return 0;
+}
+
+static void slow_swap_off(void)
+{
+	swap_off(slow_dev);
+	if (slow_stable == 1)
+		blk_stable_writes_set(slow_dev, 1);
+}
+
 static void bench_copies(enum copy_mode mode)
 {
 	static struct series copied[2], eligible[2], reread;
+	bool wb = mode == COPY_WRITEBACK;
 	struct copy_run cr;
 	char why[REASON_LEN], extra[96];
-	int run, k, r;
+	int run, k, r = 0;
 
 	for (k = 0; k < 2; k++)
 		copied[k].n = eligible[k].n = 0;
 	reread.n = 0;
+	if (wb && slow_swap_on(why)) {
+		ksft_test_result_skip("copies/%s: %s\n", copy_mode_name[mode], why);
+		return;
+	}
 	for (run = 0; run < opt.runs; run++) {
 		r = copies_once(mode, 0x100 + run, &cr, why);
-		if (r == -2) {
-			ksft_print_msg("copies/%s: %s\n", copy_mode_name[mode], why);
-			ksft_test_result_fail("copies/%s\n", copy_mode_name[mode]);
-			return;
-		}
-		if (r) {
-			ksft_test_result_skip("copies/%s: %s\n", copy_mode_name[mode], why);
-			return;
-		}
+		if (r)
+			break;
 		vmsg("run %d: copied %zu/%zu, %zu/%zu; %zu reread, %zu not swapped\n",
 		     run, cr.copied[0], cr.eligible[0], cr.copied[1], cr.eligible[1],
 		     cr.reread, cr.unswapped);
@@ -667,10 +803,23 @@ static void bench_copies(enum copy_mode mode)
 		}
 		add(&reread, cr.reread);
 	}
+	if (wb)
+		slow_swap_off();
+	if (r == -2) {
+		ksft_print_msg("copies/%s: %s\n", copy_mode_name[mode], why);
+		ksft_test_result_fail("copies/%s\n", copy_mode_name[mode]);
+		return;
+	}
+	if (r) {
+		ksft_test_result_skip("copies/%s: %s\n", copy_mode_name[mode], why);
+		return;
+	}
 	for (k = 0; k < 2; k++) {
 		snprintf(extra, sizeof(extra), ",\"of\":%.0f,\"reread\":%.0f",
 			 median(&eligible[k]), median(&reread));
-		result(copy_metric[mode][k], opt.copy_mib, "pages", &copied[k], extra);
+		/* writeback: a few pages, not a MiB size: size_mib 0 */
+		result(copy_metric[mode][k], wb ? 0 : opt.copy_mib, "pages", &copied[k],
+		       extra);
 		ksft_print_msg("%-22s           of a median %.0f pages in the swap cache at the fault\n",
 			       "", median(&eligible[k]));
 	}
@@ -746,7 +895,7 @@ static void bench_fork(unsigned int mib)
 
 static void bench_swapin(unsigned int mib, bool disk)
 {
-	static struct series us;
+	static struct series us, cpu;
 	const char *name = disk ? "swapin_disk" : "swapin_cache";
 	size_t n = mib * pages_per_mib;
 	long long avail = meminfo_kb("MemAvailable");
@@ -755,7 +904,7 @@ static void bench_swapin(unsigned int mib, bool disk)
 	uint64_t *pm;
 	int run;
 
-	us.n = 0;
+	us.n = cpu.n = 0;
 	if ((long long)mib * 1024 + 65536 > avail) {
 		ksft_test_result_skip("%s/%u: does not fit in RAM (MemAvailable %lld MiB)\n",
 				      name, mib, avail / 1024);
@@ -777,7 +926,8 @@ static void bench_swapin(unsigned int mib, bool disk)
 		char *p = swapped_region(n, seed, why);
 		long long cached;
 		size_t bad;
-		double t0;
+		struct rusage ru0, ru1;
+		double t0, c0;
 		long r;
 
 		if (!p) {
@@ -798,13 +948,20 @@ static void bench_swapin(unsigned int mib, bool disk)
 		}
 		cached = meminfo_kb("SwapCached");
 		cached_sum += cached;
+		getrusage(RUSAGE_THREAD, &ru0);
+		c0 = cpu_us();
 		t0 = now_us();
 		write_all(p, n, seed);
 		add(&us, (now_us() - t0) / n);
+		add(&cpu, (cpu_us() - c0) / n);
+		getrusage(RUSAGE_THREAD, &ru1);
 		bad = bad_pages(p, n, seed);
 		unmap_pages(p, n);
-		vmsg("run %d: %.2f us/page, SwapCached %lld MiB before\n", run,
-		     us.v[us.n - 1], cached / 1024);
+		vmsg("run %d: %.2f us/page (CPU %.2f), SwapCached %lld MiB before, %lld after; "
+		     "faults: %ld major, %ld minor; %ld waits\n", run,
+		     us.v[us.n - 1], cpu.v[cpu.n - 1], cached / 1024,
+		     meminfo_kb("SwapCached") / 1024, ru1.ru_majflt - ru0.ru_majflt,
+		     ru1.ru_minflt - ru0.ru_minflt, ru1.ru_nvcsw - ru0.ru_nvcsw);
 		if (bad) {
 			ksft_print_msg("%s/%u: %zu pages came back with wrong content\n",
 				       name, mib, bad);
@@ -818,6 +975,9 @@ static void bench_swapin(unsigned int mib, bool disk)
 	result(disk ? "swapin_disk_us" : "swapin_cache_us", mib, "us/page", &us, extra);
 	ksft_print_msg("%-22s           = %.1f MiB/s; swap cache before the faults: %.0f MiB\n",
 		       "", mibs, cached_sum / opt.runs / 1024);
+	/* with the disk the wall time includes waiting for reads: add CPU time */
+	if (disk)
+		result("swapin_disk_cpu_us", mib, "us/page", &cpu, "");
 	ksft_test_result_pass("%s/%u\n", name, mib);
 out:
 	free(pm);
@@ -935,6 +1095,14 @@ static void watchdog(int sig)
 	_exit(KSFT_FAIL);
 }
 
+/* Run a measurement and say how long it took (guest time). */
+#define timed(call) do {						\
+	double __t0 = now_us();						\
+									\
+	call;								\
+	ksft_print_msg("(%.1f s guest time)\n", (now_us() - __t0) / 1e6);	\
+} while (0)
+
 static bool want(const char *test)
 {
 	const char *t = opt.tests;
@@ -970,11 +1138,12 @@ static int parse_sizes(const char *s, unsigned int *out)
 
 static void usage(const char *prog, int code)
 {
-	printf("Usage: %s [-r runs] [-c MiB] [-e every] [-f MiB,...] [-s MiB,...]\n"
-	       "          [-k forks] [-d swapdev] [-t tests] [-w seconds] [-v]\n"
+	printf("Usage: %s [-r runs] [-c MiB] [-e every] [-W pages] [-f MiB,...] [-s MiB,...]\n"
+	       "          [-k forks] [-d swapdev] [-t tests] [-w seconds] [-L] [-v]\n"
 	       "  -r  repetitions of every measurement (default %d)\n"
 	       "  -c  size of the needless-copies test (default %u MiB)\n"
 	       "  -e  extra reference on every e'th page (default %u)\n"
+	       "  -W  pages of copies/writeback, on the throttled disk (default %u)\n"
 	       "  -f  fork sizes (default 64,256,1024)\n"
 	       "  -s  swap-in sizes (default 64,256)\n"
 	       "  -k  forks per run after the first one (default %d)\n"
@@ -982,7 +1151,8 @@ static void usage(const char *prog, int code)
 	       "      \"%s\", else COWSWAP_SWAP_DEV, else the active swap area)\n"
 	       "  -t  tests, comma separated: copies,fork,swapin (default all)\n"
 	       "  -w  watchdog in seconds (default %d)\n"
-	       "  -v  verbose\n", prog, opt.runs, opt.copy_mib, opt.every,
+	       "  -L  copies/held, dropped: drain the LRU batches before the faults\n"
+	       "  -v  verbose\n", prog, opt.runs, opt.copy_mib, opt.every, opt.wb_pages,
 	       opt.forks, BENCH_SERIAL, opt.watchdog);
 	exit(code);
 }
@@ -1002,20 +1172,23 @@ int main(int argc, char **argv)
 	char why[REASON_LEN] = "";
 	struct utsname u;
 	unsigned int plan;
+	double step;
 	int o, i, m;
 	bool ready;
 
 	opt.nr_fork = parse_sizes("64,256,1024", opt.fork_mib);
 	opt.nr_swapin = parse_sizes("64,256", opt.swapin_mib);
-	while ((o = getopt(argc, argv, "r:c:e:f:s:k:d:t:w:vh")) != -1) {
+	while ((o = getopt(argc, argv, "r:c:e:W:f:s:k:d:t:w:Lvh")) != -1) {
 		switch (o) {
 		case 'r': opt.runs = num_arg(optarg, 1, MAX_RUNS, argv[0]); break;
 		case 'c': opt.copy_mib = num_arg(optarg, 1, 1 << 20, argv[0]); break;
 		case 'e': opt.every = num_arg(optarg, 1, 1 << 20, argv[0]); break;
+		case 'W': opt.wb_pages = num_arg(optarg, 1, 4096, argv[0]); break;
 		case 'k': opt.forks = num_arg(optarg, 0, MAX_FORKS - 1, argv[0]); break;
 		case 'w': opt.watchdog = num_arg(optarg, 0, 1 << 20, argv[0]); break;
 		case 'd': opt.dev = optarg; break;
 		case 't': opt.tests = optarg; break;
+		case 'L': opt.drain = true; break;
 		case 'v': opt.verbose = true; break;
 		case 'f':
 			opt.nr_fork = parse_sizes(optarg, opt.fork_mib);
@@ -1046,6 +1219,13 @@ int main(int argc, char **argv)
 	uname(&u);
 	ksft_print_msg("swap_bench on %s %s, page size %ld, %lld MiB RAM, %d runs\n",
 		       u.release, u.machine, ps, meminfo_kb("MemTotal") / 1024, opt.runs);
+
+	step = clock_step_us();
+	ksft_print_msg("CLOCK_MONOTONIC steps by %.3f us%s\n", step,
+		       step > 100 ? ": too coarse for the fork times (on x86 boot with "
+		       "tsc_early_khz=<host TSC kHz> tsc=reliable)" : "");
+	printf("COWSWAP-BENCH {\"metric\":\"clock_step_us\",\"size_mib\":0,\"median\":%.3f,"
+	       "\"min\":%.3f,\"max\":%.3f,\"runs\":1,\"unit\":\"us\"}\n", step, step, step);
 
 	ready = true;
 	pm_fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
@@ -1079,13 +1259,13 @@ int main(int argc, char **argv)
 			ksft_test_result_skip("copies/%s: no /proc/kpageflags\n",
 					      copy_mode_name[m]);
 		else
-			bench_copies(m);
+			timed(bench_copies(m));
 	}
 	for (i = 0; want("fork") && i < opt.nr_fork; i++) {
 		if (!ready)
 			ksft_test_result_skip("fork/%u: %s\n", opt.fork_mib[i], why);
 		else
-			bench_fork(opt.fork_mib[i]);
+			timed(bench_fork(opt.fork_mib[i]));
 	}
 	for (m = 0; want("swapin") && m < 2; m++) {
 		for (i = 0; i < opt.nr_swapin; i++) {
@@ -1093,7 +1273,7 @@ int main(int argc, char **argv)
 				ksft_test_result_skip("swapin_%s/%u: %s\n", m ? "disk" : "cache",
 						      opt.swapin_mib[i], why);
 			else
-				bench_swapin(opt.swapin_mib[i], m);
+				timed(bench_swapin(opt.swapin_mib[i], m));
 		}
 	}
 	alarm(0);

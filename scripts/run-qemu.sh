@@ -11,7 +11,7 @@
 #   slow_swap  writes throttled to 4 IOPS: pages stay under writeback
 #   fast_read  the same test data, not throttled
 #
-# Output in $OUT/results/$RUN_ID/<arch>-<variant>/: console.log,
+# Output in $OUT/results/$RUN_ID/<arch>-<variant>[-<extra>...]/: console.log,
 # result.json, qemu.cmd. Exit status 0 when the outcome is the expected
 # one (EXPECT, by default "reproduced" for baseline, "fail" for the mutant
 # with the tests its patches name in "# must-fail:" lines failing, and
@@ -36,7 +36,7 @@ kimg=${KERNEL:-$BUILDS/$BUILD-$variant$suffix/$KERNEL_IMAGE}
 [ -f "$kimg" ] || die "no kernel at ${kimg#$TOP/}; run '${FRAGMENTS_EXTRA:+FRAGMENTS_EXTRA=\"$FRAGMENTS_EXTRA\" }scripts/build.sh $BUILD $variant' first"
 
 RUN_ID=${RUN_ID:-$(date -u +%Y%m%d-%H%M%S)}
-res=$OUT/results/$RUN_ID/$NAME-$variant
+res=$OUT/results/$RUN_ID/$NAME-$variant$suffix
 mkdir -p "$res"
 expect=${EXPECT:-$(expect_of "$variant")}
 # The mutant's deliberate bugs must be caught by these tests.

@@ -1,0 +1,106 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# stress.sh [arch ...] [variant ...]: run the bounded stress test
+# (stress/swap_stress.c) on debug kernels (configs/debug.config: lockdep,
+# KASAN, KFENCE, DEBUG_PAGEALLOC, PAGE_OWNER, DEBUG_VM, DEBUG_LIST, ...)
+# under QEMU, one run per architecture and variant, and tabulate them.
+#
+# Arguments: architecture records (configs/arch/*.conf, or "all") and
+# variants, in any order. Default: x86_64 patched.
+#
+# A kernel is built (FRAGMENTS_EXTRA=debug, nice -n 10) when its image is
+# missing; STRESS_BUILD=always runs build.sh anyway (incremental),
+# STRESS_BUILD=never fails instead. Environment:
+#   STRESS_SECONDS    length of the stress phase (default 120)
+#   STRESS_GRACE      time allowed for the final verification (default 600)
+#   STRESS_ARGS       more swap_stress options, e.g. "-m 0 -S 0 -s 42"
+#   STRESS_FRAGMENTS  extra config fragments (default "debug"; "" boots
+#                     the plain kernels of build.sh)
+#   STRESS_CMDLINE    kernel parameters (default "page_owner=on")
+#   MEM               guest RAM in MiB (default 256: the pressure worker
+#                     allocates more than the RAM)
+#   RUN_ID, COWSWAP_TIMEOUT (default seconds + grace + 600), QUIET=0
+#
+# Results: $OUT/results/$RUN_ID/{stress.json,stress.md} and one
+# <arch>-<variant>[-debug]/ directory per run (console.log, result.json).
+# Runs of an earlier stress.sh with the same RUN_ID stay in the table
+# (e.g. debug and plain kernels side by side).
+# Exit status 0 when every run is as expected: no corruption and no
+# kernel splat; except the baseline (pre-fix) kernel, which is expected to
+# FAIL: its O_DIRECT workers lose data (and nothing else may go wrong).
+. "$(dirname "$0")/lib.sh"
+
+archs=()
+variants=()
+for a in "$@"; do
+	case " ${ALL_VARIANTS:-$VARIANTS} " in
+	*" $a "*) variants+=("$a"); continue ;;
+	esac
+	if [ "$a" = all ]; then
+		mapfile -t archs < <(ARCHS_ALL)
+	else
+		archs+=("$a")
+	fi
+done
+[ ${#archs[@]} -gt 0 ] || archs=(x86_64)
+[ ${#variants[@]} -gt 0 ] || variants=(patched)
+for a in "${archs[@]}"; do
+	load_arch "$a"
+done
+need_cmd python3
+
+secs=${STRESS_SECONDS:-120}
+grace=${STRESS_GRACE:-600}
+case "$secs$grace" in
+*[!0-9]*) die "STRESS_SECONDS and STRESS_GRACE must be numbers of seconds" ;;
+esac
+frags=${STRESS_FRAGMENTS-debug}
+suffix=
+for x in $frags; do suffix=$suffix-$x; done
+st=$TOP/selftests/swap_exclusive
+
+export RUN_ID=${RUN_ID:-stress-$(date -u +%Y%m%d-%H%M%S)}
+res=$OUT/results/$RUN_ID
+mkdir -p "$res"
+info "run $RUN_ID: ${archs[*]} x ${variants[*]}, ${secs}s each, kernel config +${frags:-nothing}"
+
+pairs=()
+for variant in "${variants[@]}"; do
+	for a in "${archs[@]}"; do
+		pairs+=("$a/$variant")
+	done
+done
+runs=()
+for p in "${pairs[@]}"; do
+	a=${p%/*} variant=${p#*/}
+	load_arch "$a"
+	expect=$([ "$variant" = baseline ] && echo fail || echo pass)
+	run=$NAME-$variant$suffix
+	runs+=("$run:$expect")
+	kimg=$BUILDS/$BUILD-$variant$suffix/$KERNEL_IMAGE
+	if [ ! -f "$kimg" ] || [ "${STRESS_BUILD:-}" = always ]; then
+		if [ "${STRESS_BUILD:-}" = never ]; then
+			info "$run: no kernel at ${kimg#$TOP/} and STRESS_BUILD=never"
+			mkdir -p "$res/$run"
+			echo "no kernel" >"$res/$run/build-failed"
+			continue
+		fi
+		if ! FRAGMENTS_EXTRA=$frags stage "build $BUILD/$variant$suffix" \
+			nice -n 10 "$TOP/scripts/build.sh" "$a" "$variant"; then
+			mkdir -p "$res/$run"
+			echo "kernel build failed" >"$res/$run/build-failed"
+			continue
+		fi
+	fi
+	rm -f "$res/$run/build-failed"
+	SELFTEST=0 EXTRA_TESTS=$TOP/stress/swap_stress.c \
+	EXTRA_SOURCES="$st/swap_helpers.c $st/pagemap.c" \
+	EXTRA_ARGS="-t $secs -g $grace ${STRESS_ARGS:-}" \
+	EXTRA_CMDLINE="${STRESS_CMDLINE-page_owner=on} ${EXTRA_CMDLINE:-}" \
+	MEM=${MEM:-256} COWSWAP_TIMEOUT=${COWSWAP_TIMEOUT:-$((secs + grace + 600))} \
+	EXPECT=$expect FRAGMENTS_EXTRA=$frags QUIET=${QUIET:-1} \
+		stage "stress $run" "$TOP/scripts/run-qemu.sh" "$a" "$variant" || true
+done
+
+python3 "$TOP/scripts/stress_report.py" "$res" --fragments "$frags" --runs "${runs[@]}"

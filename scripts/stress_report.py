@@ -1,0 +1,191 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Tabulate scripts/stress.sh runs.
+
+  stress_report.py <results-dir> --runs <run>[:pass|fail] ... [--fragments "debug"]
+
+<run> is a run directory (<arch>-<variant>[-debug]); "fail" is what the
+baseline must show. Runs already in <results-dir>/stress.json that are
+not named again are kept (the exit status covers only the named ones).
+
+For each run directory (console.log, result.json from run-qemu.sh) read the
+COWSWAP-STRESS line of stress/swap_stress.c and scan the console for kernel
+splats with a wider set of patterns than the judge (results.py) uses, so
+that a debug report the judge would not notice is shown as such. Writes
+stress.json and stress.md into the results directory and exits 0 when
+every run is as expected: "pass" = judged pass, no corruption, no splat;
+"fail" (the baseline) = corruptions found, no splat, no crash or hang.
+"""
+import argparse
+import json
+import os
+import re
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import results  # noqa: E402  (the judge's own splat patterns)
+
+STAMP = re.compile(r"^\[\s*\d+\.\d+\]\s?")
+# What the debug options of configs/debug.config print. The first match of
+# a line names it; "judged" tells whether results.py's SPLATS match it too.
+DEBUG_SPLATS = [
+    (re.compile(r"BUG: KASAN:"), "KASAN"),
+    (re.compile(r"BUG: KFENCE:"), "KFENCE"),
+    (re.compile(r"WARNING: .*(locking|lock state|lock order|lock inversion|unlock balance"
+                r"|locks held|held lock freed|lock held when returning|suspicious RCU usage"
+                r"|Nested lock)"), "lockdep"),
+    (re.compile(r"INFO: trying to register non-static key"), "lockdep"),
+    (re.compile(r"BUG: (sleeping function called|scheduling while atomic)"), "atomic sleep"),
+    (re.compile(r"kernel BUG at mm/page_table_check\.c"), "page_table_check"),
+    (re.compile(r"BUG: Bad (page state|page map|rss-counter|page cache)"), "mm state"),
+    (re.compile(r"(list_add|list_del) corruption"), "DEBUG_LIST"),
+    (re.compile(r"^BUG [\w.:-]+ \(.*\): "), "SLUB debug"),
+    (re.compile(r"rcu: INFO: |INFO: rcu_\w+ (self-)?detected stall"), "RCU stall"),
+    (re.compile(r"INFO: task .* blocked for more than"), "hung task"),
+    (re.compile(r"BUG: soft lockup|BUG: workqueue lockup|hard LOCKUP"), "lockup"),
+    (re.compile(r"Out of memory|invoked oom-killer"), "OOM"),
+    (re.compile(r"Call trace:"), "stack trace (arm64)"),
+] + [(rx, what) for rx, what in results.SPLATS]
+# Stack traces follow a report's header line; alone they are a splat.
+TRACES = ("stack trace (arm64)", "kernel stack trace")
+
+
+def judged(line):
+    return any(rx.search(line) for rx, _ in results.SPLATS)
+
+
+def scan(log):
+    with open(log, "rb") as f:
+        text = f.read().decode("utf-8", "replace").replace("\r", "")
+    stress, splats, corrupt, tap = None, [], [], []
+    last_header = -1000
+    for n, raw in enumerate(text.split("\n")):
+        line = STAMP.sub("", raw)
+        if line.startswith("COWSWAP-STRESS "):
+            try:
+                stress = json.loads(line[len("COWSWAP-STRESS "):])
+            except ValueError:
+                stress = {"unparsable": line[:200]}
+            continue
+        if "CORRUPTION" in line and line.startswith("# "):
+            corrupt.append(line[2:].strip())
+        if re.match(r"^(not )?ok \d+ stress/", line):
+            tap.append(line.strip())
+        for rx, what in DEBUG_SPLATS:
+            if not rx.search(line):
+                continue
+            if what not in TRACES:
+                last_header = n
+            elif n - last_header < 80:
+                break   # the stack trace of a report already counted
+            splats.append({"what": what, "line": line.strip()[:200],
+                           "judged": judged(line)})
+            break
+    return stress, splats, corrupt, tap
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("dir")
+    p.add_argument("--runs", nargs="+", required=True)
+    p.add_argument("--fragments", default="debug")
+    a = p.parse_args()
+
+    out = []
+    for spec in a.runs:
+        run, _, expect = spec.partition(":")
+        expect = expect or "pass"
+        if expect not in ("pass", "fail"):
+            p.error(f"{spec}: expected outcome must be pass or fail")
+        d = os.path.join(a.dir, run)
+        r = {"run": run, "fragments": a.fragments, "expected": expect,
+             "outcome": "error", "problems": [], "log": os.path.join(d, "console.log")}
+        if os.path.exists(os.path.join(d, "build-failed")):
+            with open(os.path.join(d, "build-failed")) as f:
+                r["problems"].append(f.read().strip())
+        if os.path.exists(os.path.join(d, "result.json")):
+            with open(os.path.join(d, "result.json")) as f:
+                j = json.load(f)
+            r.update(arch=j["arch"], variant=j["variant"], outcome=j["outcome"],
+                     wall_seconds=j["seconds"])
+            r["problems"] += j["problems"]
+        if os.path.exists(r["log"]):
+            stress, splats, corrupt, tap = scan(r["log"])
+            r.update(splats=splats, corruption_messages=corrupt[:20], tap=tap)
+            if stress:
+                r.update(stress=stress, seconds=stress.get("seconds"),
+                         ops=stress.get("ops", {}),
+                         pages_verified=stress.get("pages_verified"),
+                         corruptions=stress.get("corruptions"),
+                         errors=stress.get("errors"))
+            else:
+                r["problems"].append("no COWSWAP-STRESS line: the stress test did not finish")
+        else:
+            r["splats"] = []
+        nsplat = len(r.get("splats", []))
+        if expect == "pass":
+            r["ok"] = r["outcome"] == "pass" and r.get("corruptions") == 0 and not nsplat
+        else:
+            # The baseline: data lost, but nothing else wrong.
+            r["ok"] = (r["outcome"] == "fail" and (r.get("corruptions") or 0) > 0
+                       and not nsplat and not r.get("errors")
+                       and not (r.get("stress") or {}).get("hung")
+                       and not (r.get("stress") or {}).get("crashed"))
+        out.append(r)
+
+    ok = all(r["ok"] for r in out)
+    path = os.path.join(a.dir, "stress.json")
+    named = {r["run"] for r in out}
+    if os.path.exists(path):
+        with open(path) as f:
+            out = [r for r in json.load(f).get("runs", []) if r["run"] not in named] + out
+    with open(path, "w") as f:
+        json.dump({"ok": all(r["ok"] for r in out), "runs": out}, f, indent=1)
+
+    md = ["| arch | variant | kernel | outcome | stress s | wall s | ops | pages verified "
+          "| corruptions | splats | log |", "|---" * 11 + "|"]
+    for r in out:
+        ops = r.get("ops", {})
+        total = sum(v for k, v in ops.items() if k != "ksm_pages_sharing_max")
+        key = ", ".join(f"{k} {ops[k]}" for k in (
+            "pageout", "page_writes", "odirect_reads", "odirect_slow_reads", "odirect_raced",
+            "forks", "swapoff", "ksm_pages_sharing_max", "pressure_sweeps",
+            "pressure_pages") if k in ops)
+        if r.get("stress", {}).get("swap_used_max_kb") is not None:
+            key += f", max swap used {r['stress']['swap_used_max_kb'] >> 10} MiB"
+        spl = r.get("splats", [])
+        spl_txt = str(len(spl))
+        if spl:
+            kinds = sorted({s["what"] for s in spl})
+            spl_txt += " (" + ", ".join(kinds) + ")"
+        md.append("| {} | {} | {} | **{}**{} | {} | {} | {} ({}) | {} | {} | {} | {} |".format(
+            r.get("arch", r["run"]), r.get("variant", "?"),
+            "+" + r["fragments"] if r["fragments"] else "plain",
+            r["outcome"].upper(), "" if r["ok"] else " (unexpected)",
+            r.get("seconds", "–"), r.get("wall_seconds", "–"), total, key,
+            r.get("pages_verified", "–"), r.get("corruptions", "–"), spl_txt,
+            os.path.relpath(r["log"], a.dir)))
+    notes = []
+    for r in out:
+        for p in r["problems"]:
+            notes.append(f"- {r['run']}: {p}")
+        for m in r.get("corruption_messages", [])[:5]:
+            notes.append(f"- {r['run']}: {m}")
+        for s in r.get("splats", [])[:10]:
+            notes.append(f"- {r['run']}: {s['what']}{'' if s['judged'] else ' (NOT matched by results.py)'}: "
+                         f"`{s['line']}`")
+    if notes:
+        md += ["", "Details:", ""] + notes
+    md += ["", ("STRESS OK" if ok else "STRESS FAILED") +
+           ": every kernel must come out without corruption and without a kernel splat, "
+           "except the baseline, which must lose O_DIRECT data (FAIL) with nothing else "
+           "going wrong."]
+    with open(os.path.join(a.dir, "stress.md"), "w") as f:
+        f.write("\n".join(md) + "\n")
+    print("\n".join(md))
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -64,6 +64,7 @@
  * seconds for the final verification (default 300), -s random seed, -v.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -1462,6 +1463,41 @@ static int start_worker(enum kind kind, int id)
 	return 0;
 }
 
+/*
+ * Where the threads of a hung worker are: state, wait channel and
+ * syscall (number and arguments) of each, from /proc.
+ */
+static void dump_threads(struct wstat *w)
+{
+	char path[64], stat[512], wchan[64], sc[160], *p;
+	struct dirent *de;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", w->pid);
+	d = opendir(path);
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		int tid = atoi(de->d_name);
+
+		if (tid <= 0)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", w->pid, tid);
+		if (read_file(path, stat, sizeof(stat)))
+			continue;
+		p = strrchr(stat, ')');
+		snprintf(path, sizeof(path), "/proc/%d/task/%d/wchan", w->pid, tid);
+		if (read_file(path, wchan, sizeof(wchan)))
+			strcpy(wchan, "?");
+		snprintf(path, sizeof(path), "/proc/%d/task/%d/syscall", w->pid, tid);
+		if (read_file(path, sc, sizeof(sc)))
+			strcpy(sc, "?");
+		msg("%s: thread %d state %c wchan %s syscall %s", w->name, tid,
+		    p && p[1] ? p[2] : '?', wchan, sc);
+	}
+	closedir(d);
+}
+
 static void kill_workers(int sig)
 {
 	int i;
@@ -1792,6 +1828,7 @@ int main(int argc, char **argv)
 				sh->w[i].hung = 1;
 				msg("%s: still running %d s after the stop, killed",
 				    sh->w[i].name, opt.grace);
+				dump_threads(&sh->w[i]);
 			}
 		kill_workers(SIGKILL);
 		while (reap_workers())

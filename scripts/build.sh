@@ -39,6 +39,8 @@ need_cmd make "${CROSS_COMPILE}gcc" flex bison bc
 tree=$(cd "$tree" && pwd)
 mkdir -p "$obj"
 obj=$(cd "$obj" && pwd)
+# A tinyconfig-based build takes 200-400 MiB; a debug one more.
+need_space "$obj" "${COWSWAP_BUILD_MB:-1024}" "a kernel build"
 
 cc="${CROSS_COMPILE}gcc"
 if command -v ccache >/dev/null 2>&1 && [ "${CCACHE:-1}" != 0 ]; then
@@ -99,10 +101,18 @@ fi
 info "building $NAME/$variant in ${obj#$TOP/} with -j$jobs ($cc); log: ${obj#$TOP/}/build.log"
 t0=$(date +%s)
 # shellcheck disable=SC2086
-kmake -j"$jobs" ${TARGETS:-} >"$obj/build.log" 2>&1 &
+# In its own process group, so that an interruption stops the compilers
+# too, not only make.
+setsid make -C "$tree" O="$obj" ARCH="$KARCH" CROSS_COMPILE="$CROSS_COMPILE" CC="$cc" \
+	-j"$jobs" ${TARGETS:-} >"$obj/build.log" 2>&1 &
 pid=$!
 # Progress: one line every 30 seconds instead of the full make output.
-trap 'kill $pid 2>/dev/null || true' EXIT INT TERM
+interrupted=
+stop_make() {
+	kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+}
+trap stop_make EXIT
+trap 'interrupted=1; stop_make' INT TERM HUP
 while kill -0 $pid 2>/dev/null; do
 	for _ in $(seq 30); do
 		kill -0 $pid 2>/dev/null || break
@@ -113,7 +123,11 @@ while kill -0 $pid 2>/dev/null; do
 done
 rc=0
 wait $pid || rc=$?
-trap - EXIT INT TERM
+trap - EXIT INT TERM HUP
+# make removes the targets it was building when killed (kbuild uses
+# .DELETE_ON_ERROR), so a rerun simply carries on.
+[ -z "$interrupted" ] ||
+	die "$NAME/$variant: build interrupted after $(($(date +%s) - t0))s; rerun to carry on from where it stopped"
 if [ $rc -ne 0 ]; then
 	grep -E 'error|Error' "$obj/build.log" | head -20 >&2 || true
 	die "$NAME/$variant: kernel build failed (exit $rc), see $obj/build.log"

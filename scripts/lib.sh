@@ -26,6 +26,17 @@ need_cmd() {
 	done
 }
 
+# need_space <dir> <MiB> <what>: fail early, with the numbers, when the
+# file system holding <dir> has less than <MiB> free, rather than dying
+# half way with ENOSPC and a truncated log.
+need_space() {
+	local avail
+	avail=$(df -Pk "$1" 2>/dev/null | awk 'NR == 2 { print int($4 / 1024) }')
+	[ -n "$avail" ] || die "cannot tell the free space in $1"
+	[ "$avail" -ge "$2" ] ||
+		die "only ${avail} MiB free in $1, $3 needs about $2 MiB (set COWSWAP_OUT= elsewhere or free some space)"
+}
+
 # Run a named stage, print how long it took and keep a record of it in
 # $OUT/timings.log so that the matrix summary can show stage timings.
 stage() {

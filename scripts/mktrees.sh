@@ -71,8 +71,15 @@ make_tree() {
 		[ ! -e "$wt" ] || die "$wt exists but is not a worktree of $SRC_GIT; move it away"
 		info "$v: creating worktree ${wt#$TOP/}"
 		mkdir -p "$TREES"
+		need_space "$TREES" "${COWSWAP_TREE_MB:-1600}" "a kernel worktree"
 		git --git-dir="$SRC_GIT" worktree prune
-		git --git-dir="$SRC_GIT" worktree add -q --detach "$wt" "$base"
+		if ! git --git-dir="$SRC_GIT" worktree add -q --detach "$wt" "$base"; then
+			# Only what we just created: a half checked out tree
+			# would otherwise look like one with local changes.
+			git --git-dir="$SRC_GIT" worktree remove --force "$wt" 2>/dev/null || rm -rf "$wt"
+			git --git-dir="$SRC_GIT" worktree prune
+			die "$v: could not check out $base into $wt (disk full?); removed the partial tree"
+		fi
 		rm -f "$stamp"
 	fi
 	[ -z "$(git -C "$wt" status --porcelain --untracked-files=no)" ] ||

@@ -32,7 +32,11 @@ SPLATS = [
     (re.compile(r"\bOops\b|Unable to handle kernel|general protection fault"), "kernel Oops"),
     (re.compile(r"\bBUG:|kernel BUG at"), "kernel BUG"),
     (re.compile(r"WARNING:"), "kernel WARNING"),
-    (re.compile(r"\bRIP: |Call Trace:"), "kernel stack trace"),
+    # SLUB debugging: "BUG kmalloc-64 (Not tainted): Redzone overwritten"
+    (re.compile(r"^BUG [\w.:-]+ \("), "slab corruption"),
+    (re.compile(r"INFO: .*detected stalls?|INFO: task .* blocked for more than"), "stall"),
+    (re.compile(r"Out of memory"), "OOM kill"),
+    (re.compile(r"\bRIP: |Call [Tt]race:"), "kernel stack trace"),
 ]
 TAP = re.compile(r"^(not ok|ok)\s+(\d+)\s*(?:-\s*)?(.*?)\s*(?:#\s*(SKIP|TODO|XFAIL|XPASS)\b\s*(.*))?$",
                  re.IGNORECASE)

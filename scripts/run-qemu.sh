@@ -38,6 +38,9 @@ kimg=${KERNEL:-$BUILDS/$BUILD-$variant$suffix/$KERNEL_IMAGE}
 RUN_ID=${RUN_ID:-$(date -u +%Y%m%d-%H%M%S)}
 res=$OUT/results/$RUN_ID/$NAME-$variant$suffix
 mkdir -p "$res"
+# The swap images are sparse, but the guest fills them: a disk that runs
+# full under QEMU shows up as I/O errors in the guest, far from the cause.
+need_space "$res" "${COWSWAP_RUN_MB:-640}" "a QEMU run (swap images)"
 expect=${EXPECT:-$(expect_of "$variant")}
 # The mutant's deliberate bugs must be caught by these tests.
 must_fail=
@@ -50,7 +53,10 @@ if [ ! -f "$data" ]; then
 	mkdir -p "$OUT/disks"
 	# yes(1) dies of SIGPIPE when head has enough: not an error.
 	yes "cowswap O_DIRECT test data, sector by sector" | head -c $((4 << 20)) >"$data.tmp" || true
-	[ "$(stat -c %s "$data.tmp")" = $((4 << 20)) ] || die "cannot create $data"
+	[ "$(stat -c %s "$data.tmp")" = $((4 << 20)) ] || {
+		rm -f "$data.tmp"
+		die "cannot create $data (disk full?)"
+	}
 	mv "$data.tmp" "$data"
 fi
 rm -f "$res/swap.img" "$res/slow_swap.img"

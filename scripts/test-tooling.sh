@@ -13,6 +13,8 @@ boot=1
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/cowswap-tooling.XXXXXX")
 cleanup() {
 	git --git-dir="$SRC_GIT" worktree remove --force "$tmp/wt" 2>/dev/null || true
+	! mountpoint -q "$tmp/full" 2>/dev/null || umount "$tmp/full"
+	git --git-dir="$SRC_GIT" worktree prune 2>/dev/null || true
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -126,6 +128,61 @@ expect_fail "missing cross compiler" "required command 'aarch64-linux-gnu-gcc' n
 	env PATH="$tmp/bin" "$S/build.sh" arm64 patched
 expect_fail "unknown architecture" "unknown architecture 'mips'" "$S/build.sh" mips patched
 expect_fail "unknown variant" "unknown variant 'vanilla'" "$S/build.sh" x86_64 vanilla
+
+# An interrupted build stops with one line and a rerun carries on. A
+# small target in a scratch O= directory keeps this quick.
+interrupt_build() {
+	local pid i rc=0
+	O="$tmp/obj" TARGETS="mm/" "$S/build.sh" x86_64 upstream >"$tmp/int.log" 2>&1 &
+	pid=$!
+	for i in $(seq 300); do
+		grep -q "building x86_64/upstream" "$tmp/int.log" && break
+		sleep 1
+	done
+	sleep 5
+	kill -TERM $pid
+	wait $pid || rc=$?
+	cat "$tmp/int.log"
+	return $rc
+}
+expect_fail "an interrupted build" "build interrupted after [0-9]+s; rerun" interrupt_build
+# Kbuild runs the compilers in the O= directory.
+no_process_in() {
+	local p
+	sleep 2
+	for p in /proc/[0-9]*; do
+		[ "$(readlink "$p/cwd" 2>/dev/null)" != "$1" ] || return 1
+	done
+}
+check "no compiler left running after the interruption" no_process_in "$tmp/obj"
+check "rerun after the interruption" env O="$tmp/obj" TARGETS="mm/memory.o" "$S/build.sh" x86_64 upstream
+
+# A full disk: a 2 MiB tmpfs as build directory, results and tree store.
+# The checks of free space fail first; with them lowered to 0 the real
+# ENOSPC must still end cleanly, without a half-made tree left behind.
+mkdir -p "$tmp/full"
+if [ "$(id -u)" = 0 ] && mount -t tmpfs -o size=2m cowswap-full "$tmp/full" 2>/dev/null; then
+	mkdir -p "$tmp/full/out"
+	ln -s "$OUT/src" "$tmp/full/out/src"
+	expect_fail "a full disk under the build directory" "MiB free in .*a kernel build needs" \
+		env O="$tmp/full/obj" "$S/build.sh" x86_64 upstream
+	# KERNEL only has to exist: the run stops before QEMU starts.
+	expect_fail "a full disk under the results" "MiB free in .*a QEMU run" \
+		env COWSWAP_OUT="$tmp/full/out" KERNEL="$TOP/Makefile" "$S/run-qemu.sh" x86_64 upstream
+	expect_fail "ENOSPC writing the test data" "cannot create .*data.img \(disk full\?\)" \
+		env COWSWAP_OUT="$tmp/full/out" COWSWAP_RUN_MB=0 KERNEL="$TOP/Makefile" \
+		"$S/run-qemu.sh" x86_64 upstream
+	expect_fail "a full disk for a new tree" "MiB free in .*a kernel worktree needs" \
+		env COWSWAP_OUT="$tmp/full/out" "$S/mktrees.sh" upstream
+	expect_fail "ENOSPC checking out a tree" "could not check out .*removed the partial tree" \
+		env COWSWAP_OUT="$tmp/full/out" COWSWAP_TREE_MB=0 "$S/mktrees.sh" upstream
+	check "no partial tree left behind" test ! -e "$tmp/full/out/trees/upstream"
+	check "the source repository lists no stale worktree" \
+		sh -c "! git --git-dir='$SRC_GIT' worktree list | grep -q '$tmp/full'"
+	umount "$tmp/full"
+else
+	echo "# full-disk tests skipped (need root to mount a small tmpfs)"
+fi
 
 if [ $boot = 1 ] && [ -f "$BUILDS/x86_64-upstream/arch/x86/boot/bzImage" ]; then
 	# A short selection of the selftest keeps these boots quick.

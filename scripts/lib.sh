@@ -71,8 +71,30 @@ check_variant() {
 expect_of() {
 	case $1 in
 	baseline) echo reproduced ;;
-	mutant) echo fail ;;
+	mutant*) echo fail ;;
 	*) echo pass ;;
+	esac
+}
+
+# The mutant kernel carries deliberate bugs, one switched on per boot
+# with cowswap_mutant=<name>. patches/mutants declares each with a line
+#   # mutation <name>: select <selftest names|all>; must-fail <prefixes>
+# (after the patch's '---', so not part of the commit): which checks
+# that boot runs and which of them must fail.
+mutations() {
+	cat "$TOP"/patches/mutants/*.patch 2>/dev/null |
+		sed -n 's/^# mutation \([a-z0-9_]*\): .*/\1/p'
+}
+
+# mutation_field <name> select|must-fail
+mutation_field() {
+	local line
+	line=$(cat "$TOP"/patches/mutants/*.patch | grep -m1 "^# mutation $1: select .*; must-fail ") ||
+		die "unknown mutation '$1' (patches/mutants declares: $(mutations | tr '\n' ' '))"
+	case $2 in
+	select) line=${line#*: select }; echo "${line%%;*}" ;;
+	must-fail) echo "${line#*; must-fail }" ;;
+	*) die "mutation_field: bad field '$2'" ;;
 	esac
 }
 

@@ -62,6 +62,16 @@ for p in "${pairs[@]}"; do
 			continue
 		fi
 	fi
+	if [ "$variant" = mutant ]; then
+		# One boot per deliberate bug of the mutant kernel.
+		for m in $(mutations); do
+			stage "boot $arch/mutant-$m" env MUTATION="$m" \
+				"$TOP/scripts/run-qemu.sh" "$arch" mutant || true
+			[ -f "$res/$arch-mutant-$m/result.json" ] ||
+				record_error "$arch" "mutant-$m" "QEMU run produced no result"
+		done
+		continue
+	fi
 	stage "boot $arch/$variant" "$TOP/scripts/run-qemu.sh" "$arch" "$variant" || true
 	[ -f "$res/$arch-$variant/result.json" ] ||
 		record_error "$arch" "$variant" "QEMU run produced no result"

@@ -102,7 +102,8 @@ make_tree() {
 			cat "$TREES/.$v.am.log" >&2
 			git -C "$wt" am --abort >/dev/null 2>&1 || true
 			git -C "$wt" checkout -q --detach "$old"
-			die "$v: $(sed -n 's/^Patch failed at \(.*\)/patch \1 does not apply/p' "$TREES/.$v.am.log" | head -1) (tree left as it was)"
+			why=$(sed -n 's/^Patch failed at \(.*\)/patch \1 does not apply/p' "$TREES/.$v.am.log" | head -1)
+			die "$v: ${why:-git am failed, see $TREES/.$v.am.log} (tree left as it was)"
 		fi
 	fi
 	git --git-dir="$SRC_GIT" tag -f "cowswap/$v" "$(git -C "$wt" rev-parse HEAD)" >/dev/null

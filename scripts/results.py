@@ -147,10 +147,16 @@ def judge(args):
     else:
         outcome = "pass"
 
-    missing = [p for p in args.must_fail.split() if not any(n.startswith(p) for n in failed)]
-    ok = outcome == args.expect and not missing
+    prefixes = args.must_fail.split()
+    missing = [p for p in prefixes if not any(n.startswith(p) for n in failed)]
+    # A deliberate bug must be caught by the checks written for it, and
+    # by no other: anything else failing means a check is not specific.
+    extra = [n for n in failed if prefixes and not any(n.startswith(p) for p in prefixes)]
+    ok = outcome == args.expect and not missing and not extra
     if missing:
         problems = problems + [f"expected these tests to fail: {', '.join(missing)}"]
+    if extra:
+        problems = problems + [f"failed beyond the deliberate bug: {', '.join(extra)}"]
     result = {
         "arch": args.arch, "variant": args.variant, "outcome": outcome,
         "expected": args.expect, "ok": ok,
@@ -222,7 +228,7 @@ def summary(args):
     ok = all(r["ok"] for r in runs)
     verdict = "MATRIX OK" if ok else "MATRIX FAILED"
     md += ["", f"{verdict}: baseline must be REPRODUCED, upstream and patched PASS"
-           + (", mutant FAIL in the tests its bugs target." if any(r["variant"] == "mutant" for r in runs) else ".")]
+           + (", mutant FAIL in the tests its bugs target." if any(r["variant"].startswith("mutant") for r in runs) else ".")]
     with open(os.path.join(args.dir, "summary.md"), "w") as f:
         f.write("\n".join(md) + "\n")
     with open(os.path.join(args.dir, "summary.json"), "w") as f:

@@ -11,13 +11,14 @@
 #   slow_swap  writes throttled to 4 IOPS: pages stay under writeback
 #   fast_read  the same test data, not throttled
 #
-# Output in $OUT/results/$RUN_ID/<arch>-<variant>[-<extra>...]/: console.log,
-# result.json, qemu.cmd. Exit status 0 when the outcome is the expected
-# one (EXPECT, by default "reproduced" for baseline, "fail" for the mutant
-# with the tests its patches name in "# must-fail:" lines failing, and
-# "pass" otherwise).
+# Output in $OUT/results/$RUN_ID/<arch>-<variant>[-<mutation>][-<extra>...]/:
+# console.log, result.json, qemu.cmd. Exit status 0 when the outcome is the
+# expected one (EXPECT, by default "reproduced" for baseline, "pass" for
+# upstream and patched; for the mutant "fail", with exactly the tests its
+# mutation names in patches/mutants failing).
 #
-# Environment: KERNEL (boot this image instead), RUN_ID,
+# Environment: MUTATION (mutant only: which deliberate bug to switch on),
+# KERNEL (boot this image instead), RUN_ID,
 # COWSWAP_TIMEOUT (seconds, wall clock), MEM,
 # QEMU_EXTRA (more QEMU arguments), EXTRA_CMDLINE, EXTRA_TESTS and
 # SELFTEST_ARGS (see initramfs.sh), EXPECT, FRAGMENTS_EXTRA (see build.sh),
@@ -36,16 +37,28 @@ kimg=${KERNEL:-$BUILDS/$BUILD-$variant$suffix/$KERNEL_IMAGE}
 [ -f "$kimg" ] || die "no kernel at ${kimg#$TOP/}; run '${FRAGMENTS_EXTRA:+FRAGMENTS_EXTRA=\"$FRAGMENTS_EXTRA\" }scripts/build.sh $BUILD $variant' first"
 
 RUN_ID=${RUN_ID:-$(date -u +%Y%m%d-%H%M%S)}
-res=$OUT/results/$RUN_ID/$NAME-$variant$suffix
+# The mutant boots with one of its deliberate bugs switched on.
+label=$variant
+if [ "$variant" = mutant ]; then
+	[ -n "${MUTATION:-}" ] || die "the mutant kernel needs MUTATION=<name> (one of: $(mutations | tr '\n' ' '))"
+	label=mutant-$MUTATION
+	sel=$(mutation_field "$MUTATION" select)
+	EXTRA_CMDLINE="${EXTRA_CMDLINE:-} cowswap_mutant=$MUTATION"
+	if [ "$sel" != all ]; then
+		for s in $sel; do SELFTEST_ARGS="${SELFTEST_ARGS:-} -s $s"; done
+		export SELFTEST_ARGS
+	fi
+fi
+res=$OUT/results/$RUN_ID/$NAME-$label$suffix
 mkdir -p "$res"
 # The swap images are sparse, but the guest fills them: a disk that runs
 # full under QEMU shows up as I/O errors in the guest, far from the cause.
 need_space "$res" "${COWSWAP_RUN_MB:-640}" "a QEMU run (swap images)"
 expect=${EXPECT:-$(expect_of "$variant")}
-# The mutant's deliberate bugs must be caught by these tests.
+# The mutant's deliberate bug must be caught by exactly these tests.
 must_fail=
 [ "$variant" != mutant ] || [ -n "${EXPECT:-}" ] ||
-	must_fail=$(grep -h '^# must-fail:' "$TOP"/patches/mutants/*.patch | sed 's/^# must-fail://' | tr '\n' ' ')
+	must_fail=$(mutation_field "$MUTATION" must-fail)
 
 # Test data: deterministic, non-zero, not a multiple of any sector.
 data=$OUT/disks/data.img
@@ -89,7 +102,7 @@ cmd=("$QEMU" $QEMU_ARGS -m "${MEM:-1024}" -nographic -no-reboot
 printf '%q ' "${cmd[@]}" >"$res/qemu.cmd"
 echo >>"$res/qemu.cmd"
 
-info "booting $NAME/$variant under $(basename "$QEMU") (TCG, limit ${TIMEOUT}s); console: ${res#$TOP/}/console.log"
+info "booting $NAME/$label under $(basename "$QEMU") (TCG, limit ${TIMEOUT}s); console: ${res#$TOP/}/console.log"
 t0=$(date +%s)
 rc=0
 if [ "${QUIET:-0}" = 1 ]; then
@@ -98,13 +111,13 @@ else
 	set +o pipefail
 	timeout -k 10 "$TIMEOUT" "${cmd[@]}" </dev/null 2>&1 | tee "$res/console.log" |
 		grep --line-buffered -E '^(COWSWAP|ok |not ok |# |1\.\.)|Kernel panic|Oops|BUG:|WARNING:' |
-		sed -u "s/^/  [$NAME\/$variant] /"
+		sed -u "s/^/  [$NAME\/$label] /"
 	rc=${PIPESTATUS[0]}
 	set -o pipefail
 fi
 elapsed=$(($(date +%s) - t0))
 rm -f "$res/swap.img" "$res/slow_swap.img"
 
-python3 "$TOP/scripts/results.py" judge --arch "$NAME" --variant "$variant" \
+python3 "$TOP/scripts/results.py" judge --arch "$NAME" --variant "$label" \
 	--expect "$expect" --must-fail "$must_fail" --qemu-exit "$rc" --timeout "$TIMEOUT" --seconds "$elapsed" \
 	--log "$res/console.log" --json "$res/result.json"

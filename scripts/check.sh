@@ -8,15 +8,17 @@
 #      tree (SKIPs on the host) and builds standalone with -Werror
 #   3. kernels built and booted under QEMU ($CHECK_RUNS): by default
 #      x86_64 upstream, baseline and patched, and the patched kernel of
-#      every other architecture (ppc64le with radix and hash MMU), and
-#      the x86_64 mutant (patched + deliberate bugs the selftest must catch)
+#      every other architecture (ppc64le with radix and hash MMU). The
+#      mutant (deliberate bugs the selftest must catch) costs one more
+#      cold build and does not fit CI's hour: 'make mutant', or add
+#      x86_64/mutant to CHECK_RUNS.
 #   4. the tooling's bad-input tests, including deliberate boot failures
 #
 # Every step runs even if an earlier one failed; the exit status is
 # non-zero if any failed. The full matrix is 'make matrix'.
 . "$(dirname "$0")/lib.sh"
 
-CHECK_RUNS=${CHECK_RUNS:-"x86_64 x86_64/mutant arm64/patched s390x/patched ppc64le/patched ppc64le-hash/patched"}
+CHECK_RUNS=${CHECK_RUNS:-"x86_64 arm64/patched s390x/patched ppc64le/patched ppc64le-hash/patched"}
 export RUN_ID=${RUN_ID:-check-$(date -u +%Y%m%d-%H%M%S)}
 failed=
 mkdir -p "$OUT"

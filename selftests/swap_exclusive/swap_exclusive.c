@@ -1211,20 +1211,30 @@ static int fk_verify(const unsigned char *p, unsigned char fill,
 	return FK_OK;
 }
 
-/* Write my byte; *pfn is the page written; then page it out again. */
+/*
+ * Page the page out again after every look at it, whatever was seen: on a
+ * kernel with the bug, a page left mapped exclusive here would make the
+ * other process's next swapin hit the BUG_ON() in do_swap_page().
+ */
+static int fk_done(unsigned char *p, int r)
+{
+	if (page_out(p, 1, 5) && r == FK_OK)
+		return FK_NO_PAGEOUT;
+	return r;
+}
+
+/* Look, then write my byte (*pfn: the page written) and look again. */
 static int fk_write(unsigned char *p, unsigned char fill, unsigned char mine,
 		    unsigned char other, uint64_t *pfn)
 {
 	int r = fk_verify(p, fill, mine, other, false);
 
-	if (r != FK_OK)
-		return r;
-	p[0] = mine;
-	*pfn = page_pfn(p);
-	r = fk_verify(p, fill, mine, other, true);
-	if (r != FK_OK)
-		return r;
-	return page_out(p, 1, 5) ? FK_NO_PAGEOUT : FK_OK;
+	if (r == FK_OK) {
+		p[0] = mine;
+		*pfn = page_pfn(p);
+		r = fk_verify(p, fill, mine, other, true);
+	}
+	return fk_done(p, r);
 }
 
 static int xread(int fd, void *buf, size_t len)
@@ -1295,7 +1305,7 @@ static enum res fork_after_swapout(struct setup_ctx *c, bool parent_first,
 			if (xread(p2c[0], &go, 1))
 				_exit(0);
 			if (st == FK_OK)
-				st = fk_verify(p, fill, C, P, true);
+				st = fk_done(p, fk_verify(p, fill, C, P, true));
 		}
 		cres.status = st;
 		xwrite(c2p[1], &cres, sizeof(cres));
@@ -1319,7 +1329,7 @@ static enum res fork_after_swapout(struct setup_ctx *c, bool parent_first,
 		if (xread(c2p[0], &cres, sizeof(cres)))
 			cres.status = FK_ERR;
 		if (pres == FK_OK)
-			pres = fk_verify(p, fill, P, C, true);
+			pres = fk_done(p, fk_verify(p, fill, P, C, true));
 	} else {
 		xwrite(p2c[1], &go, 1);
 		if (xread(c2p[0], &go, 1)) {

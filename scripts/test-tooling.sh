@@ -186,7 +186,7 @@ fi
 
 if [ $boot = 1 ] && [ -f "$BUILDS/x86_64-upstream/arch/x86/boot/bzImage" ]; then
 	# A short selection of the selftest keeps these boots quick.
-	export RUN_ID=tooling QUIET=1 COWSWAP_TIMEOUT=60 SELFTEST_ARGS="-s ksm"
+	export RUN_ID=tooling QUIET=1 COWSWAP_TIMEOUT=60 SELFTEST_ARGS="-s ksm/fault"
 	expect_fail "QEMU missing" "required command 'qemu-system-x86_64' not found" \
 		env PATH="$tmp/bin" "$S/run-qemu.sh" x86_64 upstream
 	expect_fail "QEMU that cannot start" "/init never started" \

@@ -90,6 +90,9 @@
  *                      with a fresh identical page, then written: the write
  *                      must copy (new PFN), the other page, the pipe's view
  *                      of the KSM page and the content must stay intact.
+ *   ksm_write          the same KSM page, but written right away: the write
+ *                      fault on the swap entry must copy too (this is the
+ *                      one where do_swap_page() decides about the KSM page).
  *   softdirty          soft-dirty survives next to the marker: set before
  *                      swap-out it shows on the swap entry (pagemap bit 55)
  *                      and after the write fault, and the page is reused
@@ -116,10 +119,13 @@
  * feature is missing: soft-dirty and uffd-wp on arm64, uffd-wp on s390x
  * and ppc64 in 6.1).  The pre-fix kernel fails odirect_* (data lost),
  * reuse_pfn, softdirty, uffd_wp (page copied) and stable_writes_off_reuses
- * (N/N copied); fork_*, shared_copy, ksm and stable_writes_on_copies pass
- * there (copying too often is safe).  Not clearing the marker at fork()
- * fails fork_* and shared_copy; an inverted stable-writes test fails both
- * stable_writes lines.
+ * (N/N copied); fork_*, shared_copy, ksm, ksm_write and
+ * stable_writes_on_copies pass there (copying too often is safe).  The
+ * mutant kernel (patches/mutants) shows the others can fail: not clearing
+ * the marker at fork() fails fork_* and shared_copy, treating a KSM page
+ * as exclusive on swap-in fails ksm_write (fault and zram; swapoff maps it
+ * read-only), an inverted stable-writes test fails both stable_writes
+ * lines.
  *
  * Options: -n iterations of the in-flight checks (default 8), -r/-t caps
  * of odirect_racy, -p pages of the stable_writes checks, -k KSM merge
@@ -1621,7 +1627,12 @@ static void fill_unique(unsigned char *p, unsigned int tag)
 	memcpy(p, &tag, sizeof(tag));
 }
 
-static enum res check_ksm(struct setup_ctx *c, char *why)
+/*
+ * write_first: the first access after the swap-out is the write, so
+ * do_swap_page() itself decides about the KSM page (with a read first it
+ * is mapped read-only and do_wp_page() decides).
+ */
+static enum res ksm_swapin(struct setup_ctx *c, bool write_first, char *why)
 {
 	unsigned int tag = (unsigned int)getpid() * 2654435761u + pattern_seq++;
 	struct page_ref ref = { { -1, -1 } };
@@ -1681,6 +1692,28 @@ static enum res check_ksm(struct setup_ctx *c, char *why)
 	res = bring_back(c, why);
 	if (res != RES_PASS)
 		goto out;
+	if (write_first) {
+		a[ps - 1] = (unsigned char)~orig[ps - 1];
+		pfn_a = page_pfn(a);
+		r = page_ref_put(&ref, seen);
+		ksft_print_msg("KSM pfn 0x%" PRIx64 "; written on swap-in: 0x%" PRIx64 " (%s)\n",
+			       k, pfn_a, pfn_a == k ? "in place" : "copy");
+		if (memcmp(a, orig, ps - 1) || a[ps - 1] != (unsigned char)~orig[ps - 1])
+			res = FAIL(why, "written page has wrong content");
+		else if (!r && memcmp(seen, orig, ps))
+			res = FAIL(why, "the KSM page was written in place (pipe sees the write)");
+		else if (pfn_a == k)
+			res = FAIL(why, "KSM page written in place (pfn 0x%" PRIx64 ")", pfn_a);
+		else
+			res = RES_PASS;
+		/*
+		 * A KSM page mapped writable cannot be unmerged (break_ksm()
+		 * would retry its write fault for ever): just unmap it.
+		 */
+		if (res == RES_FAIL)
+			madvise(p, 2 * ps, MADV_DONTNEED);
+		goto out;
+	}
 	read_byte(a);			/* read fault (no-op after swapoff) */
 	pfn_in = page_pfn(a);
 
@@ -1719,6 +1752,16 @@ out:
 	free(orig);
 	free(seen);
 	return res;
+}
+
+static enum res check_ksm(struct setup_ctx *c, char *why)
+{
+	return ksm_swapin(c, false, why);
+}
+
+static enum res check_ksm_write(struct setup_ctx *c, char *why)
+{
+	return ksm_swapin(c, true, why);
 }
 
 /* soft-dirty next to the exclusive marker */
@@ -2053,6 +2096,7 @@ static const struct check checks[] = {
 	{ "reuse_pfn",         S_FAULT | S_SWAPOFF | S_ZRAM | S_STABLE, check_reuse_pfn },
 	{ "shared_copy",       S_FAULT | S_SWAPOFF | S_ZRAM,            check_shared_copy },
 	{ "ksm",               S_FAULT | S_SWAPOFF | S_ZRAM,            check_ksm },
+	{ "ksm_write",         S_FAULT | S_SWAPOFF | S_ZRAM,            check_ksm_write },
 	{ "softdirty",         S_FAULT | S_SWAPOFF | S_ZRAM,            check_softdirty },
 	{ "uffd_wp",           S_FAULT | S_SWAPOFF | S_ZRAM,            check_uffd_wp },
 	{ "stable_writes_on_copies",  S_STABLE,                          check_stable_on },

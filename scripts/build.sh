@@ -47,9 +47,9 @@ if command -v ccache >/dev/null 2>&1 && [ "${CCACHE:-1}" != 0 ]; then
 	export CCACHE_DIR=${CCACHE_DIR:-$OUT/ccache}
 	cc="ccache $cc"
 fi
+kargs=(-C "$tree" O="$obj" ARCH="$KARCH" CROSS_COMPILE="$CROSS_COMPILE" CC="$cc")
 kmake() {
-	make -C "$tree" O="$obj" ARCH="$KARCH" CROSS_COMPILE="$CROSS_COMPILE" \
-		CC="$cc" "$@"
+	make "${kargs[@]}" "$@"
 }
 
 for f in $frags; do
@@ -100,11 +100,10 @@ fi
 
 info "building $NAME/$variant in ${obj#$TOP/} with -j$jobs ($cc); log: ${obj#$TOP/}/build.log"
 t0=$(date +%s)
-# shellcheck disable=SC2086
 # In its own process group, so that an interruption stops the compilers
 # too, not only make.
-setsid make -C "$tree" O="$obj" ARCH="$KARCH" CROSS_COMPILE="$CROSS_COMPILE" CC="$cc" \
-	-j"$jobs" ${TARGETS:-} >"$obj/build.log" 2>&1 &
+# shellcheck disable=SC2086
+setsid make "${kargs[@]}" -j"$jobs" ${TARGETS:-} >"$obj/build.log" 2>&1 &
 pid=$!
 # Progress: one line every 30 seconds instead of the full make output.
 interrupted=

@@ -1637,7 +1637,7 @@ static enum res ksm_swapin(struct setup_ctx *c, bool write_first, char *why)
 	unsigned int tag = (unsigned int)getpid() * 2654435761u + pattern_seq++;
 	struct page_ref ref = { { -1, -1 } };
 	unsigned char *p, *a, *b, *orig = NULL, *seen = NULL;
-	uint64_t k, pfn_in, pfn_a, pfn_b = 0;
+	uint64_t k, pfn_in = 0, pfn_a, pfn_b = 0;
 	struct ksm_saved ks = { .valid = false };
 	bool remerged = false;
 	enum res res;
@@ -1692,49 +1692,33 @@ static enum res ksm_swapin(struct setup_ctx *c, bool write_first, char *why)
 	res = bring_back(c, why);
 	if (res != RES_PASS)
 		goto out;
-	if (write_first) {
-		a[ps - 1] = (unsigned char)~orig[ps - 1];
-		pfn_a = page_pfn(a);
-		r = page_ref_put(&ref, seen);
-		ksft_print_msg("KSM pfn 0x%" PRIx64 "; written on swap-in: 0x%" PRIx64 " (%s)\n",
-			       k, pfn_a, pfn_a == k ? "in place" : "copy");
-		if (memcmp(a, orig, ps - 1) || a[ps - 1] != (unsigned char)~orig[ps - 1])
-			res = FAIL(why, "written page has wrong content");
-		else if (!r && memcmp(seen, orig, ps))
-			res = FAIL(why, "the KSM page was written in place (pipe sees the write)");
-		else if (pfn_a == k)
-			res = FAIL(why, "KSM page written in place (pfn 0x%" PRIx64 ")", pfn_a);
-		else
-			res = RES_PASS;
-		/*
-		 * A KSM page mapped writable cannot be unmerged (break_ksm()
-		 * would retry its write fault for ever): just unmap it.
-		 */
-		if (res == RES_FAIL)
-			madvise(p, 2 * ps, MADV_DONTNEED);
-		goto out;
-	}
-	read_byte(a);			/* read fault (no-op after swapoff) */
-	pfn_in = page_pfn(a);
+	if (!write_first) {
+		read_byte(a);		/* read fault (no-op after swapoff) */
+		pfn_in = page_pfn(a);
 
-	/* Map the KSM page twice again: merge a fresh identical page. */
-	memcpy(b, orig, ps);
-	sysfs_write(KSM_DIR "run", "1");
-	remerged = wait_same_pfn(a, b, opt.ksm_secs);
-	sysfs_write(KSM_DIR "run", "0");
-	pfn_b = page_pfn(b);
+		/* Map the KSM page twice again: merge a fresh identical page. */
+		memcpy(b, orig, ps);
+		sysfs_write(KSM_DIR "run", "1");
+		remerged = wait_same_pfn(a, b, opt.ksm_secs);
+		sysfs_write(KSM_DIR "run", "0");
+		pfn_b = page_pfn(b);
+	}
 
 	a[ps - 1] = (unsigned char)~orig[ps - 1];
 	pfn_a = page_pfn(a);
 	r = page_ref_put(&ref, seen);
 
-	ksft_print_msg("KSM pfn 0x%" PRIx64 "; after swap-in 0x%" PRIx64 " (%s); "
-		       "second page %s (0x%" PRIx64 "); written page 0x%" PRIx64 "\n",
-		       k, pfn_in, pfn_in == k ? "same KSM page" : "copy",
-		       remerged ? "merged again" : "not merged again", pfn_b, pfn_a);
+	if (write_first)
+		ksft_print_msg("KSM pfn 0x%" PRIx64 "; written on swap-in: 0x%" PRIx64 " (%s)\n",
+			       k, pfn_a, pfn_a == k ? "in place" : "copy");
+	else
+		ksft_print_msg("KSM pfn 0x%" PRIx64 "; after swap-in 0x%" PRIx64 " (%s); "
+			       "second page %s (0x%" PRIx64 "); written page 0x%" PRIx64 "\n",
+			       k, pfn_in, pfn_in == k ? "same KSM page" : "copy",
+			       remerged ? "merged again" : "not merged again", pfn_b, pfn_a);
 	if (memcmp(a, orig, ps - 1) || a[ps - 1] != (unsigned char)~orig[ps - 1])
 		res = FAIL(why, "written page has wrong content");
-	else if (memcmp(b, orig, ps))
+	else if (!write_first && memcmp(b, orig, ps))
 		res = FAIL(why, "the other page changed");
 	else if (!r && memcmp(seen, orig, ps))
 		res = FAIL(why, "the KSM page was written in place (pipe sees the write)");
@@ -1742,6 +1726,12 @@ static enum res ksm_swapin(struct setup_ctx *c, bool write_first, char *why)
 		res = FAIL(why, "KSM page written in place (pfn 0x%" PRIx64 ")", pfn_a);
 	else
 		res = RES_PASS;
+	/*
+	 * A KSM page mapped writable cannot be unmerged (break_ksm() would
+	 * retry its write fault for ever): just unmap it.
+	 */
+	if (write_first && res == RES_FAIL)
+		madvise(p, 2 * ps, MADV_DONTNEED);
 out:
 	page_ref_put(&ref, NULL);
 	ksm_restore(&ks);

@@ -112,7 +112,15 @@ def judge(args):
                         "is the kernel's console driver configured?")
     if args.qemu_exit in (124, 137):
         problems.append(f"guest timed out after {args.timeout}s (no COWSWAP-DONE)")
-    if not started:
+    # QEMU's own complaints (bad option, missing file) come first in the
+    # log, since its stderr goes there too; say that instead of blaming
+    # the guest.
+    qemu_said = [ln.strip() for ln in text.splitlines()
+                 if re.match(r"qemu-system-\S+: ", ln.strip())]
+    if not started and args.qemu_exit not in (0, 124, 137) and qemu_said:
+        problems.append(f"QEMU exited with status {args.qemu_exit} before the kernel ran: "
+                        f"{qemu_said[0]}")
+    elif not started:
         problems.append("/init never started (no COWSWAP-INIT line on the console)")
     elif not done and args.qemu_exit not in (124, 137):
         problems.append("guest stopped before /init finished: TAP truncated")

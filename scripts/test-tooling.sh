@@ -189,7 +189,7 @@ if [ $boot = 1 ] && [ -f "$BUILDS/x86_64-upstream/arch/x86/boot/bzImage" ]; then
 	export RUN_ID=tooling QUIET=1 COWSWAP_TIMEOUT=60 SELFTEST_ARGS="-s ksm/fault"
 	expect_fail "QEMU missing" "required command 'qemu-system-x86_64' not found" \
 		env PATH="$tmp/bin" "$S/run-qemu.sh" x86_64 upstream
-	expect_fail "QEMU that cannot start" "/init never started" \
+	expect_fail "QEMU that cannot start" "QEMU exited with status 1 before the kernel ran: qemu-system-x86_64: unsupported machine type" \
 		env QEMU_EXTRA="-machine no-such-machine" "$S/run-qemu.sh" x86_64 upstream
 	expect_fail "a test binary that returns KSFT_FAIL" "failed: deliberate_failure" \
 		env EXTRA_TESTS="$S/tests/ksft_fail.c" "$S/run-qemu.sh" x86_64 upstream

@@ -193,6 +193,10 @@ if [ $boot = 1 ] && [ -f "$BUILDS/x86_64-upstream/arch/x86/boot/bzImage" ]; then
 		env QEMU_EXTRA="-machine no-such-machine" "$S/run-qemu.sh" x86_64 upstream
 	expect_fail "a test binary that returns KSFT_FAIL" "failed: deliberate_failure" \
 		env EXTRA_TESTS="$S/tests/ksft_fail.c" "$S/run-qemu.sh" x86_64 upstream
+	expect_fail "a test binary that never prints TAP" "problem: no_tap: no TAP plan line" \
+		env EXTRA_TESTS="$S/tests/no_tap.c" "$S/run-qemu.sh" x86_64 upstream
+	expect_fail "a test binary killed by a signal" "problem: crash: exited with signal-11" \
+		env EXTRA_TESTS="$S/tests/crash.c" "$S/run-qemu.sh" x86_64 upstream
 	expect_fail "a kernel that panics" "problem: kernel panic" \
 		env EXTRA_CMDLINE="cowswap.fault=exit" "$S/run-qemu.sh" x86_64 upstream
 	expect_fail "a guest that hangs" "guest timed out after 30s" \

@@ -8,15 +8,17 @@
 #   3. scripts/checkpatch.pl --strict: no ERROR and no WARNING
 #   4. scripts/get_maintainer.pl reads MAINTAINERS and finds an owner for
 #      every file of this project
+#   5. own words: no comment line the series adds appears verbatim in the
+#      upstream implementation (scripts/own_words.py)
 . "$(dirname "$0")/lib.sh"
 
-need_cmd git perl quilt
+need_cmd git perl quilt python3
 for v in $VARIANTS; do
 	[ -d "$TREES/$v" ] || die "$TREES/$v missing; run 'make trees' first"
 done
 fail=0
 
-info "1/4 baseline: looking for pte_swp_*exclusive and __HAVE_ARCH_PTE_SWP_EXCLUSIVE"
+info "1/5 baseline: looking for pte_swp_*exclusive and __HAVE_ARCH_PTE_SWP_EXCLUSIVE"
 pat='pte_swp_[a-z_]*exclusive|__HAVE_ARCH_PTE_SWP_EXCLUSIVE'
 if hits=$(git -C "$TREES/baseline" grep -n -E "$pat"); then
 	echo "$hits" | head -20 >&2
@@ -26,7 +28,7 @@ else
 	info "ok: no match in the baseline tree; upstream has $(git -C "$TREES/upstream" grep -E "$pat" | wc -l) lines"
 fi
 
-info "2/4 series: quilt push -a --fuzz=0 on a fresh baseline worktree"
+info "2/5 series: quilt push -a --fuzz=0 on a fresh baseline worktree"
 scratch=$OUT/scratch/quilt-check
 git --git-dir="$SRC_GIT" worktree remove --force "$scratch" 2>/dev/null || rm -rf "$scratch"
 git --git-dir="$SRC_GIT" worktree prune
@@ -44,7 +46,7 @@ else
 fi
 git --git-dir="$SRC_GIT" worktree remove --force "$scratch"
 
-info "3/4 checkpatch.pl --strict"
+info "3/5 checkpatch.pl --strict"
 n=0
 for p in "$TOP"/patches/[0-9]*.patch; do
 	[ -f "$p" ] || continue
@@ -62,7 +64,7 @@ for p in "$TOP"/patches/[0-9]*.patch; do
 done
 [ "$n" -gt 0 ] || info "note: the series is empty"
 
-info "4/4 get_maintainer.pl --mpath MAINTAINERS"
+info "4/5 get_maintainer.pl --mpath MAINTAINERS"
 while read -r f; do
 	m=$(cd "$TOP" && perl "$TREES/upstream/scripts/get_maintainer.pl" --no-tree --no-git \
 		--mpath MAINTAINERS -f "$f" 2>/dev/null) || true
@@ -72,6 +74,15 @@ while read -r f; do
 	fi
 done < <(cd "$TOP" && git ls-files 2>/dev/null | grep -v '^\.gitignore$')
 [ $fail = 0 ] && info "ok: every tracked file has a maintainer"
+
+info "5/5 own words: comments added by the series vs. the upstream implementation"
+if out=$(python3 "$TOP/scripts/own_words.py" "$TREES/upstream" "$TOP"/patches/[0-9]*.patch); then
+	info "ok: $out"
+else
+	echo "$out" >&2
+	info "FAIL: the series repeats upstream comments"
+	fail=1
+fi
 
 [ $fail = 0 ] || die "patch checks failed"
 info "all patch checks passed"

@@ -20,7 +20,7 @@ fi
 [ -z "$(git -C "$wt" status --porcelain --untracked-files=no)" ] || die "$wt has local changes"
 
 report=$OUT/bisect.md
-echo "| patch | $* |" >"$report"
+echo "| patch |$(printf ' %s |' "$@")" >"$report"
 echo "|---$(printf '|---%.0s' "$@")|" >>"$report"
 fail=0 i=0
 for c in $commits; do

@@ -112,9 +112,9 @@ def judge(args):
                         "is the kernel's console driver configured?")
     if args.qemu_exit in (124, 137):
         problems.append(f"guest timed out after {args.timeout}s (no COWSWAP-DONE)")
-    # QEMU's own complaints (bad option, missing file) come first in the
-    # log, since its stderr goes there too; say that instead of blaming
-    # the guest.
+    # QEMU's stderr is in the log too: when QEMU itself gave up (bad
+    # option, missing file) before the guest said anything, name its
+    # complaint instead of blaming the guest.
     qemu_said = [ln.strip() for ln in text.splitlines()
                  if re.match(r"qemu-system-\S+: ", ln.strip())]
     if not started and args.qemu_exit not in (0, 124, 137) and qemu_said:

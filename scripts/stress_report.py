@@ -48,6 +48,16 @@ DEBUG_SPLATS = [
 ] + [(rx, what) for rx, what in results.SPLATS]
 # Stack traces follow a report's header line; alone they are a splat.
 TRACES = ("stack trace (arm64)", "kernel stack trace")
+# What the debug options say at boot when they are really on: evidence
+# that a "+debug" run was not a plain kernel (build.sh checks the .config;
+# this checks the kernel that ran). KASAN stays off on ppc64 with the hash
+# MMU and says so; DEBUG_PAGEALLOC and PAGE_TABLE_CHECK print nothing.
+ACTIVE = [
+    (re.compile(r"KernelAddressSanitizer initialized|KASAN init done"), "KASAN"),
+    (re.compile(r"Lock dependency validator"), "lockdep"),
+    (re.compile(r"kfence: initialized"), "KFENCE"),
+    (re.compile(r"page owner found early allocated"), "page_owner"),
+]
 
 
 def judged(line):
@@ -57,7 +67,7 @@ def judged(line):
 def scan(log):
     with open(log, "rb") as f:
         text = f.read().decode("utf-8", "replace").replace("\r", "")
-    stress, splats, corrupt, tap = None, [], [], []
+    stress, splats, corrupt, tap, active = None, [], [], [], []
     last_header = -1000
     for n, raw in enumerate(text.split("\n")):
         line = STAMP.sub("", raw)
@@ -71,6 +81,9 @@ def scan(log):
             corrupt.append(line[2:].strip())
         if re.match(r"^(not )?ok \d+ stress/", line):
             tap.append(line.strip())
+        for rx, what in ACTIVE:
+            if what not in active and rx.search(line):
+                active.append(what)
         for rx, what in DEBUG_SPLATS:
             if not rx.search(line):
                 continue
@@ -81,7 +94,7 @@ def scan(log):
             splats.append({"what": what, "line": line.strip()[:200],
                            "judged": judged(line)})
             break
-    return stress, splats, corrupt, tap
+    return stress, splats, corrupt, tap, active
 
 
 def main():
@@ -111,8 +124,9 @@ def main():
                      wall_seconds=j["seconds"])
             r["problems"] += j["problems"]
         if os.path.exists(r["log"]):
-            stress, splats, corrupt, tap = scan(r["log"])
-            r.update(splats=splats, corruption_messages=corrupt[:20], tap=tap)
+            stress, splats, corrupt, tap, active = scan(r["log"])
+            r.update(splats=splats, corruption_messages=corrupt[:20], tap=tap,
+                     debug_active=active)
             if stress:
                 r.update(stress=stress, seconds=stress.get("seconds"),
                          ops=stress.get("ops", {}),
@@ -124,14 +138,29 @@ def main():
         else:
             r["splats"] = []
         nsplat = len(r.get("splats", []))
+        bad = r.get("corruptions")
+        st = r.get("stress") or {}
+        why = []   # why the run is not what it should be, one reason each
         if expect == "pass":
-            r["ok"] = r["outcome"] == "pass" and r.get("corruptions") == 0 and not nsplat
+            if r["outcome"] != "pass":
+                why.append(f"judged {r['outcome'].upper()}, expected PASS")
+            if bad != 0:
+                why.append(f"{bad if bad is not None else 'unknown'} corruptions, expected 0")
         else:
             # The baseline: data lost, but nothing else wrong.
-            r["ok"] = (r["outcome"] == "fail" and (r.get("corruptions") or 0) > 0
-                       and not nsplat and not r.get("errors")
-                       and not (r.get("stress") or {}).get("hung")
-                       and not (r.get("stress") or {}).get("crashed"))
+            if r["outcome"] != "fail":
+                why.append(f"judged {r['outcome'].upper()}, expected FAIL (data loss)")
+            if not bad:
+                why.append("the baseline lost no data: the stress did not reproduce the bug")
+            if r.get("errors"):
+                why.append(f"{r['errors']} errors of the test machinery")
+            for what in ("hung", "crashed"):
+                if st.get(what):
+                    why.append(f"a worker {what}")
+        if nsplat:
+            why.append(f"{nsplat} kernel splats")
+        r["why"] = why
+        r["ok"] = not why
         out.append(r)
 
     ok = all(r["ok"] for r in out)
@@ -143,8 +172,8 @@ def main():
     with open(path, "w") as f:
         json.dump({"ok": all(r["ok"] for r in out), "runs": out}, f, indent=1)
 
-    md = ["| arch | variant | kernel | outcome | stress s | wall s | ops | pages verified "
-          "| corruptions | splats | log |", "|---" * 11 + "|"]
+    md = ["| arch | variant | kernel (active at boot) | outcome | stress s | wall s | ops "
+          "| pages verified | corruptions | splats | log |", "|---" * 11 + "|"]
     for r in out:
         ops = r.get("ops", {})
         total = sum(v for k, v in ops.items() if k != "ksm_pages_sharing_max")
@@ -161,13 +190,16 @@ def main():
             spl_txt += " (" + ", ".join(kinds) + ")"
         md.append("| {} | {} | {} | **{}**{} | {} | {} | {} ({}) | {} | {} | {} | {} |".format(
             r.get("arch", r["run"]), r.get("variant", "?"),
-            "+" + r["fragments"] if r["fragments"] else "plain",
+            ("+" + r["fragments"] if r["fragments"] else "plain")
+            + (" ({})".format(", ".join(r["debug_active"])) if r.get("debug_active") else ""),
             r["outcome"].upper(), "" if r["ok"] else " (unexpected)",
             r.get("seconds", "–"), r.get("wall_seconds", "–"), total, key,
             r.get("pages_verified", "–"), r.get("corruptions", "–"), spl_txt,
             os.path.relpath(r["log"], a.dir)))
     notes = []
     for r in out:
+        for w in r.get("why", []):
+            notes.append(f"- {r['run']}: not as expected: {w}")
         for p in r["problems"]:
             notes.append(f"- {r['run']}: {p}")
         for m in r.get("corruption_messages", [])[:5]:

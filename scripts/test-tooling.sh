@@ -184,6 +184,38 @@ else
 	echo "# full-disk tests skipped (need root to mount a small tmpfs)"
 fi
 
+# The stress report judges what a run printed. fake_stress <run> <outcome>
+# <corruptions> [console line ...] writes the two files run-qemu.sh leaves.
+fake_stress() {
+	local d=$tmp/stress/$1 variant=${1%%-*} outcome=$2 bad=$3
+	shift 3
+	mkdir -p "$d"
+	printf '{"arch":"x86_64","variant":"%s","outcome":"%s","seconds":9,"problems":[]}\n' \
+		"$variant" "$outcome" >"$d/result.json"
+	{
+		echo "[    0.000000] KernelAddressSanitizer initialized"
+		for l in "$@"; do echo "$l"; done
+		echo "COWSWAP-STRESS {\"seconds\":5,\"ops\":{\"pageout\":3},\"pages_verified\":10,\"corruptions\":$bad,\"errors\":0}"
+	} >"$d/console.log"
+}
+report() { python3 "$S/stress_report.py" "$tmp/stress" --runs "$@"; }
+fake_stress patched-clean pass 0
+check "stress report: a clean debug run passes and shows KASAN was on" \
+	sh -c "'$S/stress_report.py' '$tmp/stress' --runs patched-clean:pass | grep 'debug (KASAN)'"
+fake_stress patched-kasan pass 0 "[   12.000000] BUG: KASAN: use-after-free in do_swap_page+0x10/0x20"
+expect_fail "stress report: a KASAN report in a run that passed its checks" \
+	"patched-kasan: KASAN: .BUG: KASAN: use-after-free" report patched-kasan:pass
+fake_stress patched-lost pass 3 "# CORRUPTION: page 7 of odirect worker 1"
+expect_fail "stress report: corruption on a kernel that must not lose data" \
+	"patched-lost: not as expected: 3 corruptions, expected 0" report patched-lost:pass
+fake_stress baseline-quiet fail 0
+expect_fail "stress report: a baseline that loses nothing" \
+	"baseline-quiet: not as expected: the baseline lost no data" \
+	report baseline-quiet:fail
+fake_stress baseline-lockdep fail 8 "WARNING: possible circular locking dependency detected"
+expect_fail "stress report: a baseline that loses data but also splats" \
+	"baseline-lockdep: lockdep" report baseline-lockdep:fail
+
 if [ $boot = 1 ] && [ -f "$BUILDS/x86_64-upstream/arch/x86/boot/bzImage" ]; then
 	# A short selection of the selftest keeps these boots quick.
 	export RUN_ID=tooling QUIET=1 COWSWAP_TIMEOUT=60 SELFTEST_ARGS="-s ksm/fault"

@@ -4,12 +4,16 @@
 # run-qemu.sh <arch> <variant>: boot one kernel under QEMU (TCG) with the
 # test initramfs and judge the console log.
 #
-# Disks, in this order (vda, vdb, ... in the guest):
+# Disks (DISKS=full, the default; each named by its role in the virtio
+# serial, cowswap-<role>, which /init reads from /sys/block/*/serial):
 #   slow_read  read-only test data, reads throttled to 4 IOPS, so an
 #              O_DIRECT read stays in flight for ~250 ms
 #   swap       swap disk, set up by /init
 #   slow_swap  writes throttled to 4 IOPS: pages stay under writeback
 #   fast_read  the same test data, not throttled
+# DISKS=plain gives only the swap disk (a user's machine with swap), and
+# DISKS=none no disk at all: the selftest then makes its own devices
+# (null_blk, dm-delay, zram). Both add -plain / -none to the result name.
 #
 # Output in $OUT/results/$RUN_ID/<arch>-<variant>[-<mutation>][-<extra>...]/:
 # console.log, result.json, qemu.cmd. Exit status 0 when the outcome is the
@@ -49,6 +53,12 @@ if [ "$variant" = mutant ]; then
 		export SELFTEST_ARGS
 	fi
 fi
+disks_mode=${DISKS:-full}
+case $disks_mode in
+full) ;;
+plain | none) suffix=$suffix-$disks_mode ;;
+*) die "DISKS=$disks_mode: expected full, plain or none" ;;
+esac
 res=$OUT/results/$RUN_ID/$NAME-$label$suffix
 mkdir -p "$res"
 # The swap images are sparse, but the guest fills them: a disk that runs
@@ -76,26 +86,29 @@ rm -f "$res/swap.img" "$res/slow_swap.img"
 truncate -s 512M "$res/swap.img"
 truncate -s 64M "$res/slow_swap.img"
 
-# role:file:options, in guest order vda, vdb, ...
-disks="slow_read:$data:readonly=on,throttling.iops-total=4
+# role:file:options; the guest finds each by its serial, not by order.
+case $disks_mode in
+full)
+	disks="slow_read:$data:readonly=on,throttling.iops-total=4
 swap:$res/swap.img:
 slow_swap:$res/slow_swap.img:throttling.iops-write=4
 fast_read:$data:readonly=on"
+	;;
+plain) disks="swap:$res/swap.img:" ;;
+none) disks= ;;
+esac
 
 drives=()
-roles=
-letter=a
 while IFS=: read -r role file opts; do
+	[ -n "$role" ] || continue
 	drives+=(-drive "if=none,id=$role,format=raw,file=$file${opts:+,$opts}"
-		-device "$DISK_DEVICE,drive=$role")
-	roles="$roles${roles:+,}$role:vd$letter"
-	letter=$(echo "$letter" | tr a-y b-z)
+		-device "$DISK_DEVICE,drive=$role,serial=cowswap-$role")
 done <<<"$disks"
 
 cpio=$res/initramfs.cpio
 "$TOP/scripts/initramfs.sh" "$NAME" "$cpio"
 
-append="$CMDLINE panic=-1 cowswap.disks=$roles ${EXTRA_CMDLINE:-}"
+append="$CMDLINE panic=-1 ${EXTRA_CMDLINE:-}"
 # shellcheck disable=SC2206
 cmd=("$QEMU" $QEMU_ARGS -m "${MEM:-1024}" -nographic -no-reboot
 	-kernel "$kimg" -initrd "$cpio" -append "$append" "${drives[@]}" ${QEMU_EXTRA:-})

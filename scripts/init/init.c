@@ -12,8 +12,10 @@
  *   COWSWAP-END <name> exit=<code>  it ended (KSFT exit code)
  *   COWSWAP-DONE                    all tests ran, the guest goes down
  *
+ * Disks are found by the virtio serial the harness gives them
+ * (cowswap-<role>, see export_disks()), never by letter.
+ *
  * Kernel command line parameters read from /proc/cmdline:
- *   cowswap.disks=<role>:<dev>,...  e.g. swap:vdb -> COWSWAP_SWAP_DEV=/dev/vdb
  *   cowswap.halt=reboot|poweroff    how to leave (default reboot; QEMU
  *                                   runs with -no-reboot)
  *   cowswap.fault=exit|hang         deliberate failures for testing the
@@ -22,6 +24,8 @@
  */
 #define _GNU_SOURCE
 #include <ctype.h>
+#include <dirent.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -81,26 +85,61 @@ static const char *param(const char *key, char *buf, size_t len)
 	return NULL;
 }
 
-/* cowswap.disks=swap:vdb,slow_read:vda -> COWSWAP_SWAP_DEV=/dev/vdb ... */
+/*
+ * The harness names each disk by its role in the virtio serial
+ * (-device virtio-blk-...,serial=cowswap-<role>), readable in
+ * /sys/block/<disk>/serial.  Disk letters follow probe order, which is
+ * not stable (virtio-ccw on s390x), so roles never come from letters:
+ * serial cowswap-swap on vdb -> COWSWAP_SWAP_DEV=/dev/vdb.
+ */
 static void export_disks(void)
 {
-	char buf[512], *tok, *save = NULL;
+	static const char prefix[] = "cowswap-";
+	char path[PATH_MAX], serial[64], var[128], dev[300], *c;
+	struct dirent *d;
+	DIR *dir;
+	int nr = 0;
 
-	if (!param("cowswap.disks", buf, sizeof(buf)))
+	dir = opendir("/sys/block");
+	if (!dir) {
+		say("cannot list /sys/block: %s", strerror(errno));
 		return;
-	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		char *colon = strchr(tok, ':'), var[128], dev[128], *c;
+	}
+	while ((d = readdir(dir))) {
+		ssize_t n;
+		int fd;
 
-		if (!colon)
+		if (d->d_name[0] == '.')
 			continue;
-		*colon = '\0';
-		snprintf(var, sizeof(var), "COWSWAP_%s_DEV", tok);
+		snprintf(path, sizeof(path), "/sys/block/%s/serial", d->d_name);
+		fd = open(path, O_RDONLY);
+		if (fd < 0)
+			continue;
+		n = read(fd, serial, sizeof(serial) - 1);
+		close(fd);
+		if (n <= 0)
+			continue;
+		serial[n] = '\0';
+		serial[strcspn(serial, " \n")] = '\0';
+		if (strncmp(serial, prefix, sizeof(prefix) - 1))
+			continue;
+		snprintf(var, sizeof(var), "COWSWAP_%s_DEV", serial + sizeof(prefix) - 1);
 		for (c = var; *c; c++)
 			*c = toupper((unsigned char)*c);
-		snprintf(dev, sizeof(dev), "/dev/%s", colon + 1);
+		if (getenv(var)) {
+			say("two disks claim the serial %s (%s and /dev/%s): giving up on both",
+			    serial, getenv(var), d->d_name);
+			unsetenv(var);
+			continue;
+		}
+		snprintf(dev, sizeof(dev), "/dev/%s", d->d_name);
 		setenv(var, dev, 1);
-		say("%s=%s", var, dev);
+		say("%s=%s (serial %s)", var, dev, serial);
+		nr++;
 	}
+	closedir(dir);
+	if (!nr)
+		say("no disk with a cowswap-<role> serial: the tests bring their own devices");
 }
 
 static void prepare_swap(void)

@@ -35,13 +35,14 @@
  * the only active swap area (the others are switched off and restored
  * afterwards) so that MADV_PAGEOUT goes where intended:
  *
- *   fault    swap on a disk (COWSWAP_SWAP_DEV, else the active swap area);
- *            the page comes back through a page fault.
+ *   fault    swap on a disk (COWSWAP_SWAP_DEV, else the active swap area,
+ *            else a null_blk); the page comes back through a page fault.
  *   swapoff  same disk; the page comes back through swapoff (unuse_pte());
  *            the area is switched on again afterwards.
  *   zram     swap on a freshly created zram device; page fault.
- *   stable   swap on COWSWAP_SLOW_SWAP_DEV (write-throttled disk) with
- *            queue/stable_writes=1 (sampled by swapon); page fault.
+ *   stable   swap on a slow-writeback device (COWSWAP_SLOW_SWAP_DEV or a
+ *            null_blk with a completion delay) with queue/stable_writes=1
+ *            (sampled by swapon); page fault.
  *
  * Every applicable (check, setup) pair is one TAP line "<check>/<setup>".
  * Several checks keep a second reference on the page with vmsplice() (a
@@ -51,16 +52,17 @@
  * visible, and the old refcount heuristic is guaranteed to fail.
  *
  *   odirect_inflight   steps 1-4 above with a one-block read from the
- *                      throttled disk COWSWAP_SLOW_READ_DEV (~4 IOPS; a
- *                      warm-up read first uses up the throttle budget, so
- *                      the real read stays in flight for 150-250 ms).
+ *                      slow source (dm-delay, or the throttled disk
+ *                      COWSWAP_SLOW_READ_DEV at ~4 IOPS, where a warm-up
+ *                      read first uses up the throttle budget), so the
+ *                      read stays in flight for 150-250 ms.
  *                      -n iterations; reports how many lost data and how
  *                      many changed PFN.  With the swapoff setup the page
  *                      comes back via swapoff before the write.  FAIL if
  *                      any iteration lost data, SKIP if no iteration got
  *                      the page swapped out with the read still in flight.
- *   odirect_racy       the same without throttling (COWSWAP_FAST_READ_DEV,
- *                      or a temporary file): a reader thread and the main
+ *   odirect_racy       the same from the fast source (the null_blk,
+ *                      COWSWAP_FAST_READ_DEV): a reader thread and the main
  *                      thread race with random head starts, capped by -r
  *                      iterations and -t seconds.  An iteration "hit" the
  *                      window when the page became a swap entry without
@@ -130,21 +132,45 @@
  * Options: -n iterations of the in-flight checks (default 8), -r/-t caps
  * of odirect_racy, -p pages of the stable_writes checks, -k KSM merge
  * timeout, -s <substring> selects "<check>/<setup>" names (repeatable),
- * -l lists them, -v is verbose, -h helps.  A watchdog ends a hung check
- * after 300 s with "Bail out!".
+ * -l lists them, -v is verbose, -h helps.
  *
- * Environment (the QEMU harness sets it; run as root):
+ * Devices.  The test needs no disk: for every role nobody named it makes
+ * its own (test_devs.c) and removes it afterwards:
+ *   slow O_DIRECT source  dm-delay (reads wait 250 ms before they are
+ *                         passed down, so the data lands late, as a DMA
+ *                         would) over a memory-backed null_blk holding the
+ *                         test pattern; the null_blk itself is the fast one
+ *   swap (fault, swapoff) the active swap area with the highest priority,
+ *                         else a 128 MiB memory-backed null_blk
+ *   zram                  a hot-added zram device
+ *   stable                a memory-backed null_blk whose requests complete
+ *                         250 ms after submission: pages stay under
+ *                         writeback that long
+ * mkswap only ever runs on a device the test made or one named below.
+ * Missing kernel support is a SKIP naming the option (CONFIG_BLK_DEV_NULL_BLK,
+ * CONFIG_CONFIGFS_FS, CONFIG_BLK_DEV_DM, CONFIG_DM_DELAY, CONFIG_ZRAM);
+ * modules are loaded with modprobe when it is on $PATH.
+ *
+ * Environment (optional; the QEMU harness names its virtio disks; root):
  *   COWSWAP_SLOW_READ_DEV  read-only disk, reads throttled (odirect_*)
  *   COWSWAP_FAST_READ_DEV  read-only disk with the same content (racy)
  *   COWSWAP_SWAP_DEV       swap disk, already mkswap'ed and active
  *   COWSWAP_SLOW_SWAP_DEV  write-throttled disk for the stable setup; it is
  *                          overwritten with a swap header
- *   COWSWAP_ZRAM           1: run the zram setup, 0: don't (default: only
- *                          when COWSWAP_SWAP_DEV is set)
- *   COWSWAP_ODIRECT_DIR    directory for the odirect_racy temporary file
- *                          when COWSWAP_FAST_READ_DEV is unset (/var/tmp)
- * Missing preconditions (not root, no swap, no O_DIRECT, feature not
- * configured, device variable not given) make the affected lines SKIP.
+ *   COWSWAP_ZRAM=0         leave the zram setup out
+ *   COWSWAP_ODIRECT_DIR    a directory for an odirect_racy temporary file
+ *                          (instead of the null_blk) when
+ *                          COWSWAP_FAST_READ_DEV is unset
+ *
+ * The checks run in a child process; the parent (supervise()) ends a check
+ * that hangs for CHECK_TIMEOUT s with "Bail out!", and whatever happened
+ * (watchdog, SIGINT/SIGTERM/SIGHUP, a crash) puts back the swap areas,
+ * KSM and THP settings, stable_writes and removes the devices made here.
+ * Missing preconditions (not root, feature not configured) make the
+ * affected lines SKIP; the kernel misbehaving (data lost, a short O_DIRECT
+ * read, clear_refs or uffd un-protect without effect, a page leaving the
+ * swap cache despite a held reference) is FAIL, and a check that already
+ * saw data lost stays FAIL whatever stops it later.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -174,6 +200,7 @@
 #include "kselftest.h"
 #include "pagemap.h"
 #include "swap_helpers.h"
+#include "test_devs.h"
 
 #ifndef MADV_PAGEOUT
 #define MADV_PAGEOUT 21
@@ -182,6 +209,10 @@
 #define WHY_LEN		320
 #define ZRAM_DISKSIZE	(64ULL << 20)
 #define CHECK_TIMEOUT	300	/* seconds, per check */
+#define DM_DELAY_READ_MS	250	/* own slow source: a read waits this long */
+#define OWN_SWAP_MB		128	/* own swap area (null_blk) */
+#define OWN_SLOW_SWAP_MB	64	/* own slow-writeback swap area */
+#define OWN_SLOW_SWAP_NSEC	250000000UL	/* its completion delay */
 
 enum res { RES_PASS, RES_FAIL, RES_SKIP };
 
@@ -216,6 +247,35 @@ static struct {
 	bool pfn_visible;
 	bool kpageflags;
 } env;
+
+/* Devices the test made for itself (test_devs.h), when none was named. */
+static struct {
+	struct nullb_dev src;		/* memory backed, the test pattern */
+	bool src_tried, src_ok;
+	char src_why[WHY_LEN];
+	struct dm_delay_dev slow;	/* dm-delay over src */
+} own;
+
+/*
+ * State shared between the process that runs the checks (the worker) and
+ * its parent (the supervisor, see supervise()): what the worker is doing
+ * right now, for the watchdog, and the global settings it changed, so the
+ * supervisor can put them back when the worker hangs or dies.  Swap
+ * areas, KSM and THP settings and the cowswap_* devices are restored from
+ * a snapshot taken before the worker starts and need no record here.
+ */
+#define SHARED_MAX	8
+static struct shared_state {
+	char phase[160];		/* "<check>/<setup>" or a set-up step */
+	double since;			/* CLOCK_MONOTONIC when it began */
+	int nr_zram;
+	struct zram_dev zram[SHARED_MAX];	/* zram devices to remove */
+	int nr_stable;
+	struct {
+		char dev[PATH_MAX];
+		int orig;
+	} stable[SHARED_MAX];		/* stable_writes to put back */
+} *shared;
 
 static long ps;				/* page size */
 static unsigned int pattern_seq;	/* makes fill patterns unique */
@@ -356,7 +416,7 @@ static enum res page_out_held(void *p, uint64_t pfn, char *why)
 	if (kpageflags_get(pfn, &flags))
 		return SKIP(why, "cannot read /proc/kpageflags");
 	if (!(flags & (1ULL << KPF_BIT_SWAPCACHE)))
-		return SKIP(why, "the paged-out page (pfn 0x%" PRIx64 ") left the swap cache "
+		return FAIL(why, "the paged-out page (pfn 0x%" PRIx64 ") left the swap cache "
 			    "despite the extra reference", pfn);
 	return RES_PASS;
 }
@@ -463,6 +523,64 @@ static unsigned char read_byte(const void *p)
 }
 
 /* ------------------------------------------------------------------ */
+/* What the supervisor must know                                        */
+
+static void phase_set(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void phase_set(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!shared)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(shared->phase, sizeof(shared->phase), fmt, ap);
+	va_end(ap);
+	shared->since = now();
+}
+
+static void shared_zram_add(const struct zram_dev *z)
+{
+	if (shared && shared->nr_zram < SHARED_MAX)
+		shared->zram[shared->nr_zram++] = *z;
+}
+
+static void shared_zram_del(const struct zram_dev *z)
+{
+	int i;
+
+	for (i = 0; shared && i < shared->nr_zram; i++) {
+		if (shared->zram[i].id != z->id)
+			continue;
+		shared->zram[i] = shared->zram[--shared->nr_zram];
+		return;
+	}
+}
+
+static void shared_stable_add(const char *dev, int orig)
+{
+	int n;
+
+	if (!shared || shared->nr_stable >= SHARED_MAX)
+		return;
+	n = shared->nr_stable;
+	snprintf(shared->stable[n].dev, sizeof(shared->stable[n].dev), "%s", dev);
+	shared->stable[n].orig = orig;
+	shared->nr_stable++;
+}
+
+static void shared_stable_del(const char *dev)
+{
+	int i;
+
+	for (i = 0; shared && i < shared->nr_stable; i++) {
+		if (strcmp(shared->stable[i].dev, dev))
+			continue;
+		shared->stable[i] = shared->stable[--shared->nr_stable];
+		return;
+	}
+}
+
+/* ------------------------------------------------------------------ */
 /* Setups                                                               */
 
 struct setup;
@@ -475,6 +593,7 @@ struct setup_ctx {
 	struct swap_saved saved;	/* areas switched off for the setup */
 	struct zram_dev zram;
 	int stable_orig;		/* stable_writes before, -1 unknown */
+	struct nullb_dev own_dev;	/* the area, when the test made it */
 };
 
 struct setup {
@@ -486,8 +605,37 @@ struct setup {
 
 enum { SETUP_FAULT, SETUP_SWAPOFF, SETUP_ZRAM, SETUP_STABLE, NR_SETUPS };
 
+/*
+ * A swap area of the test's own on a memory-backed null_blk (with a
+ * completion delay for the stable setup): made here, so mkswap on it is
+ * fine.  The caller swaps it on.
+ */
+static enum res own_swap_make(struct setup_ctx *c, const char *role,
+			      unsigned int mb, unsigned long delay_nsec, char *why)
+{
+	struct nullb_opts o = { .size_mb = mb, .blocksize = 4096,
+				.completion_nsec = delay_nsec };
+	char dwhy[TEST_DEV_WHY];
+	int r;
+
+	if (nullb_create(&c->own_dev, role, &o, dwhy))
+		return SKIP(why, "no swap device given and cannot make one: %s", dwhy);
+	r = swap_mkswap(c->own_dev.path);
+	if (r) {
+		nullb_destroy(&c->own_dev);
+		return SKIP(why, "mkswap %s: %s", c->own_dev.path, strerror(-r));
+	}
+	snprintf(c->dev, sizeof(c->dev), "%s", c->own_dev.path);
+	return RES_PASS;
+}
+
+/*
+ * fault and swapoff: the named disk (COWSWAP_SWAP_DEV), else the active
+ * swap area with the highest priority, else a null_blk of our own.
+ */
 static enum res setup_disk(struct setup_ctx *c, char *why)
 {
+	enum res res;
 	int r, prio = -1;
 
 	if (!env.root)
@@ -514,20 +662,27 @@ static enum res setup_disk(struct setup_ctx *c, char *why)
 		if (best >= 0)
 			snprintf(c->dev, sizeof(c->dev), "%s", a[best].path);
 		free(a);
-		if (best < 0)
-			return SKIP(why, "no active swap area and COWSWAP_SWAP_DEV not set");
+		if (best < 0) {
+			res = own_swap_make(c, "swap", OWN_SWAP_MB, 0, why);
+			if (res != RES_PASS)
+				return res;
+		}
 	}
 	r = swap_is_active(c->dev);
-	if (r < 0)
+	if (r < 0) {
+		nullb_destroy(&c->own_dev);
 		return SKIP(why, "/proc/swaps: %s", strerror(-r));
+	}
 	c->we_enabled = !r;
 	if (r == 1 && !swap_get_prio(c->dev, &prio) && prio < 0)
 		prio = -1;
 	c->prio = prio;
 	r = swap_only(c->dev, c->prio, &c->saved);
-	if (r)
+	if (r) {
+		nullb_destroy(&c->own_dev);
 		return SKIP(why, "cannot make %s the only active swap area: %s",
 			    c->dev, strerror(-r));
+	}
 	if (c->we_enabled && !swap_get_prio(c->dev, &prio) && prio >= 0)
 		c->prio = prio;
 	return RES_PASS;
@@ -538,6 +693,7 @@ static void teardown_disk(struct setup_ctx *c)
 	if (c->we_enabled && swap_is_active(c->dev) == 1)
 		swap_off(c->dev);
 	swap_restore(&c->saved);
+	nullb_destroy(&c->own_dev);
 }
 
 static enum res setup_zram(struct setup_ctx *c, char *why)
@@ -547,16 +703,18 @@ static enum res setup_zram(struct setup_ctx *c, char *why)
 	if (!env.root)
 		return SKIP(why, "needs root");
 	if (!env.zram)
-		return SKIP(why, "zram setup disabled (runs with COWSWAP_ZRAM=1 or under the harness)");
+		return SKIP(why, "zram setup disabled (COWSWAP_ZRAM=0)");
 	r = zram_swap_setup(&c->zram, ZRAM_DISKSIZE, -1);
 	if (r == -ENODEV)
-		return SKIP(why, "zram not available (CONFIG_ZRAM, modprobe zram)");
+		return SKIP(why, "zram not available (CONFIG_ZRAM)");
 	if (r)
 		return SKIP(why, "zram swap set-up failed: %s", strerror(-r));
+	shared_zram_add(&c->zram);
 	snprintf(c->dev, sizeof(c->dev), "%s", c->zram.path);
 	c->prio = -1;
 	r = swap_only(c->dev, -1, &c->saved);
 	if (r) {
+		shared_zram_del(&c->zram);
 		zram_swap_teardown(&c->zram);
 		return SKIP(why, "cannot make %s the only active swap area: %s",
 			    c->dev, strerror(-r));
@@ -566,43 +724,71 @@ static enum res setup_zram(struct setup_ctx *c, char *why)
 
 static void teardown_zram(struct setup_ctx *c)
 {
+	shared_zram_del(&c->zram);	/* before: teardown forgets the id */
 	zram_swap_teardown(&c->zram);
 	swap_restore(&c->saved);
 }
 
+/*
+ * stable: the named write-throttled disk (COWSWAP_SLOW_SWAP_DEV), else a
+ * null_blk of our own whose requests complete OWN_SLOW_SWAP_NSEC late, so
+ * a page stays under writeback that long.
+ */
 static enum res setup_stable(struct setup_ctx *c, char *why)
 {
+	enum res res;
 	int r;
 
 	c->stable_orig = -1;
 	if (!env.root)
 		return SKIP(why, "needs root");
-	if (!env.slow_swap)
-		return SKIP(why, "COWSWAP_SLOW_SWAP_DEV not set (needs a write-throttled disk)");
-	snprintf(c->dev, sizeof(c->dev), "%s", env.slow_swap);
+	if (env.slow_swap) {
+		snprintf(c->dev, sizeof(c->dev), "%s", env.slow_swap);
+	} else {
+		res = own_swap_make(c, "slow_swap", OWN_SLOW_SWAP_MB,
+				    OWN_SLOW_SWAP_NSEC, why);
+		if (res != RES_PASS)
+			return res;
+	}
 	c->prio = -1;
 	/* stable_writes is sampled at swapon: start from swapped off */
-	if (swap_is_active(c->dev) == 1 && (r = swap_off(c->dev)))
-		return SKIP(why, "swapoff %s: %s", c->dev, strerror(-r));
+	if (swap_is_active(c->dev) == 1 && (r = swap_off(c->dev))) {
+		res = SKIP(why, "swapoff %s: %s", c->dev, strerror(-r));
+		goto fail;
+	}
 	r = blk_stable_writes_get(c->dev);
-	if (r < 0)
-		return SKIP(why, "%s has no queue/stable_writes: %s", c->dev,
-			    strerror(-r));
+	if (r < 0) {
+		res = SKIP(why, "%s has no queue/stable_writes: %s", c->dev,
+			   strerror(-r));
+		goto fail;
+	}
 	c->stable_orig = r;
-	r = swap_mkswap(c->dev);
-	if (r)
-		return SKIP(why, "mkswap %s: %s", c->dev, strerror(-r));
+	shared_stable_add(c->dev, r);
+	/* a named device was given for this; our own has its header */
+	r = c->own_dev.created ? 0 : swap_mkswap(c->dev);
+	if (r) {
+		res = SKIP(why, "mkswap %s: %s", c->dev, strerror(-r));
+		goto fail;
+	}
 	r = blk_stable_writes_set(c->dev, 1);
-	if (r)
-		return SKIP(why, "cannot set %s stable_writes=1: %s", c->dev,
-			    strerror(-r));
+	if (r) {
+		res = SKIP(why, "cannot set %s stable_writes=1: %s", c->dev,
+			   strerror(-r));
+		goto fail;
+	}
 	r = swap_only(c->dev, -1, &c->saved);
 	if (r) {
-		blk_stable_writes_set(c->dev, c->stable_orig);
-		return SKIP(why, "cannot make %s the only active swap area: %s",
-			    c->dev, strerror(-r));
+		res = SKIP(why, "cannot make %s the only active swap area: %s",
+			   c->dev, strerror(-r));
+		goto fail;
 	}
 	return RES_PASS;
+fail:
+	if (c->stable_orig >= 0)
+		blk_stable_writes_set(c->dev, c->stable_orig);
+	shared_stable_del(c->dev);
+	nullb_destroy(&c->own_dev);
+	return res;
 }
 
 static void teardown_stable(struct setup_ctx *c)
@@ -611,7 +797,9 @@ static void teardown_stable(struct setup_ctx *c)
 		swap_off(c->dev);
 	if (c->stable_orig >= 0)
 		blk_stable_writes_set(c->dev, c->stable_orig);
+	shared_stable_del(c->dev);
 	swap_restore(&c->saved);
+	nullb_destroy(&c->own_dev);
 }
 
 static const struct setup setups[NR_SETUPS] = {
@@ -667,6 +855,7 @@ struct dio_src {
 	unsigned char marker;	/* the byte the main thread writes */
 	void *scratch;		/* page-aligned buffer for warm-up reads */
 	bool tmpfile;
+	bool throttled;		/* QEMU throttle: a warm-up read uses up its budget */
 };
 
 static struct dio_src slow_src = { .fd = -1 }, fast_src = { .fd = -1 };
@@ -704,7 +893,7 @@ static void dio_pick_fill(struct dio_src *s)
 /* Write a text pattern into a temporary file usable with O_DIRECT. */
 static enum res dio_make_tmpfile(struct dio_src *s, char *why)
 {
-	const char *dir = env.odirect_dir ? env.odirect_dir : "/var/tmp";
+	const char *dir = env.odirect_dir;
 	size_t len = 4 * (size_t)ps, i;
 	char *buf;
 	int fd;
@@ -796,14 +985,55 @@ static enum res dio_open(struct dio_src *s, const char *path, char *why)
 	return RES_PASS;
 }
 
+/*
+ * The test's own O_DIRECT source: a memory-backed null_blk holding the
+ * test pattern.  Read directly it is the fast source; dm-delay over it is
+ * the slow one.
+ */
+static enum res get_own_src(char *why)
+{
+	static const struct nullb_opts o = { .size_mb = 4, .blocksize = 512 };
+	char dwhy[TEST_DEV_WHY];
+	int r;
+
+	if (!own.src_tried) {
+		own.src_tried = true;
+		if (!env.root) {
+			SKIP(own.src_why, "needs root (to create a null_blk O_DIRECT source)");
+		} else if (nullb_create(&own.src, "src", &o, dwhy)) {
+			SKIP(own.src_why, "%s", dwhy);
+		} else {
+			r = blkdev_fill_text(own.src.path, 1 << 20,
+					     "cowswap O_DIRECT test data, sector by sector\n");
+			if (r)
+				SKIP(own.src_why, "cannot write the test data to %s: %s",
+				     own.src.path, strerror(-r));
+			else
+				own.src_ok = true;
+		}
+	}
+	if (!own.src_ok)
+		return SKIP(why, "%s", own.src_why);
+	return RES_PASS;
+}
+
 static enum res get_slow_src(struct dio_src **s, char *why)
 {
+	char dwhy[TEST_DEV_WHY];
+
 	if (!slow_src_tried) {
 		slow_src_tried = true;
-		if (!env.slow_read)
-			SKIP(slow_src_why, "COWSWAP_SLOW_READ_DEV not set (needs a read-throttled disk)");
-		else
-			dio_open(&slow_src, env.slow_read, slow_src_why);
+		if (env.slow_read) {
+			if (dio_open(&slow_src, env.slow_read, slow_src_why) == RES_PASS)
+				slow_src.throttled = true;
+		} else if (get_own_src(slow_src_why) != RES_PASS) {
+			/* reason already in slow_src_why */
+		} else if (dm_delay_create(&own.slow, "slow_read", own.src.path,
+					   DM_DELAY_READ_MS, 0, dwhy)) {
+			SKIP(slow_src_why, "%s", dwhy);
+		} else {
+			dio_open(&slow_src, own.slow.path, slow_src_why);
+		}
 	}
 	if (slow_src.fd < 0)
 		return SKIP(why, "%s", slow_src_why);
@@ -815,7 +1045,10 @@ static enum res get_fast_src(struct dio_src **s, char *why)
 {
 	if (!fast_src_tried) {
 		fast_src_tried = true;
-		dio_open(&fast_src, env.fast_read, fast_src_why);
+		if (env.fast_read || env.odirect_dir)
+			dio_open(&fast_src, env.fast_read, fast_src_why);
+		else if (get_own_src(fast_src_why) == RES_PASS)
+			dio_open(&fast_src, own.src.path, fast_src_why);
 	}
 	if (fast_src.fd < 0)
 		return SKIP(why, "%s", fast_src_why);
@@ -907,7 +1140,7 @@ static enum res odirect_iteration(struct setup_ctx *c, struct dio_src *s,
 	req.buf = p;
 
 	/* Use up the throttle budget so that the next read has to wait. */
-	if (pread(s->fd, s->scratch, s->bs, 0) != (ssize_t)s->bs) {
+	if (s->throttled && pread(s->fd, s->scratch, s->bs, 0) != (ssize_t)s->bs) {
 		res = SKIP(why, "O_DIRECT warm-up read: %s", strerror(errno));
 		goto out;
 	}
@@ -940,8 +1173,8 @@ static enum res odirect_iteration(struct setup_ctx *c, struct dio_src *s,
 	pthread_join(th, NULL);
 
 	if (req.ret != (ssize_t)s->bs) {
-		res = SKIP(why, "O_DIRECT read returned %zd (%s)", req.ret,
-			   req.ret < 0 ? strerror(req.err) : "short");
+		res = FAIL(why, "O_DIRECT read of %zu bytes returned %zd (%s)", s->bs,
+			   req.ret, req.ret < 0 ? strerror(req.err) : "short");
 		goto out;
 	}
 	st->iterations++;
@@ -981,8 +1214,14 @@ static enum res odirect_common(struct setup_ctx *c, bool clear_refs_step,
 		return res;
 	for (i = 0; i < opt.iterations; i++) {
 		res = odirect_iteration(c, s, clear_refs_step, &st, why);
-		if (res != RES_PASS)
+		if (res == RES_PASS)
+			continue;
+		if (!st.lost)
 			return res;
+		/* data already lost: a later set-up problem must not hide it */
+		ksft_print_msg("iteration %d: %s\n", st.iterations + 1, why);
+		return FAIL(why, "%d of %d iterations lost the O_DIRECT data (then stopped: %s)",
+			    st.lost, st.iterations, res == RES_SKIP ? "set-up failed" : "error");
 	}
 	ksft_print_msg("%d of %d iterations lost data; %d raced (swapped out with the read in flight), "
 		       "%d not swapped, %d read finished early; PFN changed in %d of %d\n",
@@ -1141,8 +1380,8 @@ static enum res check_odirect_racy(struct setup_ctx *c, char *why)
 		out1 = read_pswpout();
 		iters++;
 		if (rr.ret != (ssize_t)s->bs) {
-			res = SKIP(why, "O_DIRECT read returned %zd (%s)", rr.ret,
-				   rr.ret < 0 ? strerror(rr.err) : "short");
+			res = FAIL(why, "O_DIRECT read of %zu bytes returned %zd (%s)",
+				   s->bs, rr.ret, rr.ret < 0 ? strerror(rr.err) : "short");
 			break;
 		}
 		swapped_n += swapped;
@@ -1166,6 +1405,9 @@ static enum res check_odirect_racy(struct setup_ctx *c, char *why)
 	pthread_barrier_destroy(&rr.start);
 	pthread_barrier_destroy(&rr.end);
 	unmap_pages((char *)p, 1);
+	if (res != RES_PASS && lost)
+		return FAIL(why, "%d of %d iterations lost the O_DIRECT data (and then: %s)",
+			    lost, iters, why);
 	if (res != RES_PASS)
 		return res;
 
@@ -1778,7 +2020,7 @@ static enum res check_softdirty(struct setup_ctx *c, char *why)
 		goto out;
 	}
 	if (pm_soft_dirty(pagemap_entry(p))) {
-		res = SKIP(why, "soft-dirty bit not cleared by clear_refs");
+		res = FAIL(why, "soft-dirty bit not cleared by clear_refs");
 		goto out;
 	}
 	p[0] = fill ^ 1;		/* write: soft-dirty again, reused in place */
@@ -1822,7 +2064,7 @@ static enum res check_softdirty(struct setup_ctx *c, char *why)
 	r = clear_refs_soft_dirty();
 	e = pagemap_entry(p);
 	if (r || pm_soft_dirty(e) || !pm_swapped(e)) {
-		res = SKIP(why, "clear_refs on the swap entry: %s (%s)",
+		res = FAIL(why, "clear_refs on the swap entry: %s (%s)",
 			   r ? strerror(-r) : "bit stays", pm_describe(e, d, sizeof(d)));
 		goto out;
 	}
@@ -1925,9 +2167,11 @@ static enum res check_uffd_wp(struct setup_ctx *c, char *why)
 		goto out;
 	}
 	wp.mode = 0;
+	errno = 0;
 	if (ioctl(uffd, UFFDIO_WRITEPROTECT, &wp) || pm_uffd_wp(pagemap_entry(p))) {
 		/* never write to a still protected page: it would block */
-		res = SKIP(why, "cannot un-protect: %s", strerror(errno));
+		res = FAIL(why, "un-protect without effect: %s",
+			   errno ? strerror(errno) : "uffd-wp bit still set");
 		goto out;
 	}
 	p[ps - 1] = (unsigned char)~fill;
@@ -2109,14 +2353,201 @@ static bool selected(const struct check *ck, const struct setup *s)
 	return false;
 }
 
-static void watchdog(int sig)
-{
-	static const char msg[] = "Bail out! a check hung (watchdog)\n";
+/* ------------------------------------------------------------------ */
+/* The supervisor                                                       */
 
-	(void)sig;
-	if (write(STDOUT_FILENO, msg, sizeof(msg) - 1) < 0)
-		_exit(KSFT_FAIL);
-	_exit(KSFT_FAIL);
+/*
+ * The checks run in a child process (the worker).  The parent only
+ * watches: it ends a check that takes longer than CHECK_TIMEOUT, stops the
+ * worker when it gets SIGINT/SIGTERM/SIGHUP (kselftest's runner sends
+ * SIGTERM at its timeout), and afterwards puts back every global setting
+ * the worker may have changed, however it ended: swap areas as they were
+ * before the run, KSM and THP settings, stable_writes, zram devices and
+ * the cowswap_* null_blk/dm devices.  A worker that finished normally
+ * left nothing to do; anything the supervisor had to restore is printed.
+ */
+static const char *const knob_paths[] = {
+	KSM_DIR "run", KSM_DIR "pages_to_scan", KSM_DIR "sleep_millisecs",
+	"/sys/kernel/mm/transparent_hugepage/enabled",
+	"/sys/kernel/mm/transparent_hugepage/defrag",
+};
+
+static struct {
+	char val[ARRAY_SIZE(knob_paths)][64];
+	bool have[ARRAY_SIZE(knob_paths)];
+	struct swap_area swaps[SWAP_SAVED_MAX];
+	int nr_swaps;
+} snap;
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_stop_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+/* A sysfs value; for "always [madvise] never" the selected word. */
+static int knob_read(const char *path, char *buf, size_t len)
+{
+	char raw[128], *l, *r;
+	int ret = sysfs_read(path, raw, sizeof(raw));
+
+	if (ret)
+		return ret;
+	l = strchr(raw, '[');
+	r = l ? strchr(l, ']') : NULL;
+	if (l && r) {
+		*r = '\0';
+		snprintf(buf, len, "%.*s", (int)len - 1, l + 1);
+	} else {
+		snprintf(buf, len, "%.*s", (int)len - 1, raw);
+	}
+	return 0;
+}
+
+static void snapshot_take(void)
+{
+	size_t i;
+	int n;
+
+	for (i = 0; i < ARRAY_SIZE(knob_paths); i++)
+		snap.have[i] = !knob_read(knob_paths[i], snap.val[i], sizeof(snap.val[i]));
+	n = swap_list(snap.swaps, SWAP_SAVED_MAX);
+	snap.nr_swaps = n < 0 ? 0 : n > SWAP_SAVED_MAX ? SWAP_SAVED_MAX : n;
+}
+
+/* Put everything back; returns how many things had to be fixed. */
+static int snapshot_restore(void)
+{
+	struct swap_area *cur = calloc(SWAP_SAVED_MAX, sizeof(*cur));
+	char val[64];
+	int i, j, n, fixed = 0;
+	size_t k;
+
+	for (i = 0; i < snap.nr_swaps; i++) {
+		if (swap_is_active(snap.swaps[i].path) == 1)
+			continue;
+		n = swap_on(snap.swaps[i].path, snap.swaps[i].prio);
+		ksft_print_msg("supervisor: swap area %s switched on again%s%s\n",
+			       snap.swaps[i].path, n ? ": " : "", n ? strerror(-n) : "");
+		fixed++;
+	}
+	n = cur ? swap_list(cur, SWAP_SAVED_MAX) : 0;
+	for (i = 0; i < n && i < SWAP_SAVED_MAX; i++) {
+		for (j = 0; j < snap.nr_swaps; j++)
+			if (!strcmp(cur[i].path, snap.swaps[j].path))
+				break;
+		if (j < snap.nr_swaps)
+			continue;
+		j = swap_off(cur[i].path);
+		ksft_print_msg("supervisor: swap area %s left on by the checks, switched off%s%s\n",
+			       cur[i].path, j ? ": " : "", j ? strerror(-j) : "");
+		fixed++;
+	}
+	free(cur);
+	for (i = 0; i < shared->nr_zram; i++) {
+		zram_destroy(&shared->zram[i]);
+		ksft_print_msg("supervisor: removed %s\n", shared->zram[i].path);
+		fixed++;
+	}
+	shared->nr_zram = 0;
+	for (i = 0; i < shared->nr_stable; i++) {
+		blk_stable_writes_set(shared->stable[i].dev, shared->stable[i].orig);
+		ksft_print_msg("supervisor: stable_writes of %s set back to %d\n",
+			       shared->stable[i].dev, shared->stable[i].orig);
+		fixed++;
+	}
+	shared->nr_stable = 0;
+	for (k = 0; k < ARRAY_SIZE(knob_paths); k++) {
+		if (!snap.have[k] || knob_read(knob_paths[k], val, sizeof(val)) ||
+		    !strcmp(val, snap.val[k]))
+			continue;
+		n = sysfs_write(knob_paths[k], snap.val[k]);
+		ksft_print_msg("supervisor: %s set back from %s to %s%s%s\n",
+			       knob_paths[k], val, snap.val[k], n ? ": " : "",
+			       n ? strerror(-n) : "");
+		fixed++;
+	}
+	n = test_devs_sweep();
+	if (n > 0) {
+		ksft_print_msg("supervisor: removed %d " TEST_DEV_PREFIX "* device(s)\n", n);
+		fixed += n;
+	}
+	return fixed;
+}
+
+static int run_checks(unsigned int plan);
+
+static int supervise(unsigned int plan)
+{
+	struct sigaction sa = { .sa_handler = on_stop_signal };
+	int status = 0, code, i;
+	bool reaped = false;
+	pid_t pid;
+
+	shared = mmap(NULL, sizeof(*shared), PROT_READ | PROT_WRITE,
+		      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (shared == MAP_FAILED) {
+		shared = NULL;
+		return run_checks(plan);	/* no watchdog then */
+	}
+	memset(shared, 0, sizeof(*shared));
+	snprintf(shared->phase, sizeof(shared->phase), "start-up");
+	shared->since = now();
+	if (env.root)
+		snapshot_take();
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		ksft_print_msg("fork: %s; running without a supervisor\n", strerror(errno));
+		return run_checks(plan);
+	}
+	if (!pid)
+		exit(run_checks(plan));
+
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	for (;;) {
+		pid_t r = waitpid(pid, &status, WNOHANG);
+
+		if (r == pid) {
+			reaped = true;
+			break;
+		}
+		if (stop_signal) {
+			printf("Bail out! signal %d during %s: checks stopped\n",
+			       (int)stop_signal, shared->phase);
+			break;
+		}
+		if (now() - shared->since > CHECK_TIMEOUT) {
+			printf("Bail out! %s hung for more than %d s (watchdog)\n",
+			       shared->phase, CHECK_TIMEOUT);
+			break;
+		}
+		sleep_us(100000);
+	}
+	if (!reaped) {
+		kill(pid, SIGKILL);
+		for (i = 0; i < 100 && !reaped; i++) {
+			if (waitpid(pid, &status, WNOHANG) == pid)
+				reaped = true;
+			else
+				sleep_us(100000);
+		}
+		if (!reaped)
+			ksft_print_msg("supervisor: the worker does not die (stuck in the kernel?)\n");
+		code = KSFT_FAIL;
+	} else if (WIFSIGNALED(status)) {
+		printf("Bail out! the checks died of signal %d during %s\n",
+		       WTERMSIG(status), shared->phase);
+		code = KSFT_FAIL;
+	} else {
+		code = WEXITSTATUS(status);
+	}
+	if (env.root && snapshot_restore() && code == KSFT_PASS)
+		ksft_print_msg("supervisor: the checks ended normally but left the above behind\n");
+	return code;
 }
 
 static void usage(const char *prog, int code)
@@ -2168,7 +2599,6 @@ int main(int argc, char **argv)
 	bool list = false;
 	size_t i;
 	int o, s;
-	uint64_t flags;
 
 	while ((o = getopt(argc, argv, "n:r:t:p:k:s:lvh")) != -1) {
 		switch (o) {
@@ -2209,13 +2639,22 @@ int main(int argc, char **argv)
 	env.swap_dev = getenv_nonempty("COWSWAP_SWAP_DEV");
 	env.slow_swap = getenv_nonempty("COWSWAP_SLOW_SWAP_DEV");
 	env.odirect_dir = getenv_nonempty("COWSWAP_ODIRECT_DIR");
-	env.zram = getenv_nonempty("COWSWAP_ZRAM") ?
-		   strcmp(getenv("COWSWAP_ZRAM"), "0") != 0 : env.swap_dev != NULL;
+	env.zram = !getenv_nonempty("COWSWAP_ZRAM") || strcmp(getenv("COWSWAP_ZRAM"), "0");
 	env.root = geteuid() == 0;
 
 	for (s = 0; s < NR_SETUPS; s++)
 		for (i = 0; i < ARRAY_SIZE(checks); i++)
 			plan += selected(&checks[i], &setups[s]);
+
+	return supervise(plan);
+}
+
+/* The worker: every selected check on every setup, TAP on stdout. */
+static int run_checks(unsigned int plan)
+{
+	uint64_t flags;
+	size_t i;
+	int s;
 
 	ksft_print_header();
 	ksft_set_plan(plan);
@@ -2225,10 +2664,10 @@ int main(int argc, char **argv)
 	env.kpageflags = env.pfn_visible && !kpageflags_get(page_pfn(&plan), &flags);
 	ksft_print_msg("page size %ld, root %d, PFNs visible %d, kpageflags %d, soft-dirty %d\n",
 		       ps, env.root, env.pfn_visible, env.kpageflags, soft_dirty_supported());
-	ksft_print_msg("slow read %s, fast read %s, swap %s, slow swap %s, zram %s\n",
+	ksft_print_msg("named devices: slow read %s, fast read %s, swap %s, slow swap %s "
+		       "(the test makes its own for each one not named); zram %s\n",
 		       env.slow_read ?: "-", env.fast_read ?: "-", env.swap_dev ?: "-",
 		       env.slow_swap ?: "-", env.zram ? "yes" : "no");
-	signal(SIGALRM, watchdog);
 
 	for (s = 0; s < NR_SETUPS; s++) {
 		struct setup_ctx ctx;
@@ -2244,7 +2683,7 @@ int main(int argc, char **argv)
 		ctx.setup = &setups[s];
 		ctx.zram.id = -1;
 		ctx.stable_orig = -1;
-		alarm(CHECK_TIMEOUT);
+		phase_set("setup %s", setups[s].name);
 		sres = setups[s].prepare(&ctx, setup_why);
 		if (sres == RES_PASS)
 			ksft_print_msg("setup %s: swap on %s only\n", setups[s].name, ctx.dev);
@@ -2261,7 +2700,7 @@ int main(int argc, char **argv)
 						      setups[s].name, setup_why);
 				continue;
 			}
-			alarm(CHECK_TIMEOUT);
+			phase_set("%s/%s", checks[i].name, setups[s].name);
 			t0 = now();
 			r = checks[i].run(&ctx, why);
 			vmsg("%s/%s took %.1f s\n", checks[i].name, setups[s].name,
@@ -2279,13 +2718,15 @@ int main(int argc, char **argv)
 						      setups[s].name);
 			}
 		}
-		alarm(CHECK_TIMEOUT);
+		phase_set("teardown %s", setups[s].name);
 		if (sres == RES_PASS)
 			setups[s].teardown(&ctx);
-		alarm(0);
 	}
+	phase_set("cleanup");
 	dio_close(&slow_src);
 	dio_close(&fast_src);
+	dm_delay_destroy(&own.slow);
+	nullb_destroy(&own.src);
 	pagemap_close();
 
 	if (ksft_get_fail_cnt())

@@ -61,8 +61,8 @@
  *                      comes back via swapoff before the write.  FAIL if
  *                      any iteration lost data, SKIP if no iteration got
  *                      the page swapped out with the read still in flight.
- *   odirect_racy       the same from the fast source (the null_blk,
- *                      COWSWAP_FAST_READ_DEV): a reader thread and the main
+ *   odirect_racy       the same from the fast source (dm-delay of about a
+ *                      jiffy, COWSWAP_FAST_READ_DEV): a reader thread and the main
  *                      thread race with random head starts, capped by -r
  *                      iterations and -t seconds.  An iteration "hit" the
  *                      window when the page became a swap entry without
@@ -136,10 +136,10 @@
  *
  * Devices.  The test needs no disk: for every role nobody named it makes
  * its own (test_devs.c) and removes it afterwards:
- *   slow O_DIRECT source  dm-delay (reads wait 250 ms before they are
- *                         passed down, so the data lands late, as a DMA
- *                         would) over a memory-backed null_blk holding the
- *                         test pattern; the null_blk itself is the fast one
+ *   O_DIRECT sources      dm-delay (reads wait 250 ms, or about a jiffy for
+ *                         the racy check, before they are passed down, so
+ *                         the data lands late, as a DMA would) over a
+ *                         memory-backed null_blk holding the test pattern
  *   swap (fault, swapoff) the active swap area with the highest priority,
  *                         else a 128 MiB memory-backed null_blk
  *   zram                  a hot-added zram device
@@ -210,6 +210,7 @@
 #define ZRAM_DISKSIZE	(64ULL << 20)
 #define CHECK_TIMEOUT	300	/* seconds, per check */
 #define DM_DELAY_READ_MS	250	/* own slow source: a read waits this long */
+#define DM_DELAY_RACY_MS	1	/* own fast source: about one jiffy */
 #define OWN_SWAP_MB		128	/* own swap area (null_blk) */
 #define OWN_SLOW_SWAP_MB	64	/* own slow-writeback swap area */
 #define OWN_SLOW_SWAP_NSEC	250000000UL	/* its completion delay */
@@ -254,6 +255,7 @@ static struct {
 	bool src_tried, src_ok;
 	char src_why[WHY_LEN];
 	struct dm_delay_dev slow;	/* dm-delay over src */
+	struct dm_delay_dev fast;	/* dm-delay over src, shortest delay */
 } own;
 
 /*
@@ -986,9 +988,12 @@ static enum res dio_open(struct dio_src *s, const char *path, char *why)
 }
 
 /*
- * The test's own O_DIRECT source: a memory-backed null_blk holding the
- * test pattern.  Read directly it is the fast source; dm-delay over it is
- * the slow one.
+ * The test's own O_DIRECT sources: dm-delay over a memory-backed null_blk
+ * holding the test pattern.  Not the null_blk itself: it copies the data
+ * into the page while the read is submitted, so no read into it can ever
+ * be in flight with its data still to come; with dm-delay the bio waits
+ * (250 ms for the slow source, about a jiffy for the racy one) and the
+ * data lands after that, as a DMA would.
  */
 static enum res get_own_src(char *why)
 {
@@ -1043,12 +1048,20 @@ static enum res get_slow_src(struct dio_src **s, char *why)
 
 static enum res get_fast_src(struct dio_src **s, char *why)
 {
+	char dwhy[TEST_DEV_WHY];
+
 	if (!fast_src_tried) {
 		fast_src_tried = true;
-		if (env.fast_read || env.odirect_dir)
+		if (env.fast_read || env.odirect_dir) {
 			dio_open(&fast_src, env.fast_read, fast_src_why);
-		else if (get_own_src(fast_src_why) == RES_PASS)
-			dio_open(&fast_src, own.src.path, fast_src_why);
+		} else if (get_own_src(fast_src_why) != RES_PASS) {
+			/* reason already in fast_src_why */
+		} else if (dm_delay_create(&own.fast, "fast_read", own.src.path,
+					   DM_DELAY_RACY_MS, 0, dwhy)) {
+			SKIP(fast_src_why, "%s", dwhy);
+		} else {
+			dio_open(&fast_src, own.fast.path, fast_src_why);
+		}
 	}
 	if (fast_src.fd < 0)
 		return SKIP(why, "%s", fast_src_why);
@@ -2726,6 +2739,7 @@ static int run_checks(unsigned int plan)
 	dio_close(&slow_src);
 	dio_close(&fast_src);
 	dm_delay_destroy(&own.slow);
+	dm_delay_destroy(&own.fast);
 	nullb_destroy(&own.src);
 	pagemap_close();
 

@@ -123,8 +123,38 @@ load_arch() {
 	DISK_DEVICE=virtio-blk-pci
 	USER_CC=gcc
 	TIMEOUT=${COWSWAP_TIMEOUT:-900}
+	# Selftest checks that may SKIP on this architecture, one per line:
+	# "<glob of check/setup> <why>". Any other SKIP is an error.
+	MAY_SKIP=
 	# shellcheck disable=SC1090
 	. "$f"
 	[ -n "$KARCH" ] && [ -n "$KERNEL_IMAGE" ] && [ -n "$QEMU" ] ||
 		die "$f: KARCH, KERNEL_IMAGE and QEMU must be set"
+}
+
+# arch_field <arch> <VAR>: one field of an architecture record, for the
+# tools that are not shell (results.py reads MAY_SKIP with it).
+arch_field() {
+	load_arch "$1"
+	printf '%s\n' "${!2}"
+}
+
+# selftest_names [swap_exclusive options]: the "<check>/<setup>" names
+# the selftest runs with these options, as `swap_exclusive -l` prints them
+# (the list does not depend on the architecture, so a host build tells
+# what every guest must report). The host binary is kept in $OUT/tools
+# and rebuilt by make when the source changes; flock keeps parallel
+# boots from building it at the same time.
+selftest_names() {
+	local st=${SELFTEST_DIR:-$TOP/selftests/swap_exclusive} o=$OUT/tools/selftest-list
+	local ksft=$TREES/upstream/tools/testing/selftests
+	[ -f "$ksft/kselftest.h" ] || die "$ksft/kselftest.h missing; run 'make trees' first"
+	need_cmd gcc make flock
+	mkdir -p "$o"
+	(
+		flock 9
+		make -s -C "$st" KSFT_DIR="$ksft" CROSS_COMPILE= OUTPUT="$o" >"$o/make.log" 2>&1 ||
+			{ cat "$o/make.log" >&2; die "cannot build selftests/swap_exclusive for the host (to list its checks)"; }
+		"$o/swap_exclusive" -l "$@" || die "'swap_exclusive -l $*' failed"
+	) 9>"$o.lock"
 }

@@ -12,22 +12,63 @@
       and summary.md (architecture x variant x test). Exit 0 only if every
       baseline run reproduced the bug and every other run passed.
 
-Outcomes: "pass" (healthy boot, every TAP line ok or SKIP), "reproduced"
-(healthy boot, the O_DIRECT reproducer failed), "fail" (another test
-failed), "error" (no usable result: panic, Oops, BUG, WARNING, timeout,
-missing or truncated TAP, test binary crashed).
+Outcomes: "pass" (healthy boot, every TAP line ok or an allowed SKIP),
+"reproduced" (healthy boot, an odirect_inflight check lost the O_DIRECT
+read data), "fail" (another test failed), "error" (no usable result:
+panic, Oops, BUG, WARNING, a swap subsystem error, timeout, missing or
+truncated TAP, a selftest check that did not run or SKIPped without the
+architecture record allowing it, a test binary that crashed, or a run of
+a variant with an expectation file that failed or passed the wrong
+checks).
+
+What the selftest must report comes from the selftest itself: the
+"<check>/<setup>" names of `swap_exclusive -l` with the run's arguments
+(scripts/lib.sh selftest_names, or --selftest-list). Which of them may
+SKIP on an architecture is the MAY_SKIP field of configs/arch/<arch>.conf;
+what a variant must fail is configs/expect/<variant> (baseline).
 """
 import argparse
+import fnmatch
 import glob
 import json
 import os
 import re
+import shlex
+import subprocess
 import sys
 import time
 
+TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# The kselftest whose TAP names are "<check>/<setup>" (as /init names it
+# in COWSWAP-BEGIN): its list of names is known, its SKIPs are declared.
+SELFTEST = "swap_exclusive"
 REPRODUCER = "odirect_inflight/"
+# A failing odirect_inflight check prints, right before its "not ok" line,
+#   # odirect_inflight/<setup>: K of N iterations lost the O_DIRECT data
+# and before that one line per such iteration with "read data lost". Only
+# a failure with both counts as the reproduction: a check that failed for
+# another reason (a read error, corrupted rather than stale data) proves
+# nothing about the bug.
+LOST_REASON = "{name}: {k} of {n} iterations lost the O_DIRECT data"
+LOST_REASON_RX = r"^{name}: (\d+) of (\d+) iterations lost the O_DIRECT data"
+LOST_ITERATION = "read data lost"
 
 SPLATS = [
+    # The swap subsystem's own complaints (6.1: mm/swapfile.c,
+    # mm/memory.c print_bad_pte, kernel/fork.c check_mm, mm/page_alloc.c
+    # bad_page, mm/debug.c dump_page, mm/page_io.c, zram): what a swap PTE
+    # with a misplaced marker bit (wrong type or offset) looks like.
+    (re.compile(r"\b(Bad|Unused) swap (file|offset) entry"), "bad swap entry"),
+    (re.compile(r"\b_?(get_swap_device|swap_info_get|swap_info_get_cont|swap_free|"
+                r"swap_duplicate|swap_count_continued|free_swap_and_cache): "),
+     "swap subsystem error"),
+    (re.compile(r"Bad page map"), "bad page map"),
+    (re.compile(r"Bad rss-counter state|non-zero pgtables_bytes"), "bad mm counters"),
+    (re.compile(r"Bad page state|Bad page cache"), "bad page state"),
+    (re.compile(r"page dumped because"), "page dump"),
+    (re.compile(r"(Read|Write)-error on swap-device|Write error -?\d+ on dio swapfile"),
+     "swap I/O error"),
+    (re.compile(r"zram: (De)?[Cc]ompression failed"), "zram error"),
     (re.compile(r"Kernel panic"), "kernel panic"),
     (re.compile(r"\bOops\b|Unable to handle kernel|general protection fault"), "kernel Oops"),
     (re.compile(r"\bBUG:|kernel BUG at"), "kernel BUG"),
@@ -38,12 +79,82 @@ SPLATS = [
     (re.compile(r"Out of memory"), "OOM kill"),
     (re.compile(r"\bRIP: |Call [Tt]race:"), "kernel stack trace"),
 ]
-TAP = re.compile(r"^(not ok|ok)\s+(\d+)\s*(?:-\s*)?(.*?)\s*(?:#\s*(SKIP|TODO|XFAIL|XPASS)\b\s*(.*))?$",
-                 re.IGNORECASE)
+TAP = re.compile(r"^(not ok|ok)\s+(\d+)\s*(?:-\s*)?(.*?)\s*"
+                 r"(?:#\s*(SKIP|TODO|XFAIL|XPASS|error)\b\s*(.*))?$", re.IGNORECASE)
 PLAN = re.compile(r"^1\.\.(\d+)")
 PGTABLE = re.compile(r"debug_vm_pgtable.*Validating architecture page table helpers")
 # printk timestamps, "[    1.234567] "
 STAMP = re.compile(r"^\[\s*\d+\.\d+\]\s?")
+EXPECT_KINDS = ("fail", "any", "pass")
+
+
+def some(names, cap=6):
+    """'a, b, c and 4 more'"""
+    names = list(names)
+    if len(names) <= cap:
+        return ", ".join(names)
+    return ", ".join(names[:cap]) + f" and {len(names) - cap} more"
+
+
+def lib_sh(*argv):
+    """Run a scripts/lib.sh function; (exit status, stdout, last stderr line)."""
+    r = subprocess.run(["bash", "-c", 'lib=$1; shift; . "$lib" && "$@"', "results.py",
+                        os.path.join(TOP, "scripts", "lib.sh"), *argv],
+                       capture_output=True, text=True)
+    err = [ln for ln in r.stderr.splitlines() if ln.strip()]
+    return r.returncode, r.stdout, err[-1] if err else ""
+
+
+def parse_rules(text, where, kinds=False):
+    """Rule lines "<glob> <reason>" (or "<glob> <kind> <reason>" with kinds),
+    '#' comments. Returns (rules, problems); a rule is (glob, kind, reason)."""
+    rules, problems = [], []
+    for ln in text.splitlines():
+        ln = ln.strip()
+        if not ln or ln.startswith("#"):
+            continue
+        parts = ln.split(None, 2 if kinds else 1)
+        pat = parts[0]
+        kind = parts[1] if kinds and len(parts) > 1 else "skip"
+        reason = parts[-1].strip() if len(parts) > (2 if kinds else 1) else ""
+        if kinds and kind not in EXPECT_KINDS:
+            problems.append(f"{where}: '{ln}': the second word must be one of "
+                            f"{'/'.join(EXPECT_KINDS)}")
+        elif not reason and kind != "pass":
+            problems.append(f"{where}: '{pat}' gives no reason")
+        else:
+            rules.append((pat, kind, reason))
+    return rules, problems
+
+
+def rule_for(rules, name):
+    for pat, kind, reason in rules:
+        if fnmatch.fnmatchcase(name, pat):
+            return kind, reason
+    return None, None
+
+
+def expected_names(args):
+    """The selftest's list for this run: (names, problem)."""
+    how = f"`{SELFTEST} -l{(' ' + args.selftest_args) if args.selftest_args.strip() else ''}`"
+    if args.selftest_list:
+        try:
+            with open(args.selftest_list) as f:
+                names = [ln.strip() for ln in f if ln.strip()]
+        except OSError as e:
+            names, err = [], str(e)
+        else:
+            err = "the file is empty"
+        if not names:
+            return None, how, (f"{SELFTEST}: no list of the checks it must report "
+                               f"({args.selftest_list}: {err}; could the selftest be built "
+                               "for the host? see scripts/lib.sh selftest_names)")
+        return names, how, None
+    rc, out, err = lib_sh("selftest_names", *shlex.split(args.selftest_args))
+    names = [ln.strip() for ln in out.splitlines() if ln.strip()]
+    if rc or not names:
+        return None, how, f"{SELFTEST}: cannot list the checks it must report ({how}): {err or 'no output'}"
+    return names, how, None
 
 
 def judge(args):
@@ -72,7 +183,8 @@ def judge(args):
             done = True
         elif line.startswith("COWSWAP-BEGIN "):
             current = line.split()[1]
-            binaries[current] = {"plan": None, "seen": 0, "exit": None}
+            binaries[current] = {"plan": None, "seen": 0, "exit": None, "bail": None}
+            diag = []
         elif line.startswith("COWSWAP-END ") and current:
             m = re.search(r"exit=(\S+)", line)
             binaries[current]["exit"] = m.group(1) if m else "?"
@@ -80,6 +192,9 @@ def judge(args):
         elif current:
             if line.startswith("# ") and not line.startswith("# Totals"):
                 diag.append(line[2:].strip())
+                continue
+            if line.startswith("Bail out!"):
+                binaries[current]["bail"] = line.strip()
                 continue
             m = PLAN.match(line)
             if m:
@@ -102,9 +217,11 @@ def judge(args):
                 else:
                     result = "FAIL"
                 binaries[current]["seen"] += 1
-                tests.append({"binary": current, "name": name or f"test{num}",
-                              "result": result, "reason": reason.strip(),
-                              "diag": diag[-6:]})
+                t = {"binary": current, "name": name or f"test{num}",
+                     "result": result, "reason": reason.strip(), "diag": diag[-6:]}
+                if result == "FAIL" and t["name"].startswith(REPRODUCER):
+                    reproduction(t, diag)
+                tests.append(t)
                 diag = []
 
     if not text.strip():
@@ -127,6 +244,8 @@ def judge(args):
     if not binaries and started:
         problems.append("no test binary ran: TAP missing")
     for name, b in binaries.items():
+        if b["bail"]:
+            problems.append(f"{name}: {b['bail']}")
         if b["exit"] is None:
             problems.append(f"{name}: no end marker, TAP truncated")
             continue
@@ -136,19 +255,125 @@ def judge(args):
             problems.append(f"{name}: TAP plan says {b['plan']} tests, {b['seen']} reported")
         if b["exit"] not in ("0", "1", "4"):
             problems.append(f"{name}: exited with {b['exit']} (crash or setup failure)")
+
+    # Rules: which SKIPs the architecture allows, what this variant must do.
+    record = (f"configs/distro/{args.arch[7:]}.conf" if args.arch.startswith("distro-")
+              else f"configs/arch/{args.arch}.conf")
+    if args.may_skip is None:
+        rc, out, err = lib_sh("arch_field", args.arch, "MAY_SKIP")
+        if rc:
+            problems.append(f"cannot read MAY_SKIP from {record}: {err}")
+        args.may_skip = out
+    may_skip, bad = parse_rules(args.may_skip, f"{record}: MAY_SKIP")
+    problems += bad
+    table_path = args.expect_table
+    if table_path is None:
+        table_path = os.path.join(TOP, "configs", "expect", args.variant)
+        if not os.path.exists(table_path):
+            table_path = ""
+    table = []
+    if table_path:
+        with open(table_path) as f:
+            table, bad = parse_rules(f.read(), os.path.relpath(table_path, TOP), kinds=True)
+        problems += bad
+    table_name = os.path.relpath(table_path, TOP) if table_path else ""
+
+    # The selftest: every check it lists for these arguments must have a
+    # TAP line (exactly one), and a SKIP must be one the rules allow.
+    expected, how = None, ""
+    st = binaries.get(SELFTEST)
+    if not args.no_selftest and started and done and st is None:
+        problems.append(f"{SELFTEST} never ran (no COWSWAP-BEGIN {SELFTEST} line)")
+    if not args.no_selftest and st is not None and st["exit"] is not None:
+        expected, how, bad = expected_names(args)
+        if bad:
+            problems.append(bad)
+    skips = []
+    if expected is not None:
+        mine = [t for t in tests if t["binary"] == SELFTEST]
+        names = [t["name"] for t in mine]
+        missing = [n for n in expected if n not in names]
+        dups = sorted({n for n in names if names.count(n) > 1})
+        unknown = [n for n in names if n not in set(expected)]
+        if st["plan"] is not None and st["plan"] != len(expected):
+            problems.append(f"{SELFTEST}: TAP plan 1..{st['plan']}, but {how} lists "
+                            f"{len(expected)} checks"
+                            + (f"; never reported: {some(missing)}" if missing else "")
+                            + (f"; not in the list: {some(unknown)}" if unknown else ""))
+        elif missing or dups or unknown:
+            parts = [f"{w}: {some(v)}" for w, v in (("never reported", missing),
+                                                     ("reported twice", dups),
+                                                     ("not in the list", unknown)) if v]
+            problems.append(f"{SELFTEST}: the TAP lines do not match the {len(expected)} "
+                            f"checks of {how}: " + "; ".join(parts))
+        for t in mine:
+            if t["result"] != "SKIP":
+                continue
+            kind, reason = rule_for(may_skip, t["name"])
+            if kind:
+                t["allowed"] = f"{record}: {reason}"
+            else:
+                kind, reason = rule_for(table, t["name"])
+                if kind == "any":
+                    t["allowed"] = f"{table_name}: {reason}"
+            skips.append({"name": t["name"], "reason": t["reason"],
+                          "allowed": t.get("allowed", "")})
+        undeclared = [t for t in mine if t["result"] == "SKIP" and not t.get("allowed")]
+        if mine and all(t["result"] == "SKIP" for t in mine):
+            problems.append(f"{SELFTEST}: all {len(mine)} checks SKIPped, nothing was tested "
+                            f"(the first: {mine[0]['name']}: {mine[0]['reason'] or 'no reason'})")
+        else:
+            for t in undeclared[:5]:
+                problems.append(f"{SELFTEST}: {t['name']} SKIPped, which {record} does not "
+                                f"allow (MAY_SKIP): {t['reason'] or 'no reason given'}")
+            if len(undeclared) > 5:
+                problems.append(f"{SELFTEST}: {len(undeclared) - 5} more SKIPs that {record} "
+                                f"does not allow: {some(t['name'] for t in undeclared[5:])}")
+
     problems += splats[:5]
     if started:
         tests.append({"binary": "kernel", "name": "debug_vm_pgtable",
                       "result": "PASS" if pgtable and not splats else "FAIL",
                       "reason": "" if pgtable else "no 'Validating architecture page table helpers' line"})
 
+    # The variant's expectation file: the selftest (and the boot-time
+    # check that comes with it) fails exactly what the file declares.
+    # Other binaries (stress, bench) have their own reports.
+    if table and expected is not None:
+        who = "the pre-fix kernel" if args.variant == "baseline" else f"the {args.variant} kernel"
+        must_pass, must_fail, not_lost = [], [], []
+        for t in tests:
+            if t["binary"] not in (SELFTEST, "kernel"):
+                continue
+            kind, _ = rule_for(table, t["name"])
+            kind = kind or "pass"
+            if kind == "pass" and t["result"] == "FAIL":
+                must_pass.append(t["name"])
+            elif kind == "fail" and t["result"] == "PASS":
+                must_fail.append(t["name"])
+            elif (kind == "fail" and t["result"] == "FAIL"
+                  and t["name"].startswith(REPRODUCER) and not t.get("lost")):
+                not_lost.append(t["name"])
+        for n in must_pass[:5]:
+            problems.append(f"{args.variant}: {n} failed, which {who} must pass ({table_name})")
+        if len(must_pass) > 5:
+            problems.append(f"{args.variant}: also failed, which {who} must pass: "
+                            f"{some(must_pass[5:])}")
+        if must_fail:
+            problems.append(f"{args.variant}: {some(must_fail)} passed, which {who} must fail "
+                            f"({table_name})")
+        for n in not_lost:
+            problems.append(f"{args.variant}: {n} failed, but not by losing the read data "
+                            f"(no '{LOST_REASON.format(name=n, k='K', n='N')}' line)")
+
     failed = [t["name"] for t in tests if t["result"] == "FAIL"]
+    reproduced_by = [t["name"] for t in tests if t.get("lost")]
     exit_fail = [n for n, b in binaries.items() if b["exit"] == "1"]
     if exit_fail and not failed:
         problems.append(f"{', '.join(exit_fail)}: exit code KSFT_FAIL without a failing TAP line")
     if problems:
         outcome = "error"
-    elif any(n.startswith(REPRODUCER) for n in failed):
+    elif reproduced_by:
         outcome = "reproduced"
     elif failed:
         outcome = "fail"
@@ -169,22 +394,39 @@ def judge(args):
         "arch": args.arch, "variant": args.variant, "outcome": outcome,
         "expected": args.expect, "ok": ok,
         "seconds": args.seconds, "problems": problems, "failed": failed,
+        "reproduced_by": reproduced_by, "skips": skips,
+        "expected_tests": expected, "selftest_args": args.selftest_args,
         "tests": tests, "log": os.path.abspath(args.log),
         "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
     with open(args.json, "w") as f:
         json.dump(result, f, indent=1)
     counts = {r: sum(1 for t in tests if t["result"] == r) for r in ("PASS", "FAIL", "SKIP")}
+    allowed = sum(1 for s in skips if s["allowed"])
     tag = "as expected" if result["ok"] else f"EXPECTED {args.expect.upper()}"
     if args.must_fail and result["ok"]:
         tag += f", caught: {args.must_fail.strip()}"
     print(f"{args.arch}/{args.variant}: {outcome.upper()} ({tag}) in {args.seconds}s: "
-          f"{counts['PASS']} pass, {counts['FAIL']} fail, {counts['SKIP']} skip")
+          f"{counts['PASS']} pass, {counts['FAIL']} fail, {counts['SKIP']} skip"
+          + (f" ({allowed} allowed)" if allowed else ""))
     for p in problems:
         print(f"  problem: {p}")
-    for n in failed:
-        print(f"  failed: {n}")
+    for t in tests:
+        if t["result"] == "FAIL":
+            note = t.get("lost") or t.get("note")
+            print(f"  failed: {t['name']}" + (f" ({note})" if note else ""))
     return 0 if result["ok"] else 1
+
+
+def reproduction(t, diag):
+    """Does this failing odirect_inflight line show the lost read data?"""
+    name = t["name"]
+    m = re.match(LOST_REASON_RX.format(name=re.escape(name)), diag[-1]) if diag else None
+    if m and int(m.group(1)) > 0 and any(LOST_ITERATION in d for d in diag[:-1]):
+        t["lost"] = LOST_REASON.format(name=name, k=m.group(1), n=m.group(2))[len(name) + 2:]
+    else:
+        t["note"] = (f"not the reproduction: no '{LOST_REASON.format(name=name, k='K', n='N')}' "
+                     f"line right before it, with '{LOST_ITERATION}' iterations")
 
 
 def summary(args):
@@ -256,6 +498,15 @@ def main():
     j.add_argument("--qemu-exit", type=int, default=0)
     j.add_argument("--timeout", type=int, default=0)
     j.add_argument("--seconds", type=int, default=0)
+    j.add_argument("--may-skip", help="the architecture record's MAY_SKIP "
+                   "(default: read from configs/arch/<arch>.conf)")
+    j.add_argument("--selftest-list", help="file with the names swap_exclusive -l printed "
+                   "(default: list them with scripts/lib.sh selftest_names)")
+    j.add_argument("--selftest-args", default="",
+                   help="the arguments the selftest ran with (SELFTEST_ARGS)")
+    j.add_argument("--no-selftest", action="store_true", help="the run had no selftest (SELFTEST=0)")
+    j.add_argument("--expect-table", help="what each check must do "
+                   "(default: configs/expect/<variant> if it exists; '' for none)")
     j.add_argument("--log", required=True)
     j.add_argument("--json", required=True)
     s = sub.add_parser("summary")

@@ -131,6 +131,15 @@ fi
 elapsed=$(($(date +%s) - t0))
 rm -f "$res/swap.img" "$res/slow_swap.img"
 
+# The selftest must report every check that it lists itself for the
+# arguments it ran with (swap_exclusive -l, built for the host).
+selftest=(--no-selftest)
+if [ "${SELFTEST:-1}" != 0 ]; then
+	# shellcheck disable=SC2086
+	(selftest_names ${SELFTEST_ARGS:-}) >"$res/expected-tests" || true
+	selftest=(--selftest-list "$res/expected-tests" --selftest-args "${SELFTEST_ARGS:-}")
+fi
 python3 "$TOP/scripts/results.py" judge --arch "$NAME" --variant "$label" \
 	--expect "$expect" --must-fail "$must_fail" --qemu-exit "$rc" --timeout "$TIMEOUT" --seconds "$elapsed" \
+	--may-skip "$MAY_SKIP" "${selftest[@]}" \
 	--log "$res/console.log" --json "$res/result.json"

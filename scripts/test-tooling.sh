@@ -1,15 +1,22 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# test-tooling.sh [--no-boot]: feed the scripts bad input and deliberate
-# failures; each must end with a clear error line and a non-zero exit,
-# and leave the kernel trees as they were. TAP output.
+# test-tooling.sh [--no-boot | --judge]: feed the scripts bad input and
+# deliberate failures; each must end with a clear error line and a non-zero
+# exit, and leave the kernel trees as they were. TAP output.
 #
 # Needs 'make trees'; the boot tests need out/build/x86_64-upstream.
+# --judge runs only the judge's cases on hand-made console logs (no
+# kernel build, no QEMU; the trees only for kselftest.h).
 . "$(dirname "$0")/lib.sh"
 
-boot=1
-[ "${1:-}" != --no-boot ] || boot=0
+boot=1 only=
+case ${1:-} in
+--no-boot) boot=0 ;;
+--judge) only=judge ;;
+"") ;;
+*) die "usage: $PROG [--no-boot | --judge]" ;;
+esac
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/cowswap-tooling.XXXXXX")
 cleanup() {
 	git --git-dir="$SRC_GIT" worktree remove --force "$tmp/wt" 2>/dev/null || true
@@ -51,6 +58,132 @@ check() {
 }
 
 S=$TOP/scripts
+
+# The judge (results.py) on console logs that scripts/tests/console_log.py
+# writes as a healthy boot prints them, from the selftest's own list of
+# checks (swap_exclusive -l), then damaged with sed: each damage must be
+# an error with one line that says what is wrong.
+judge_cases() {
+	local j=$tmp/judge
+	mkdir -p "$j"
+	n=$((n + 1))
+	if (selftest_names) >"$j/list" 2>"$j/list.err" && [ -s "$j/list" ]; then
+		echo "ok $n - judge: the selftest lists its checks ($(wc -l <"$j/list") with no -s)"
+	else
+		echo "not ok $n - judge: the selftest lists its checks (swap_exclusive -l)"
+		sed 's/^/#   /' "$j/list.err"
+		failed=$((failed + 1))
+		return
+	fi
+	# fake <arch> <variant> <log> [list]: a healthy boot's console.
+	fake() {
+		python3 "$S/tests/console_log.py" --arch "$1" --variant "$2" --list "${4:-$j/list}" \
+			--may-skip "$(arch_field "$1" MAY_SKIP)" --table "$TOP/configs/expect/baseline" >"$3"
+	}
+	# judge_log <arch> <variant> <expect> <log> [results.py options]
+	judge_log() {
+		local a=$1 v=$2 e=$3 log=$4
+		shift 4
+		python3 "$S/results.py" judge --arch "$a" --variant "$v" --expect "$e" \
+			--log "$log" --json "${log%.log}.json" "$@"
+	}
+	# judge_says <regex> <judge_log arguments>: as expected, and says regex.
+	judge_says() {
+		local rx=$1 out
+		shift
+		if out=$(judge_log "$@") && echo "$out" | grep -qE -- "$rx"; then
+			return 0
+		fi
+		echo "$out"
+		return 1
+	}
+	fake x86_64 patched "$j/x86_64-patched.log"
+	fake arm64 patched "$j/arm64-patched.log"
+	fake x86_64 baseline "$j/x86_64-baseline.log"
+	fake s390x baseline "$j/s390x-baseline.log"
+	check "judge: x86_64 patched, every check ok, passes" \
+		judge_says "PASS \(as expected\).*: [0-9]+ pass, 0 fail, 0 skip" x86_64 patched pass "$j/x86_64-patched.log"
+	check "judge: arm64 patched with its declared SKIPs (soft-dirty, uffd-wp) passes" \
+		judge_says "PASS \(as expected\).*, 0 fail, ([1-9][0-9]*) skip \(\1 allowed\)" arm64 patched pass "$j/arm64-patched.log"
+	check "judge: x86_64 baseline reproduces" \
+		judge_says "REPRODUCED \(as expected\).*, 0 skip" x86_64 baseline reproduced "$j/x86_64-baseline.log"
+	check "judge: s390x baseline with its declared SKIPs (uffd-wp) reproduces" \
+		judge_says "REPRODUCED \(as expected\).* ([1-9][0-9]*) skip \(\1 allowed\)" s390x baseline reproduced "$j/s390x-baseline.log"
+
+	sed -E 's/^(not )?ok ([0-9]+) ([^ #]+)$/ok \2 # SKIP \3: needs root/; s/exit=[01]$/exit=4/' \
+		"$j/x86_64-patched.log" >"$j/all-skip.log"
+	expect_fail "judge: a selftest run that SKIPs everything" \
+		"problem: swap_exclusive: all [0-9]+ checks SKIPped, nothing was tested" \
+		judge_log x86_64 patched pass "$j/all-skip.log"
+	awk '/^1\.\./ { print "1..10"; next } /^(not )?ok / && ++t > 10 { next } { print }' \
+		"$j/x86_64-patched.log" >"$j/short.log"
+	expect_fail "judge: a TAP plan shorter than the selftest's list" \
+		"problem: swap_exclusive: TAP plan 1\.\.10, but .swap_exclusive -l. lists [0-9]+ checks" \
+		judge_log x86_64 patched pass "$j/short.log"
+	sed -E 's|^ok ([0-9]+) ksm/zram$|ok \1 # SKIP ksm/zram: KSM did not merge the pages in 20 s|' \
+		"$j/x86_64-patched.log" >"$j/skip.log"
+	expect_fail "judge: a SKIP the architecture record does not declare" \
+		"problem: swap_exclusive: ksm/zram SKIPped, which configs/arch/x86_64.conf does not allow" \
+		judge_log x86_64 patched pass "$j/skip.log"
+	expect_fail "judge: uffd_wp SKIPs on x86_64, where only arm64/s390x/ppc64 may" \
+		"problem: swap_exclusive: uffd_wp/fault SKIPped, which configs/arch/x86_64.conf" \
+		judge_log x86_64 patched pass "$j/arm64-patched.log"
+	sed -E 's|^ok ([0-9]+) ksm/fault$|ok \1 reuse_pfn/fault|' "$j/x86_64-patched.log" >"$j/dup.log"
+	expect_fail "judge: a check reported twice, another never" \
+		"never reported: ksm/fault; reported twice: reuse_pfn/fault" \
+		judge_log x86_64 patched pass "$j/dup.log"
+	sed -E 's|^ok ([0-9]+) (fork_after_swapout_parent_first/fault)$|# \2: a write leaked between parent and child\nnot ok \1 \2|; s/exit=0$/exit=1/' \
+		"$j/x86_64-patched.log" >"$j/fork.log"
+	expect_fail "judge: a baseline whose only failure is a fork check" \
+		"problem: baseline: fork_after_swapout_parent_first/fault failed, which the pre-fix kernel must pass" \
+		judge_log x86_64 baseline reproduced "$j/fork.log"
+	sed -E 's|^ok ([0-9]+) (ksm_write/zram)$|# \2: the KSM page was written in place\nnot ok \1 \2|' \
+		"$j/x86_64-baseline.log" >"$j/baseline-ksm.log"
+	expect_fail "judge: a baseline that also fails a check the pre-fix kernel passes" \
+		"problem: baseline: ksm_write/zram failed, which the pre-fix kernel must pass" \
+		judge_log x86_64 baseline reproduced "$j/baseline-ksm.log"
+	grep -v '^# odirect_inflight/.*iterations lost the O_DIRECT data' "$j/x86_64-baseline.log" \
+		>"$j/no-loss.log"
+	expect_fail "judge: odirect_inflight failing without the lost-data line is no reproduction" \
+		"failed: odirect_inflight/fault \(not the reproduction" \
+		judge_log x86_64 upstream reproduced "$j/no-loss.log"
+	expect_fail "judge: a baseline whose odirect_inflight did not lose the read data" \
+		"problem: baseline: odirect_inflight/fault failed, but not by losing the read data" \
+		judge_log x86_64 baseline reproduced "$j/no-loss.log"
+	sed -E '/^# odirect_racy\/[a-z]+: 1 of/d; s|^not ok ([0-9]+) (odirect_racy/[a-z]+)$|ok \1 # SKIP \2: no iteration hit the race window|' \
+		"$j/x86_64-baseline.log" >"$j/racy-skip.log"
+	check "judge: a baseline whose odirect_racy never hit the window (SKIP) still reproduces" \
+		judge_says "REPRODUCED \(as expected\).* ([1-9][0-9]*) skip \(\1 allowed\)" x86_64 baseline reproduced "$j/racy-skip.log"
+	sed '/^ok 8 /i [   17.402311] _swap_info_get: Bad swap file entry 3ffffffffffff' \
+		"$j/x86_64-patched.log" >"$j/bad-entry.log"
+	expect_fail "judge: 'Bad swap file entry' on the console" \
+		"problem: bad swap entry: _swap_info_get: Bad swap file entry" \
+		judge_log x86_64 patched pass "$j/bad-entry.log"
+	sed '/^ok 8 /i [   17.402311] BUG: Bad rss-counter state mm:000000003b9e7f2c type:MM_SWAPENTS val:-1' \
+		"$j/x86_64-patched.log" >"$j/rss.log"
+	expect_fail "judge: 'Bad rss-counter state' on the console" \
+		"problem: bad mm counters: BUG: Bad rss-counter state" \
+		judge_log x86_64 patched pass "$j/rss.log"
+	# A mutant boot runs a selection (-s): its own list is the reference.
+	(selftest_names -s ksm) >"$j/ksm.list"
+	fake x86_64 patched "$j/ksm.log" "$j/ksm.list"
+	sed -E 's|^ok ([0-9]+) (ksm_write/fault)$|# \2: the KSM page was written in place\nnot ok \1 \2|; s/exit=0$/exit=1/' \
+		"$j/ksm.log" >"$j/mutant.log"
+	check "judge: a mutant boot restricted with -s is judged by 'swap_exclusive -l -s ksm'" \
+		judge_says "FAIL \(as expected, caught: ksm_write/fault\)" x86_64 mutant-ksm fail "$j/mutant.log" \
+		--must-fail ksm_write/fault --selftest-args "-s ksm"
+	expect_fail "judge: the same boot judged against the full list" \
+		"TAP plan 1\.\.[0-9]+, but .swap_exclusive -l. lists [0-9]+ checks" \
+		judge_log x86_64 mutant-ksm fail "$j/mutant.log" --must-fail ksm_write/fault
+}
+if [ "$only" = judge ]; then
+	judge_cases
+	echo "1..$n"
+	[ $failed = 0 ] || die "$failed of $n judge tests failed"
+	info "all $n judge tests passed"
+	exit 0
+fi
+
 tree_state() {
 	git -C "$1" rev-parse HEAD
 	git -C "$1" status --porcelain
@@ -221,6 +354,8 @@ expect_fail "stress report: a baseline that loses nothing" \
 fake_stress baseline-lockdep fail 8 "WARNING: possible circular locking dependency detected"
 expect_fail "stress report: a baseline that loses data but also splats" \
 	"baseline-lockdep: lockdep" report baseline-lockdep:fail
+
+judge_cases
 
 if [ $boot = 1 ] && [ -f "$BUILDS/x86_64-upstream/arch/x86/boot/bzImage" ]; then
 	# A short selection of the selftest keeps these boots quick.

@@ -42,8 +42,9 @@ def fail_lines(name, iters=8):
     check, setup = name.split("/", 1)
     if check in ("odirect_inflight", "odirect_clear_refs"):
         out = [f"#   iteration {i}: read data lost (buffer still holds the fill) "
-               f"(after pageout: swap type 0 offset 0x{0x1a0 + i:x}, exclusive marker no; "
-               f"pfn 0x{0x4a3c0 + i:x} -> 0x{0x4b110 + i:x})" for i in range(1, iters + 1)]
+               f"(after pageout: swapped type=0 offset=0x{i:x} soft-dirty; "
+               f"pfn 0x{0x199d - 2 * (i % 2):x} -> 0x{0x199b + 2 * (i % 2):x})"
+               for i in range(1, iters + 1)]
         out.append(f"# {iters} of {iters} iterations lost data; {iters} raced (swapped out with "
                    f"the read in flight), 0 not swapped, 0 read finished early; "
                    f"PFN changed in {iters} of {iters}")
@@ -58,7 +59,11 @@ def fail_lines(name, iters=8):
         return ["# stable_writes=0: 10 pages, 10 swapped out, 10 still under writeback at the "
                 "write; 10 of 10 copied (new PFN), 0 lost",
                 f"# {name}: 10 of 10 pages copied with stable writes off"]
-    return ["# pfn 0x4a3c0 -> 0x4b2f8 (copied); now swap-cache page gone",
+    if check == "uffd_wp":
+        return ["# after read swap-in: present pfn=0x199d soft-dirty mapped-once uffd-wp (pfn before 0x199d)",
+                "# after un-protect and write: present pfn=0x199a soft-dirty mapped-once",
+                f"# {name}: page copied: exclusivity lost next to the uffd-wp bit"]
+    return ["# pfn 0x199d -> 0x199a (copied); now present",
             f"# {name}: the page was copied (new PFN) instead of reused"]
 
 
@@ -98,7 +103,9 @@ def main():
         f"1..{len(names)}",
         f"# page size {PAGE.get(a.arch, 4096)}, root 1, PFNs visible 1, kpageflags 1, "
         f"soft-dirty {0 if match('softdirty/fault', skip) else 1}",
-        "# slow read /dev/vda, fast read /dev/vdd, swap /dev/vdb, slow swap /dev/vdc, zram yes",
+        "# named devices: slow read /dev/vda, fast read /dev/vdd, swap /dev/vdb, slow swap /dev/vdc "
+        "(the test makes its own for each one not named); zram yes",
+        "[    1.756070] input: ImExPS/2 Generic Explorer Mouse as /devices/platform/i8042/serio1/input/input2",
     ]
     counts = {"pass": 0, "fail": 0, "skip": 0}
     setup = None

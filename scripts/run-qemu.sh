@@ -22,7 +22,8 @@
 # mutation names in patches/mutants failing).
 #
 # Environment: MUTATION (mutant only: which deliberate bug to switch on),
-# KERNEL (boot this image instead), RUN_ID,
+# KERNEL (boot this image instead), RUN_ID, RESULT_DIR (instead of the
+# directory named above),
 # COWSWAP_TIMEOUT (seconds, wall clock), MEM,
 # QEMU_EXTRA (more QEMU arguments), EXTRA_CMDLINE, EXTRA_TESTS and
 # SELFTEST_ARGS (see initramfs.sh), EXPECT, FRAGMENTS_EXTRA (see build.sh),
@@ -32,7 +33,13 @@
 [ $# -eq 2 ] || die "usage: $PROG <arch> <variant>"
 load_arch "$1"
 variant=$2
-check_variant "$variant"
+# A distribution record (distro-<debian-arch>, configs/distro) boots a
+# kernel that is not one of our variants: KERNEL=<its image> distro.
+if [[ $NAME == distro-* ]]; then
+	[ "$variant" = distro ] && [ -n "${KERNEL:-}" ] || die "usage: KERNEL=<image> $PROG $1 distro"
+else
+	check_variant "$variant"
+fi
 need_cmd "$QEMU" timeout python3
 # FRAGMENTS_EXTRA as for build.sh: boot the <build>-<variant>-<extra> kernel.
 suffix=
@@ -59,7 +66,7 @@ full) ;;
 plain | none) suffix=$suffix-$disks_mode ;;
 *) die "DISKS=$disks_mode: expected full, plain or none" ;;
 esac
-res=$OUT/results/$RUN_ID/$NAME-$label$suffix
+res=${RESULT_DIR:-$OUT/results/$RUN_ID/$NAME-$label$suffix}
 mkdir -p "$res"
 # The swap images are sparse, but the guest fills them: a disk that runs
 # full under QEMU shows up as I/O errors in the guest, far from the cause.
@@ -75,12 +82,12 @@ data=$OUT/disks/data.img
 if [ ! -f "$data" ]; then
 	mkdir -p "$OUT/disks"
 	# yes(1) dies of SIGPIPE when head has enough: not an error.
-	yes "cowswap O_DIRECT test data, sector by sector" | head -c $((4 << 20)) >"$data.tmp" || true
-	[ "$(stat -c %s "$data.tmp")" = $((4 << 20)) ] || {
-		rm -f "$data.tmp"
+	yes "cowswap O_DIRECT test data, sector by sector" | head -c $((4 << 20)) >"$data.tmp.$$" || true
+	[ "$(stat -c %s "$data.tmp.$$")" = $((4 << 20)) ] || {
+		rm -f "$data.tmp.$$"
 		die "cannot create $data (disk full?)"
 	}
-	mv "$data.tmp" "$data"
+	mv "$data.tmp.$$" "$data"
 fi
 rm -f "$res/swap.img" "$res/slow_swap.img"
 truncate -s 512M "$res/swap.img"
@@ -129,6 +136,7 @@ else
 	set -o pipefail
 fi
 elapsed=$(($(date +%s) - t0))
+echo "$rc $elapsed" >"$res/qemu.exit"
 rm -f "$res/swap.img" "$res/slow_swap.img"
 
 # The selftest must report every check that it lists itself for the

@@ -13,6 +13,7 @@
 # builds in a separate directory with a -<extra> suffix.
 # Every option the fragments ask for must survive olddefconfig.
 # TARGETS="mm/memory.o ..." builds only those targets (quick checks).
+# PROFILE=1 records the time of every compiler run (see below).
 . "$(dirname "$0")/lib.sh"
 
 [ $# -eq 2 ] || die "usage: $PROG <arch> <variant>"
@@ -46,6 +47,13 @@ cc="${CROSS_COMPILE}gcc"
 if command -v ccache >/dev/null 2>&1 && [ "${CCACHE:-1}" != 0 ]; then
 	export CCACHE_DIR=${CCACHE_DIR:-$OUT/ccache}
 	cc="ccache $cc"
+fi
+# PROFILE=1: time every compiler run (scripts/cc-time.sh) into
+# $obj/profile.tsv; scripts/build-profile.py sums it up.
+if [ "${PROFILE:-0}" = 1 ]; then
+	export COWSWAP_PROFILE=$obj/profile.tsv
+	: >"$COWSWAP_PROFILE"
+	cc="$TOP/scripts/cc-time.sh $cc"
 fi
 kargs=(-C "$tree" O="$obj" ARCH="$KARCH" CROSS_COMPILE="$CROSS_COMPILE" CC="$cc")
 kmake() {

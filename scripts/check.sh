@@ -7,8 +7,11 @@
 #   2. the selftest builds and runs as a kselftest target in the kernel
 #      tree (SKIPs on the host) and builds standalone with -Werror
 #   3. kernels built and booted under QEMU ($CHECK_RUNS): by default
-#      x86_64 upstream, baseline and patched, and the patched kernel of
-#      every other architecture (ppc64le with radix and hash MMU). The
+#      x86_64 upstream, baseline and patched with no disk, the baseline
+#      with a plain swap disk and the patched kernel with the harness's
+#      disks, and the patched kernel of every other architecture with no
+#      disk (ppc64le with radix and hash MMU; s390x also with its disks).
+#      Boots run while the next kernel builds (matrix.sh, JOBS). The
 #      mutant (deliberate bugs the selftest must catch) costs one more
 #      cold build and does not fit CI's hour: 'make mutant', or add
 #      x86_64/mutant to CHECK_RUNS.
@@ -18,7 +21,13 @@
 # non-zero if any failed. The full matrix is 'make matrix'.
 . "$(dirname "$0")/lib.sh"
 
-CHECK_RUNS=${CHECK_RUNS:-"x86_64 arm64/patched s390x/patched ppc64le/patched ppc64le-hash/patched"}
+# Guests: <arch>/<variant>@<disks> (scripts/matrix.sh). @none: no disk,
+# the selftest makes its own devices, as on a user's machine without a
+# spare disk; @plain: one plain swap disk; @full: the harness's throttled
+# virtio disks, found by their serial (s390x is where the order changes).
+CHECK_RUNS=${CHECK_RUNS:-"x86_64@none x86_64/baseline@plain x86_64/patched@full
+arm64/patched@none s390x/patched@none s390x/patched@full ppc64le/patched@none
+ppc64le-hash/patched@none"}
 export RUN_ID=${RUN_ID:-check-$(date -u +%Y%m%d-%H%M%S)}
 failed=
 mkdir -p "$OUT"

@@ -10,7 +10,7 @@ VARIANT ?= patched
 ARCHS ?= $(basename $(notdir $(wildcard configs/arch/*.conf)))
 
 .PHONY: help deps source trees build boot demo matrix mutant bench stress check ci check-patches \
-	bisect selftest test-tooling clean distclean
+	bisect selftest test-tooling distro-check clean distclean
 
 help:
 	@echo 'cowswap make targets (variables: ARCH=$(ARCH) VARIANT=$(VARIANT) KDIR=<6.1 tree>)'
@@ -37,10 +37,14 @@ help:
 	@echo '  bisect         build every architecture after every patch of the series'
 	@echo '  selftest       build selftests/swap_exclusive for the host'
 	@echo '  test-tooling   bad-input tests of the scripts'
+	@echo '  distro-check   boot Debian 12'"'"'s own kernel of every configs/distro record'
+	@echo '                 with our initramfs: affected or not (DISTROS=<records>,'
+	@echo '                 JOBS=2, DISKS=none|full)'
 	@echo '  clean          remove build output and results (keeps source, ccache)'
 	@echo '  distclean      remove out/ entirely'
 	@echo ''
 	@echo '  architectures: $(ARCHS)'
+	@echo '  distribution records: $(basename $(notdir $(wildcard configs/distro/*.conf)))'
 
 deps:
 	$(S)/deps.sh
@@ -83,6 +87,11 @@ selftest:
 
 test-tooling: trees
 	$(S)/test-tooling.sh
+
+# Debian's own kernels; installs its extra cross compilers and QEMU.
+distro-check: trees
+	$(S)/deps.sh --distro
+	$(S)/distro-check.sh $(DISTROS)
 
 # The README's test command.
 check: deps source

@@ -1,8 +1,11 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# deps.sh [--check]: install the Debian packages cowswap needs (root),
-# or with --check only list what is missing.
+# deps.sh [--check] [--distro]: install the Debian packages cowswap needs
+# (root), or with --check only list what is missing. --distro adds the
+# set 'make distro-check' needs on top (cross compilers for the static
+# /init of the 32-bit and MIPS Debian kernels, QEMU for MIPS); CI's
+# 'make deps' does not install it.
 . "$(dirname "$0")/lib.sh"
 
 PKGS="linux-source-6.1 make gcc libc6-dev git quilt patch flex bison bc
@@ -11,6 +14,20 @@ gcc-aarch64-linux-gnu libc6-dev-arm64-cross
 gcc-s390x-linux-gnu libc6-dev-s390x-cross
 gcc-powerpc64le-linux-gnu libc6-dev-ppc64el-cross
 qemu-system-x86 qemu-system-arm qemu-system-misc qemu-system-ppc"
+PKGS_DISTRO="gcc-i686-linux-gnu libc6-dev-i386-cross
+gcc-arm-linux-gnueabihf libc6-dev-armhf-cross
+gcc-mipsel-linux-gnu libc6-dev-mipsel-cross
+gcc-mips64el-linux-gnuabi64 libc6-dev-mips64el-cross
+qemu-system-mips"
+
+check_only=0
+for a in "$@"; do
+	case $a in
+	--check) check_only=1 ;;
+	--distro) PKGS="$PKGS $PKGS_DISTRO" ;;
+	*) die "usage: $PROG [--check] [--distro]" ;;
+	esac
+done
 
 missing=
 for p in $PKGS; do
@@ -21,7 +38,7 @@ if [ -z "$missing" ]; then
 	info "all $(echo $PKGS | wc -w) packages present"
 	exit 0
 fi
-[ "${1:-}" != --check ] || die "missing Debian packages:$missing"
+[ "$check_only" = 0 ] || die "missing Debian packages:$missing"
 [ "$(id -u)" = 0 ] || die "missing Debian packages:$missing (run as root to install them)"
 info "installing:$missing"
 export DEBIAN_FRONTEND=noninteractive

@@ -12,6 +12,15 @@
 # SELFTEST=0 leaves it out. Extra tests are built with kselftest.h and
 # selftests/swap_exclusive on the include path, linked with
 # EXTRA_SOURCES (e.g. its swap_helpers.c), and run with EXTRA_ARGS.
+#
+# Kernel modules (for kernels that are not ours, e.g. a distribution's):
+# MODULES_FROM=<root of an unpacked kernel package> and MODULES="<name>..."
+# put those modules and everything they depend on (the package's
+# modules.dep, made with depmod -b if missing) into /lib/modules/, in
+# dependency order in /etc/cowswap-modules, which /init loads with
+# finit_module(2) before anything else. Compressed modules are unpacked
+# here. MODULE_PARAMS="<module>.<param>=<value> ..." adds parameters.
+# A distribution record (distro-<arch>) sets MODULES and MODULE_PARAMS.
 . "$(dirname "$0")/lib.sh"
 
 [ $# -eq 2 ] || die "usage: $PROG <arch> <output.cpio>"
@@ -56,12 +65,77 @@ for src in ${EXTRA_TESTS:-}; do
 	echo "$name /tests/$name ${EXTRA_ARGS:-}" >>"$work/cowswap-tests"
 done
 
+# modname <path of a .ko[.xz|.zst|.gz]>: its module name.
+modname() {
+	local n=${1##*/}
+	n=${n%%.ko*}
+	echo "${n//-/_}"
+}
+
+: >"$work/cowswap-modules"
+if [ -n "${MODULES:-}" ]; then
+	[ -n "${MODULES_FROM:-}" ] || die "$NAME: MODULES needs MODULES_FROM=<unpacked kernel package>"
+	mdir=$(ls -d "$MODULES_FROM"/lib/modules/*/ 2>/dev/null) || true
+	[ "$(echo "$mdir" | wc -w)" = 1 ] && [ -f "$mdir/modules.dep" ] ||
+		die "$NAME: no single lib/modules/<release>/modules.dep under $MODULES_FROM"
+	declare -A mod_file mod_deps placed
+	while IFS= read -r line; do
+		n=$(modname "${line%%:*}")
+		mod_file[$n]=${line%%:*}
+		mod_deps[$n]=${line#*:}
+	done <"$mdir/modules.dep"
+	order=()
+	# place <name>: its dependencies first, then itself, each once.
+	place() {
+		local d
+		[ -z "${placed[$1]:-}" ] || return 0
+		placed[$1]=1
+		for d in ${mod_deps[$1]}; do
+			place "$(modname "$d")"
+		done
+		order+=("$1")
+	}
+	for m in $MODULES; do
+		m=${m//-/_}
+		if [ -n "${mod_file[$m]:-}" ]; then
+			place "$m"
+		elif sed 's,.*/,,; s,\.ko.*,,; s,-,_,g' "$mdir/modules.builtin" | grep -qx "$m"; then
+			info "$NAME: module $m is built into the kernel"
+		else
+			die "$NAME: module $m is neither a module nor built in (${mdir#$TOP/})"
+		fi
+	done
+	mkdir -p "$work/modules"
+	for m in "${order[@]}"; do
+		src=$mdir/${mod_file[$m]}
+		case $src in
+		*.ko) cp "$src" "$work/modules/$m.ko" ;;
+		*.ko.xz) xz -dc "$src" >"$work/modules/$m.ko" ;;
+		*.ko.zst) zstd -q -dc "$src" >"$work/modules/$m.ko" ;;
+		*.ko.gz) gzip -dc "$src" >"$work/modules/$m.ko" ;;
+		*) die "$NAME: cannot unpack module file $src" ;;
+		esac || die "$NAME: cannot unpack $src"
+		params=
+		for p in ${MODULE_PARAMS:-}; do
+			[ "${p%%.*}" != "$m" ] || params="$params ${p#*.}"
+		done
+		echo "/lib/modules/$m.ko$params" >>"$work/cowswap-modules"
+	done
+	info "$NAME: modules in load order: ${order[*]}"
+fi
+
 {
 	echo "dir /dev 0755 0 0"
 	echo "nod /dev/console 0600 0 0 c 5 1"
-	for d in proc sys tmp etc tests bin; do
+	for d in proc sys tmp etc tests bin lib lib/modules; do
 		echo "dir /$d 0755 0 0"
 	done
+	if [ -s "$work/cowswap-modules" ]; then
+		echo "file /etc/cowswap-modules $work/cowswap-modules 0644 0 0"
+		for m in "$work"/modules/*.ko; do
+			echo "file /lib/modules/$(basename "$m") $m 0644 0 0"
+		done
+	fi
 	echo "file /init $work/init 0755 0 0"
 	echo "file /etc/cowswap-tests $work/cowswap-tests 0644 0 0"
 	for t in "$work"/tests/*; do

@@ -108,6 +108,7 @@ ARCHS_ALL() {
 }
 
 load_arch() {
+	case $1 in distro-*) load_distro "${1#distro-}" && return ;; esac
 	local f=$TOP/configs/arch/$1.conf
 	[ -f "$f" ] || die "unknown architecture '$1' (known: $(ARCHS_ALL | tr '\n' ' '))"
 	# Defaults, overridden by the record.
@@ -157,4 +158,57 @@ selftest_names() {
 			{ cat "$o/make.log" >&2; die "cannot build selftests/swap_exclusive for the host (to list its checks)"; }
 		"$o/swap_exclusive" -l "$@" || die "'swap_exclusive -l $*' failed"
 	) 9>"$o.lock"
+}
+
+# Distribution kernel records live in configs/distro/<debian-arch>.conf:
+# one per Debian architecture whose own kernel package 'make
+# distro-check' boots. load_distro <debian-arch> (or load_arch
+# distro-<debian-arch>) loads one and derives the variables of an
+# architecture record from it, so run-qemu.sh and initramfs.sh take it
+# as the target "distro-<debian-arch>". Fields: DEBIAN_ARCH; FLAVOUR
+# (the meta package linux-image-<FLAVOUR>); KERNEL_IMAGE (a glob inside
+# the package); QEMU, MACHINE, CPU, QEMU_MEM (MiB), SMP, CONSOLE,
+# CMDLINE_EXTRA, DISK_DEVICE; CROSS_COMPILE and USER_CC for the static
+# /init and selftest; MODULES for /init to load (their dependencies are
+# added) and MODULE_PARAMS (<module>.<param>=<value>);
+# DISTRO_SELFTEST_ARGS (selftest options, e.g. to run fewer checks).
+DISTROS_ALL() {
+	local f
+	for f in "$TOP"/configs/distro/*.conf; do
+		[ -f "$f" ] && basename "$f" .conf
+	done
+}
+
+load_distro() {
+	local f=$TOP/configs/distro/$1.conf
+	[ -f "$f" ] || die "unknown distribution record '$1' (known: $(DISTROS_ALL | tr '\n' ' '))"
+	NAME=distro-$1
+	BUILD=
+	KARCH=
+	DEBIAN_ARCH=
+	FLAVOUR=
+	KERNEL_IMAGE=
+	QEMU=
+	MACHINE=
+	CPU=
+	QEMU_MEM=1024
+	SMP=1
+	CONSOLE=
+	CMDLINE_EXTRA=
+	DISK_DEVICE=virtio-blk-pci
+	CROSS_COMPILE=
+	USER_CC=gcc
+	MODULES=
+	MODULE_PARAMS=
+	DISTRO_SELFTEST_ARGS=
+	MAY_SKIP=
+	TIMEOUT=${COWSWAP_TIMEOUT:-900}
+	# shellcheck disable=SC1090
+	. "$f"
+	[ -n "$DEBIAN_ARCH" ] && [ -n "$FLAVOUR" ] && [ -n "$KERNEL_IMAGE" ] && [ -n "$QEMU" ] &&
+		[ -n "$MACHINE" ] || die "$f: DEBIAN_ARCH, FLAVOUR, KERNEL_IMAGE, QEMU and MACHINE must be set"
+	QEMU_ARGS="-machine $MACHINE${CPU:+ -cpu $CPU} -smp $SMP"
+	CMDLINE="${CONSOLE:+console=$CONSOLE }$CMDLINE_EXTRA"
+	# run-qemu.sh's MEM; the caller's value wins.
+	MEM=${MEM:-$QEMU_MEM}
 }

@@ -35,6 +35,7 @@
 #include <sys/mount.h>
 #include <sys/reboot.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -83,6 +84,54 @@ static const char *param(const char *key, char *buf, size_t len)
 		p += strcspn(p, " \t\n");
 	}
 	return NULL;
+}
+
+/*
+ * A kernel that is not ours (a distribution's) has the drivers the tests
+ * need as modules, and there is no modprobe here: initramfs.sh lists
+ * them in /etc/cowswap-modules, one per line in dependency order,
+ * "<path> [param=value ...]", and each is loaded with finit_module(2).
+ * Our own kernels have everything built in and no such file.
+ */
+static void load_modules(void)
+{
+	FILE *f = fopen("/etc/cowswap-modules", "r");
+	char line[512], *params, *name;
+	int loaded = 0, failed = 0;
+
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		int fd;
+
+		line[strcspn(line, "\n")] = '\0';
+		if (!line[0] || line[0] == '#')
+			continue;
+		params = strchr(line, ' ');
+		if (params)
+			*params++ = '\0';
+		else
+			params = "";
+		name = strrchr(line, '/') ? strrchr(line, '/') + 1 : line;
+		fd = open(line, O_RDONLY | O_CLOEXEC);
+		if (fd < 0) {
+			say("module %s: cannot open %s: %s", name, line, strerror(errno));
+			failed++;
+			continue;
+		}
+		if (!syscall(SYS_finit_module, fd, params, 0)) {
+			say("module %s loaded%s%s", name, *params ? ": " : "", params);
+			loaded++;
+		} else if (errno == EEXIST) {
+			say("module %s was already loaded", name);
+		} else {
+			say("module %s: finit_module failed: %s", name, strerror(errno));
+			failed++;
+		}
+		close(fd);
+	}
+	fclose(f);
+	say("modules: %d loaded, %d failed", loaded, failed);
 }
 
 /*
@@ -231,6 +280,7 @@ int main(void)
 		}
 	}
 
+	load_modules();
 	export_disks();
 	prepare_swap();
 

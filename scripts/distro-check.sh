@@ -1,0 +1,137 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# distro-check.sh [record...]: is Debian 12's own kernel affected?
+#
+# For each distribution record (configs/distro/<record>.conf, default:
+# all of them): fetch and unpack the Debian kernel package of that
+# architecture (scripts/distro-fetch.sh; the machine's apt and dpkg state
+# is left alone), boot it under QEMU TCG with our initramfs and the
+# modules the selftest needs from the same package (run-qemu.sh
+# distro-<record> distro), and give one verdict per kernel
+# (scripts/distro_report.py): affected (an odirect_inflight check lost
+# the O_DIRECT data), not affected (they ran and passed), or unknown,
+# with the reason. Prints one line per finished kernel, then the table.
+#
+# Environment:
+#   JOBS=2        guests booted side by side (TCG guests mostly wait for
+#                 their I/O; the machine has 2 cores)
+#   DISKS         none: no disk, the selftest makes its own devices
+#                 (dm-delay over a memory-backed null_blk as the slow
+#                 O_DIRECT source, null_blk and zram as swap); full: the
+#                 harness's throttled virtio disks. Default: none when the
+#                 selftest can make its own devices, else full.
+#   SELFTEST_ARGS selftest options for every kernel (a record's
+#                 DISTRO_SELFTEST_ARGS otherwise; the table says so)
+#   RUN_ID        results go to out/results/$RUN_ID/distro-<record>/
+#   COWSWAP_TIMEOUT  wall-clock limit per boot (seconds, default 900)
+# Exit status: 0 when every kernel got a verdict, 1 when one is unknown.
+. "$(dirname "$0")/lib.sh"
+
+t_start=$(date +%s)
+if [ $# -gt 0 ]; then
+	records=("$@")
+else
+	mapfile -t records < <(DISTROS_ALL)
+fi
+[ ${#records[@]} -gt 0 ] || die "no distribution records in configs/distro"
+JOBS=${JOBS:-2}
+[[ $JOBS =~ ^[1-9][0-9]*$ ]] || die "JOBS=$JOBS: expected a positive number"
+if [ -z "${DISKS:-}" ]; then
+	DISKS=full
+	! grep -q nullb "$TOP"/selftests/swap_exclusive/*.c || DISKS=none
+fi
+case $DISKS in
+none) disks_note="no disks: the selftest made its own devices (dm-delay over a memory-backed null_blk as the slow O_DIRECT source, null_blk and zram swap)" ;;
+full) disks_note="the harness's virtio disks (O_DIRECT source throttled to 4 IOPS in QEMU, swap disks)" ;;
+*) die "DISKS=$DISKS: expected none or full" ;;
+esac
+export DISKS
+
+# Everything a boot needs, checked before anything is downloaded.
+need_cmd python3 timeout
+ksft=$TREES/upstream/tools/testing/selftests
+[ -f "$ksft/kselftest.h" ] || die "$ksft/kselftest.h missing; run 'make trees' first"
+for r in "${records[@]}"; do
+	load_distro "$r"
+	command -v "$QEMU" >/dev/null 2>&1 ||
+		die "$r: $QEMU not found (scripts/deps.sh --distro installs it)"
+	command -v "$USER_CC" >/dev/null 2>&1 ||
+		die "$r: cross compiler $USER_CC not found (scripts/deps.sh --distro installs it)"
+done
+
+export RUN_ID=${RUN_ID:-distro-$(date -u +%Y%m%d-%H%M%S)}
+res=$OUT/results/$RUN_ID
+mkdir -p "$res"
+info "run $RUN_ID: ${records[*]}; $JOBS at a time; disks: $DISKS"
+
+info "fetching the Debian kernel packages"
+"$TOP/scripts/distro-fetch.sh" "${records[@]}"
+# initramfs.sh builds the kernel's cpio generator on first use: do it
+# once here, not in two boots at the same time.
+[ -x "$OUT/tools/gen_init_cpio" ] ||
+	"$TOP/scripts/initramfs.sh" "distro-${records[0]}" "$res/first.cpio" >/dev/null 2>&1 ||
+	die "cannot build the initramfs for distro-${records[0]}; run 'MODULES_FROM=$OUT/distro/${records[0]}/root scripts/initramfs.sh distro-${records[0]} /tmp/x.cpio' to see why"
+rm -f "$res/first.cpio"
+
+# boot_one <record>: boot, then write verdict.json and verdict.txt.
+boot_one() {
+	local rec=$1 d=$res/distro-$1 rc=0 secs=0 args note= err=
+	load_distro "$rec"
+	# shellcheck disable=SC1091
+	. "$OUT/distro/$rec/kernel.env"
+	args=${SELFTEST_ARGS:-${DISTRO_SELFTEST_ARGS:-}}
+	[ -z "$args" ] || note="selftest run with $args"
+	mkdir -p "$d"
+	rm -f "$d/qemu.exit"
+	KERNEL=$KERNEL MODULES_FROM=$ROOT RESULT_DIR=$d QUIET=1 SELFTEST_ARGS=$args \
+		"$TOP/scripts/run-qemu.sh" "distro-$rec" distro >"$d/run.log" 2>&1 || true
+	if [ -f "$d/qemu.exit" ]; then
+		read -r rc secs <"$d/qemu.exit"
+	else
+		err=$(grep -m1 'error:' "$d/run.log" || tail -n1 "$d/run.log")
+		: >>"$d/console.log"
+	fi
+	python3 "$TOP/scripts/distro_report.py" verdict --log "$d/console.log" --json "$d/verdict.json" \
+		--qemu-exit "$rc" --timeout "$TIMEOUT" --seconds "$secs" --record "$rec" \
+		--package "$PACKAGE" --version "$VERSION" --note "$note" --setup-error "$err" \
+		>"$d/verdict.txt" 2>&1 || echo "UNKNOWN: distro_report.py failed" >"$d/verdict.txt"
+}
+
+declare -A job_of started_at
+running=0
+finished=0
+reap() {
+	local pid= rec
+	wait -n -p pid || true
+	[ -n "$pid" ] || return 0
+	rec=${job_of[$pid]}
+	running=$((running - 1))
+	finished=$((finished + 1))
+	# shellcheck disable=SC1091
+	. "$OUT/distro/$rec/kernel.env"
+	info "[$finished/${#records[@]}] $rec $PACKAGE $VERSION: $(cat "$res/distro-$rec/verdict.txt")" \
+		"(wall $(($(date +%s) - ${started_at[$rec]}))s)"
+}
+for r in "${records[@]}"; do
+	while [ "$running" -ge "$JOBS" ]; do reap; done
+	info "booting $r ($(sed -n 's/^PACKAGE=//p' "$OUT/distro/$r/kernel.env"))"
+	started_at[$r]=$(date +%s)
+	boot_one "$r" &
+	job_of[$!]=$r
+	running=$((running + 1))
+done
+while [ "$running" -gt 0 ]; do reap; done
+
+{
+	echo "Debian 12 kernels booted with the cowswap initramfs ($(date -u +%F), run $RUN_ID)."
+	echo "Disks: $disks_note."
+	echo
+	python3 "$TOP/scripts/distro_report.py" table "$res"
+} >"$res/distro-table.md"
+echo
+cat "$res/distro-table.md"
+echo
+unknown=$(grep -l '"verdict": "unknown"' "$res"/distro-*/verdict.json 2>/dev/null | wc -l)
+info "done in $(($(date +%s) - t_start))s; table: ${res#$TOP/}/distro-table.md"
+[ "$unknown" = 0 ] || die "$unknown of ${#records[@]} kernels without a verdict (see the table)"

@@ -10,7 +10,7 @@ VARIANT ?= patched
 ARCHS ?= $(basename $(notdir $(wildcard configs/arch/*.conf)))
 
 .PHONY: help deps source trees build boot demo matrix mutant bench stress check ci check-patches \
-	bisect selftest test-tooling distro-check clean distclean
+	bisect selftest test-tooling distro-check nightly clean distclean
 
 help:
 	@echo 'cowswap make targets (variables: ARCH=$(ARCH) VARIANT=$(VARIANT) KDIR=<6.1 tree>)'
@@ -21,6 +21,8 @@ help:
 	@echo '                 x86_64 upstream/baseline/patched and every other'
 	@echo '                 architecture patched, built and booted'
 	@echo '  matrix         every architecture x {upstream,baseline,patched}'
+	@echo '  nightly        the full run: matrix with every disk set, mutant, stress,'
+	@echo '                 bench, distro-check, bisect (hours)'
 	@echo ''
 	@echo '  deps           install the Debian packages (root)'
 	@echo '  source         import linux-source-6.1 (or KDIR=...) into out/src'
@@ -92,6 +94,11 @@ test-tooling: trees
 distro-check: trees
 	$(S)/deps.sh --distro
 	$(S)/distro-check.sh $(DISTROS)
+
+# The third tier: everything (hours; scripts/nightly.sh).
+nightly: trees
+	$(S)/deps.sh --distro
+	$(S)/nightly.sh
 
 # The README's test command.
 check: deps source

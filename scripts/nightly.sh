@@ -1,0 +1,65 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# nightly.sh: the full run, the third tier after CI ('make check') and
+# 'make matrix'. Hours on two cores; every stage runs even if an earlier
+# one failed, and the exit status says whether all of them passed.
+#
+#   1. check-patches (both series, checkpatch, own words)
+#   2. the matrix: every architecture record x every variant of its series,
+#      with no disk (@none), a plain swap disk (@plain) and the harness's
+#      throttled disks (@full)
+#   3. the mutant kernel: one boot per deliberate bug (x86_64)
+#   4. the stress test on the debug kernels of every architecture
+#      (patched and upstream, and the x86_64 baseline for contrast)
+#   5. the benchmark (x86_64)
+#   6. Debian's own kernels (distro-check)
+#   7. bisect: every architecture built after every patch
+#
+# NIGHTLY_STAGES selects stages by number (default "1 2 3 4 5 6 7").
+# Results: out/results/nightly-<date>/ (one directory per stage's RUN_ID).
+. "$(dirname "$0")/lib.sh"
+
+day=$(date -u +%Y%m%d-%H%M)
+stages=${NIGHTLY_STAGES:-1 2 3 4 5 6 7}
+failed=
+mkdir -p "$OUT"
+touch "$OUT/timings.log"
+first=$(($(wc -l <"$OUT/timings.log") + 1))
+
+want() {
+	case " $stages " in *" $1 "*) return 0 ;; esac
+	return 1
+}
+
+archs=$(ARCHS_ALL | tr '\n' ' ')
+want 1 && { stage "nightly: check-patches" "$TOP/scripts/check-patches.sh" || failed="$failed check-patches"; }
+if want 2; then
+	runs=
+	for a in $archs; do runs="$runs $a@none $a@plain $a@full"; done
+	# shellcheck disable=SC2086
+	RUN_ID=nightly-$day-matrix stage "nightly: matrix" "$TOP/scripts/matrix.sh" $runs ||
+		failed="$failed matrix"
+fi
+want 3 && { RUN_ID=nightly-$day-mutant stage "nightly: mutant" \
+	"$TOP/scripts/matrix.sh" x86_64/mutant@none || failed="$failed mutant"; }
+if want 4; then
+	# shellcheck disable=SC2086
+	RUN_ID=nightly-$day-stress stage "nightly: stress" "$TOP/scripts/stress.sh" \
+		$archs patched upstream || failed="$failed stress"
+	RUN_ID=nightly-$day-stress stage "nightly: stress x86_64 baseline" \
+		"$TOP/scripts/stress.sh" x86_64 baseline || failed="$failed stress-baseline"
+fi
+want 5 && { RUN_ID=nightly-$day-bench stage "nightly: bench" "$TOP/scripts/bench.sh" x86_64 ||
+	failed="$failed bench"; }
+want 6 && { RUN_ID=nightly-$day-distro stage "nightly: distro-check" "$TOP/scripts/distro-check.sh" ||
+	failed="$failed distro-check"; }
+# shellcheck disable=SC2086
+want 7 && { stage "nightly: bisect" "$TOP/scripts/bisect-build.sh" $archs || failed="$failed bisect"; }
+
+echo
+echo "Stage timings of this nightly run (seconds):"
+tail -n +"$first" "$OUT/timings.log" | grep -P '\tnightly: ' |
+	awk -F'\t' '{ printf "  %6ss  %s%s\n", $3, $2, ($4 == 0 ? "" : "  (FAILED)") }'
+[ -z "$failed" ] || die "FAILED:$failed"
+info "PASS: every nightly stage passed"

@@ -16,7 +16,8 @@ help:
 	@echo 'cowswap make targets (variables: ARCH=$(ARCH) VARIANT=$(VARIANT) KDIR=<6.1 tree>)'
 	@echo ''
 	@echo '  demo           main job: build the baseline and patched x86_64 kernels'
-	@echo '                 (and upstream), boot each in QEMU, show the bug and the fix'
+	@echo '                 (and upstream), boot each in QEMU with no disk (DISKS=none;'
+	@echo '                 the selftest makes its own devices), show the bug and the fix'
 	@echo '  check          the test command (what CI runs): patches, tooling tests,'
 	@echo '                 x86_64 upstream/baseline/patched and every other'
 	@echo '                 architecture patched, built and booted'
@@ -64,7 +65,7 @@ boot: build
 	$(S)/run-qemu.sh $(ARCH) $(VARIANT)
 
 demo: source
-	$(S)/matrix.sh $(ARCH)
+	$(S)/matrix.sh $(ARCH)@$(or $(DISKS),none)
 
 matrix: source
 	$(S)/matrix.sh $(ARCHS)

@@ -132,6 +132,6 @@ while [ "$running" -gt 0 ]; do reap; done
 echo
 cat "$res/distro-table.md"
 echo
-unknown=$(grep -l '"verdict": "unknown"' "$res"/distro-*/verdict.json 2>/dev/null | wc -l)
+unknown=$(grep -l '"verdict": "unknown"' "$res"/distro-*/verdict.json | wc -l) || true
 info "done in $(($(date +%s) - t_start))s; table: ${res#$TOP/}/distro-table.md"
 [ "$unknown" = 0 ] || die "$unknown of ${#records[@]} kernels without a verdict (see the table)"

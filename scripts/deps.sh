@@ -8,8 +8,11 @@
 # 'make deps' does not install it.
 . "$(dirname "$0")/lib.sh"
 
+# rsync: the kselftest install (lib.mk copies with it); busybox-static:
+# the shell and tools of the guest that runs run_kselftest.sh.
 PKGS="linux-source-6.1 make gcc libc6-dev git quilt patch flex bison bc
 libelf-dev libssl-dev cpio xz-utils python3 perl ccache kmod
+rsync busybox-static
 gcc-aarch64-linux-gnu libc6-dev-arm64-cross
 gcc-s390x-linux-gnu libc6-dev-s390x-cross
 gcc-powerpc64le-linux-gnu libc6-dev-ppc64el-cross

@@ -9,7 +9,20 @@
 #   /tests/swap_exclusive     the kselftest (selftests/swap_exclusive)
 #   /tests/<name>             one per C file in EXTRA_TESTS (space separated)
 # SELFTEST_ARGS adds arguments to the swap_exclusive command line,
-# SELFTEST=0 leaves it out. Extra tests are built with kselftest.h and
+# SELFTEST=0 leaves it out.
+#
+# KSFT_RUNNER=1 runs the selftest the kselftest way instead: the kernel's
+# tools/testing/selftests Makefile installs it (TARGETS=swap_exclusive
+# install, USERLDFLAGS=-static) into /kselftest (run_kselftest.sh,
+# kselftest/runner.sh, kselftest-list.txt, swap_exclusive/), and the line
+# of /etc/cowswap-tests is "/bin/sh /etc/cowswap-ksft.sh", which makes
+# /dev/stdout and its kin and execs /bin/sh /kselftest/run_kselftest.sh,
+# with Debian's busybox-static as /bin/busybox and the applets the runner
+# calls. SELFTEST_ARGS then reach the test through the runner's
+# KSELFTEST_SWAP_EXCLUSIVE_ARGS. busybox-static is the host's (amd64):
+# only targets of the host's architecture can have it.
+#
+# Extra tests are built with kselftest.h and
 # selftests/swap_exclusive on the include path, linked with
 # EXTRA_SOURCES (e.g. its swap_helpers.c), and run with EXTRA_ARGS.
 #
@@ -48,7 +61,79 @@ info "building static /init and tests for $NAME with $USER_CC"
 	die "$NAME: cannot build /init (is the static libc for $USER_CC installed?)"
 
 : >"$work/cowswap-tests"
-if [ "${SELFTEST:-1}" != 0 ]; then
+# static_elf <file>: no program interpreter, so it runs without a libc
+# in the initramfs.
+static_elf() {
+	! readelf -lW "$1" 2>/dev/null | grep -q 'program interpreter'
+}
+# elf_machine <file>: the ELF header's e_machine field.
+elf_machine() {
+	od -An -tx2 -j18 -N2 "$1" | tr -d ' '
+}
+
+# ksft_install <dir>: the selftest installed the kselftest way. The
+# selftests Makefile wants the target as a subdirectory of
+# tools/testing/selftests; a private copy of that directory's top level
+# (links to the upstream tree's files and kselftest/, and one to the
+# selftest) leaves the shared tree alone while parallel guests build.
+ksft_install() {
+	local sk=$work/ksft-src/tools/testing/selftests f
+	mkdir -p "$sk"
+	for f in "$ksft"/*; do
+		if [ -f "$f" ] || [ "$f" = "$ksft/kselftest" ]; then
+			ln -s "$f" "$sk/"
+		fi
+	done
+	ln -s "$st" "$sk/swap_exclusive"
+	# the Makefile includes scripts/subarch.include from three levels up
+	ln -s "$TREES/upstream/scripts" "$work/ksft-src/scripts"
+	make -C "$sk" TARGETS=swap_exclusive CROSS_COMPILE="$CROSS_COMPILE" \
+		USERLDFLAGS=-static O="$work/ksft-build" INSTALL_PATH="$1" install \
+		>"$work/make.log" 2>&1 ||
+		{ tail -20 "$work/make.log" >&2; die "$NAME: 'make TARGETS=swap_exclusive install' failed"; }
+	for f in run_kselftest.sh kselftest/runner.sh kselftest-list.txt swap_exclusive/swap_exclusive; do
+		[ -s "$1/$f" ] || die "$NAME: the kselftest install has no $f"
+	done
+	grep -qx swap_exclusive:swap_exclusive "$1/kselftest-list.txt" ||
+		die "$NAME: kselftest-list.txt does not list swap_exclusive:swap_exclusive"
+	static_elf "$1/swap_exclusive/swap_exclusive" ||
+		die "$NAME: the installed swap_exclusive is not static (USERLDFLAGS=-static lost?)"
+}
+
+# What the 6.1 run_kselftest.sh and kselftest/runner.sh call besides
+# shell builtins. Not timeout: the runner only uses /usr/bin/timeout,
+# with --foreground, which busybox's does not know; without it the test
+# runs under the harness's wall clock and its own watchdog. Not perl:
+# without /usr/bin/perl the runner prefixes the test's lines with sed.
+KSFT_APPLETS="sh basename dirname realpath cat cut grep head sed tr uniq wc mkdir mktemp ln"
+BUSYBOX=${BUSYBOX:-/bin/busybox}
+
+if [ "${SELFTEST:-1}" != 0 ] && [ "${KSFT_RUNNER:-0}" = 1 ]; then
+	[ -x "$BUSYBOX" ] || die "KSFT_RUNNER=1 needs $BUSYBOX (apt-get install busybox-static)"
+	static_elf "$BUSYBOX" || die "KSFT_RUNNER=1: $BUSYBOX is not static (install busybox-static, not busybox)"
+	ksft_install "$work/kselftest"
+	[ "$(elf_machine "$BUSYBOX")" = "$(elf_machine "$work/init")" ] ||
+		die "KSFT_RUNNER=1: $BUSYBOX is not built for $NAME (Debian's busybox-static is the host's architecture)"
+	applets=" $("$BUSYBOX" --list | tr '\n' ' ') "
+	for a in $KSFT_APPLETS; do
+		[[ "$applets" = *" $a "* ]] || die "KSFT_RUNNER=1: $BUSYBOX has no '$a' applet"
+	done
+	# What a real system has before it runs the kselftests: the runner
+	# writes the test's lines to /dev/stdout, which udev or systemd
+	# provide and devtmpfs does not (the runner would create a plain file
+	# there and the console would see nothing of the test). init.c splits
+	# its lines at blanks, so SELFTEST_ARGS go in this script too.
+	{
+		echo "for f in 0:stdin 1:stdout 2:stderr; do"
+		echo "	[ -e /dev/\${f#*:} ] || ln -s /proc/self/fd/\${f%:*} /dev/\${f#*:}"
+		echo "done"
+		echo "[ -e /dev/fd ] || ln -s /proc/self/fd /dev/fd"
+		[ -z "${SELFTEST_ARGS:-}" ] ||
+			echo "export KSELFTEST_SWAP_EXCLUSIVE_ARGS='${SELFTEST_ARGS//\'/\'\\\'\'}'"
+		echo "exec /bin/sh /kselftest/run_kselftest.sh"
+	} >"$work/cowswap-ksft.sh"
+	echo "swap_exclusive /bin/sh /etc/cowswap-ksft.sh" >>"$work/cowswap-tests"
+elif [ "${SELFTEST:-1}" != 0 ]; then
 	make -s -C "$st" KSFT_DIR="$ksft" CROSS_COMPILE="$CROSS_COMPILE" \
 		OUTPUT="$work/tests" STATIC=1 >"$work/make.log" 2>&1 ||
 		{ cat "$work/make.log" >&2; die "$NAME: cannot build selftests/swap_exclusive"; }
@@ -141,6 +226,20 @@ fi
 	for t in "$work"/tests/*; do
 		[ -x "$t" ] && [ -f "$t" ] && echo "file /tests/$(basename "$t") $t 0755 0 0"
 	done
+	if [ -d "$work/kselftest" ]; then
+		echo "file /bin/busybox $BUSYBOX 0755 0 0"
+		echo "file /etc/cowswap-ksft.sh $work/cowswap-ksft.sh 0644 0 0"
+		for a in $KSFT_APPLETS; do
+			echo "slink /bin/$a busybox 0777 0 0"
+		done
+		(cd "$work" && find kselftest | LC_ALL=C sort) | while read -r f; do
+			if [ -d "$work/$f" ]; then
+				echo "dir /$f 0755 0 0"
+			else
+				echo "file /$f $work/$f $(stat -c %a "$work/$f") 0 0"
+			fi
+		done
+	fi
 } >"$work/cpio.list"
 "$gen" "$work/cpio.list" >"$cpio.tmp" || die "gen_init_cpio failed"
 mv "$cpio.tmp" "$cpio"

@@ -12,6 +12,15 @@
       and summary.md (architecture x variant x test). Exit 0 only if every
       baseline run reproduced the bug and every other run passed.
 
+With --runner kselftest the selftest ran through the kernel's
+run_kselftest.sh (KSFT_RUNNER=1): its TAP lines come with a "# " prefix
+inside the runner's own TAP (plan 1..1, one "selftests: swap_exclusive:
+swap_exclusive" result line). The inner lines are judged by the same
+rules; the runner's line must agree with them ("not ok ... # exit=1" when
+a check failed, "ok" when none did) and stands for the test's exit code.
+--disks (run-qemu.sh's DISKS) is recorded, and names the run with the
+runner: "x86_64/baseline@none", "x86_64/patched@none+ksft".
+
 Outcomes: "pass" (healthy boot, every TAP line ok or an allowed SKIP),
 "reproduced" (healthy boot, an odirect_inflight check lost the O_DIRECT
 read data), "fail" (another test failed), "error" (no usable result:
@@ -86,6 +95,12 @@ PGTABLE = re.compile(r"debug_vm_pgtable.*Validating architecture page table help
 # printk timestamps, "[    1.234567] "
 STAMP = re.compile(r"^\[\s*\d+\.\d+\]\s?")
 EXPECT_KINDS = ("fail", "any", "pass")
+# run_kselftest.sh (--runner kselftest): kselftest/runner.sh's header
+# "# selftests: <collection>: <test>" and its one result line,
+#   ok 1 selftests: swap_exclusive: swap_exclusive [# SKIP]
+#   not ok 1 selftests: swap_exclusive: swap_exclusive # exit=1 | # TIMEOUT 600 seconds
+KSFT_HEADER = f"selftests: {SELFTEST}: {SELFTEST}"
+KSFT_RESULT = re.compile(r"^(not ok|ok) (\d+) (selftests: \S+: \S+)(?: # (.*))?$")
 
 
 def some(names, cap=6):
@@ -168,6 +183,46 @@ def judge(args):
     started = done = pgtable = False
     current = None
     diag = []
+    nested = args.runner == "kselftest"
+
+    def tap_line(b, line):
+        """One line of a test binary's own TAP (for the kselftest runner:
+        with its "# " prefix taken off)."""
+        nonlocal diag
+        if line.startswith("# ") and not line.startswith("# Totals"):
+            diag.append(line[2:].strip())
+            return
+        if line.startswith("Bail out!"):
+            b["bail"] = line.strip()
+            return
+        m = PLAN.match(line)
+        if m:
+            b["plan"] = int(m.group(1))
+            return
+        m = TAP.match(line)
+        if not m:
+            return
+        ok, num, name, directive, reason = m.groups()
+        directive = (directive or "").upper()
+        reason = (reason or "").strip()
+        if not name and reason:
+            # kselftest.h prints skips as "ok N # SKIP <message>":
+            # our tests start the message with the test's name.
+            name, _, reason = reason.partition(" ")
+            name = name.rstrip(":")
+        if directive == "SKIP":
+            result = "SKIP"
+        elif ok == "ok" or directive in ("TODO", "XFAIL"):
+            result = "PASS"
+        else:
+            result = "FAIL"
+        b["seen"] += 1
+        t = {"binary": current, "name": name or f"test{num}",
+             "result": result, "reason": reason.strip(), "diag": diag[-6:]}
+        if result == "FAIL" and t["name"].startswith(REPRODUCER):
+            reproduction(t, diag)
+        tests.append(t)
+        diag = []
 
     for raw in lines:
         line = STAMP.sub("", raw)
@@ -183,46 +238,29 @@ def judge(args):
             done = True
         elif line.startswith("COWSWAP-BEGIN "):
             current = line.split()[1]
-            binaries[current] = {"plan": None, "seen": 0, "exit": None, "bail": None}
+            binaries[current] = {"plan": None, "seen": 0, "exit": None, "bail": None,
+                                 "nested": nested and current == SELFTEST,
+                                 "outer": [], "outer_plan": None, "header": 0}
             diag = []
         elif line.startswith("COWSWAP-END ") and current:
             m = re.search(r"exit=(\S+)", line)
             binaries[current]["exit"] = m.group(1) if m else "?"
             current = None
+        elif current and binaries[current]["nested"]:
+            # run_kselftest.sh: its own TAP (plan 1..1, a "# selftests:
+            # <dir>: <test>" header, one result line), the test's lines
+            # with "# " in front.
+            b = binaries[current]
+            if line.rstrip() == "# " + KSFT_HEADER:
+                b["header"] += 1
+            elif line.startswith("# "):
+                tap_line(b, line[2:])
+            elif PLAN.match(line):
+                b["outer_plan"] = int(PLAN.match(line).group(1))
+            elif KSFT_RESULT.match(line.strip()):
+                b["outer"].append(line.strip())
         elif current:
-            if line.startswith("# ") and not line.startswith("# Totals"):
-                diag.append(line[2:].strip())
-                continue
-            if line.startswith("Bail out!"):
-                binaries[current]["bail"] = line.strip()
-                continue
-            m = PLAN.match(line)
-            if m:
-                binaries[current]["plan"] = int(m.group(1))
-                continue
-            m = TAP.match(line)
-            if m:
-                ok, num, name, directive, reason = m.groups()
-                directive = (directive or "").upper()
-                reason = (reason or "").strip()
-                if not name and reason:
-                    # kselftest.h prints skips as "ok N # SKIP <message>":
-                    # our tests start the message with the test's name.
-                    name, _, reason = reason.partition(" ")
-                    name = name.rstrip(":")
-                if directive == "SKIP":
-                    result = "SKIP"
-                elif ok == "ok" or directive in ("TODO", "XFAIL"):
-                    result = "PASS"
-                else:
-                    result = "FAIL"
-                binaries[current]["seen"] += 1
-                t = {"binary": current, "name": name or f"test{num}",
-                     "result": result, "reason": reason.strip(), "diag": diag[-6:]}
-                if result == "FAIL" and t["name"].startswith(REPRODUCER):
-                    reproduction(t, diag)
-                tests.append(t)
-                diag = []
+            tap_line(binaries[current], line)
 
     if not text.strip():
         problems.append(f"console log is empty: QEMU printed nothing (exit {args.qemu_exit}); "
@@ -244,6 +282,9 @@ def judge(args):
     if not binaries and started:
         problems.append("no test binary ran: TAP missing")
     for name, b in binaries.items():
+        if b["nested"] and b["exit"] is not None:
+            problems += runner_verdict(name, b)
+    for name, b in binaries.items():
         if b["bail"]:
             problems.append(f"{name}: {b['bail']}")
         if b["exit"] is None:
@@ -255,6 +296,14 @@ def judge(args):
             problems.append(f"{name}: TAP plan says {b['plan']} tests, {b['seen']} reported")
         if b["exit"] not in ("0", "1", "4"):
             problems.append(f"{name}: exited with {b['exit']} (crash or setup failure)")
+        # kselftest.h exits KSFT_FAIL when a line failed; the runner turns
+        # that exit into its "not ok" line. (Stress and bench binaries
+        # have their own reports.)
+        bad = [t["name"] for t in tests if t["binary"] == name and t["result"] == "FAIL"]
+        if name == SELFTEST and bad and b["exit"] in ("0", "4"):
+            said = (f"the kselftest runner says '{b['outer'][0]}'" if b["outer"]
+                    else f"exit code {b['exit']}")
+            problems.append(f"{name}: {said}, but {len(bad)} TAP line(s) failed: {some(bad, 3)}")
 
     # Rules: which SKIPs the architecture allows, what this variant must do.
     record = (f"configs/distro/{args.arch[7:]}.conf" if args.arch.startswith("distro-")
@@ -391,7 +440,8 @@ def judge(args):
     if extra:
         problems = problems + [f"failed beyond the deliberate bug: {', '.join(extra)}"]
     result = {
-        "arch": args.arch, "variant": args.variant, "outcome": outcome,
+        "arch": args.arch, "variant": args.variant, "disks": args.disks,
+        "runner": args.runner, "outcome": outcome,
         "expected": args.expect, "ok": ok,
         "seconds": args.seconds, "problems": problems, "failed": failed,
         "reproduced_by": reproduced_by, "skips": skips,
@@ -406,7 +456,7 @@ def judge(args):
     tag = "as expected" if result["ok"] else f"EXPECTED {args.expect.upper()}"
     if args.must_fail and result["ok"]:
         tag += f", caught: {args.must_fail.strip()}"
-    print(f"{args.arch}/{args.variant}: {outcome.upper()} ({tag}) in {args.seconds}s: "
+    print(f"{run_label(result)}: {outcome.upper()} ({tag}) in {args.seconds}s: "
           f"{counts['PASS']} pass, {counts['FAIL']} fail, {counts['SKIP']} skip"
           + (f" ({allowed} allowed)" if allowed else ""))
     for p in problems:
@@ -416,6 +466,45 @@ def judge(args):
             note = t.get("lost") or t.get("note")
             print(f"  failed: {t['name']}" + (f" ({note})" if note else ""))
     return 0 if result["ok"] else 1
+
+
+def runner_verdict(name, b):
+    """Problems with run_kselftest.sh's own TAP; sets b["exit"] to the exit
+    code of the test that its result line reports (6.1's runner itself
+    exits 0 whatever the test did)."""
+    problems = []
+    runner_exit, outer = b["exit"], b["outer"]
+    if runner_exit != "0":
+        problems.append(f"{name}: run_kselftest.sh exited with {runner_exit}, "
+                        "where the 6.1 runner exits 0 whatever the test did")
+    if b["outer_plan"] != 1 or len(outer) != 1 or b["header"] != 1:
+        problems.append(f"{name}: the kselftest runner's TAP is not plan 1..1, one '# "
+                        f"{KSFT_HEADER}' and one result line (plan "
+                        f"{b['outer_plan'] if b['outer_plan'] is not None else 'missing'}, "
+                        f"{b['header']} header(s), {len(outer)} result line(s))")
+    if not outer:
+        return problems
+    m = KSFT_RESULT.match(outer[0])
+    ok, directive = m.group(1), (m.group(4) or "").strip()
+    if m.group(3) != KSFT_HEADER:
+        problems.append(f"{name}: the kselftest runner reported '{m.group(3)}', "
+                        f"not '{KSFT_HEADER}'")
+    code = re.match(r"exit=(\S+)$", directive)
+    if ok == "ok":
+        b["exit"] = "4" if directive.upper().startswith("SKIP") else "0"
+    elif code:
+        b["exit"] = code.group(1)
+    else:
+        # "# TIMEOUT <n> seconds", or no directive: the file was missing
+        b["exit"] = directive.split()[0].lower() if directive else "not-run"
+        problems.append(f"{name}: the kselftest runner: '{outer[0]}'")
+    return problems
+
+
+def run_label(r):
+    """x86_64/baseline@none, with +ksft when run by run_kselftest.sh."""
+    return (f"{r['arch']}/{r['variant']}@{r.get('disks', 'full')}"
+            + ("+ksft" if r.get("runner") == "kselftest" else ""))
 
 
 def reproduction(t, diag):
@@ -437,7 +526,7 @@ def summary(args):
     if not runs:
         print(f"no results under {args.dir}", file=sys.stderr)
         return 1
-    cols = [f"{r['arch']}/{r['variant']}" for r in runs]
+    cols = [run_label(r) for r in runs]
     names = []
     for r in runs:
         for t in r["tests"]:
@@ -458,11 +547,11 @@ def summary(args):
         for t in r["tests"]:
             summary_lines = [d for d in t.get("diag", []) if "iterations lost" in d]
             if t["name"].startswith(REPRODUCER) and summary_lines:
-                evidence.append(f"- {r['arch']}/{r['variant']} {t['name']} {t['result']}: "
+                evidence.append(f"- {run_label(r)} {t['name']} {t['result']}: "
                                 + summary_lines[0])
     if evidence:
         md += ["", "Evidence (reproducer diagnostics):", ""] + evidence
-    problems = [f"- {r['arch']}/{r['variant']}: {p}" for r in runs for p in r["problems"]]
+    problems = [f"- {run_label(r)}: {p}" for r in runs for p in r["problems"]]
     if problems:
         md += ["", "Problems:", ""] + problems
     if args.timings and os.path.exists(args.timings):
@@ -505,6 +594,11 @@ def main():
     j.add_argument("--selftest-args", default="",
                    help="the arguments the selftest ran with (SELFTEST_ARGS)")
     j.add_argument("--no-selftest", action="store_true", help="the run had no selftest (SELFTEST=0)")
+    j.add_argument("--disks", default="full", choices=["full", "plain", "none"],
+                   help="the guest's disks (run-qemu.sh's DISKS), for the record and the label")
+    j.add_argument("--runner", default="direct", choices=["direct", "kselftest"],
+                   help="kselftest: /init ran the selftest through run_kselftest.sh "
+                   "(KSFT_RUNNER=1); its TAP is nested in the runner's")
     j.add_argument("--expect-table", help="what each check must do "
                    "(default: configs/expect/<variant> if it exists; '' for none)")
     j.add_argument("--log", required=True)

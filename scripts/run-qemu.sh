@@ -14,6 +14,8 @@
 # DISKS=plain gives only the swap disk (a user's machine with swap), and
 # DISKS=none no disk at all: the selftest then makes its own devices
 # (null_blk, dm-delay, zram). Both add -plain / -none to the result name.
+# KSFT_RUNNER=1 runs the selftest through the kernel's run_kselftest.sh
+# (see initramfs.sh) and adds -ksft.
 #
 # Output in $OUT/results/$RUN_ID/<arch>-<variant>[-<mutation>][-<extra>...]/:
 # console.log, result.json, qemu.cmd. Exit status 0 when the outcome is the
@@ -65,6 +67,11 @@ case $disks_mode in
 full) ;;
 plain | none) suffix=$suffix-$disks_mode ;;
 *) die "DISKS=$disks_mode: expected full, plain or none" ;;
+esac
+case ${KSFT_RUNNER:-0} in
+0) runner=direct ;;
+1) runner=kselftest suffix=$suffix-ksft ;;
+*) die "KSFT_RUNNER=$KSFT_RUNNER: expected 0 or 1" ;;
 esac
 res=${RESULT_DIR:-$OUT/results/$RUN_ID/$NAME-$label$suffix}
 mkdir -p "$res"
@@ -149,5 +156,5 @@ if [ "${SELFTEST:-1}" != 0 ]; then
 fi
 python3 "$TOP/scripts/results.py" judge --arch "$NAME" --variant "$label" \
 	--expect "$expect" --must-fail "$must_fail" --qemu-exit "$rc" --timeout "$TIMEOUT" --seconds "$elapsed" \
-	--may-skip "$MAY_SKIP" "${selftest[@]}" \
+	--may-skip "$MAY_SKIP" "${selftest[@]}" --disks "$disks_mode" --runner "$runner" \
 	--log "$res/console.log" --json "$res/result.json"

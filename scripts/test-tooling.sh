@@ -75,10 +75,12 @@ judge_cases() {
 		failed=$((failed + 1))
 		return
 	fi
-	# fake <arch> <variant> <log> [list]: a healthy boot's console.
+	# fake <arch> <variant> <log> [list [console_log.py options]]: a
+	# healthy boot's console.
 	fake() {
 		python3 "$S/tests/console_log.py" --arch "$1" --variant "$2" --list "${4:-$j/list}" \
-			--may-skip "$(arch_field "$1" MAY_SKIP)" --table "$TOP/configs/expect/baseline" >"$3"
+			--may-skip "$(arch_field "$1" MAY_SKIP)" --table "$TOP/configs/expect/baseline" \
+			"${@:5}" >"$3"
 	}
 	# judge_log <arch> <variant> <expect> <log> [results.py options]
 	judge_log() {
@@ -175,6 +177,44 @@ judge_cases() {
 	expect_fail "judge: the same boot judged against the full list" \
 		"TAP plan 1\.\.[0-9]+, but .swap_exclusive -l. lists [0-9]+ checks" \
 		judge_log x86_64 mutant-ksm fail "$j/mutant.log" --must-fail ksm_write/fault
+
+	# The selftest run by the kernel's run_kselftest.sh (KSFT_RUNNER=1):
+	# its TAP nested in the runner's, judged by the same rules.
+	local ksft=(--runner kselftest --disks none)
+	fake x86_64 patched "$j/ksft-patched.log" "$j/list" --runner kselftest
+	fake x86_64 baseline "$j/ksft-baseline.log" "$j/list" --runner kselftest
+	check "judge: x86_64 patched through run_kselftest.sh passes, named @none+ksft" \
+		judge_says "^x86_64/patched@none\+ksft: PASS \(as expected\).*: [0-9]+ pass, 0 fail, 0 skip" \
+		x86_64 patched pass "$j/ksft-patched.log" "${ksft[@]}"
+	check "judge: x86_64 baseline through run_kselftest.sh reproduces" \
+		judge_says "REPRODUCED \(as expected\).*, 0 skip" x86_64 baseline reproduced "$j/ksft-baseline.log" "${ksft[@]}"
+	sed -E 's/^not ok 1 (selftests: .*) # exit=1$/ok 1 \1/' "$j/ksft-baseline.log" >"$j/ksft-disagree.log"
+	expect_fail "judge: the runner's 'ok' line over a selftest whose checks failed" \
+		"problem: swap_exclusive: the kselftest runner says 'ok 1 selftests: swap_exclusive: swap_exclusive', but [0-9]+ TAP line\(s\) failed" \
+		judge_log x86_64 baseline reproduced "$j/ksft-disagree.log" "${ksft[@]}"
+	sed -E 's/^ok 1 (selftests: .*)$/not ok 1 \1 # exit=139/' "$j/ksft-patched.log" >"$j/ksft-crash.log"
+	expect_fail "judge: the runner reports the selftest killed by a signal (exit=139)" \
+		"problem: swap_exclusive: exited with 139 \(crash or setup failure\)" \
+		judge_log x86_64 patched pass "$j/ksft-crash.log" "${ksft[@]}"
+	# what a guest without /dev/stdout shows: the runner wrote the test's
+	# lines into a file of that name, the console has only its own
+	sed '/^# selftests: /!{/^# /d}' "$j/ksft-patched.log" >"$j/ksft-lost.log"
+	expect_fail "judge: the runner's 'ok' line alone, the test's TAP lost" \
+		"problem: swap_exclusive: no TAP plan line" \
+		judge_log x86_64 patched pass "$j/ksft-lost.log" "${ksft[@]}"
+	grep -v '^# # odirect_inflight/.*iterations lost the O_DIRECT data' "$j/ksft-baseline.log" \
+		>"$j/ksft-no-loss.log"
+	expect_fail "judge: through the runner, odirect_inflight failing without the lost-data line" \
+		"problem: baseline: odirect_inflight/fault failed, but not by losing the read data" \
+		judge_log x86_64 baseline reproduced "$j/ksft-no-loss.log" "${ksft[@]}"
+	sed -E 's|^# ok ([0-9]+) ksm/zram$|# ok \1 # SKIP ksm/zram: KSM did not merge the pages in 20 s|' \
+		"$j/ksft-patched.log" >"$j/ksft-skip.log"
+	expect_fail "judge: through the runner, a SKIP the architecture record does not declare" \
+		"problem: swap_exclusive: ksm/zram SKIPped, which configs/arch/x86_64.conf does not allow" \
+		judge_log x86_64 patched pass "$j/ksft-skip.log" "${ksft[@]}"
+	expect_fail "judge: a runner's log judged as if /init had run the binary itself" \
+		"problem: swap_exclusive: TAP plan 1\.\.1, but .swap_exclusive -l. lists [0-9]+ checks" \
+		judge_log x86_64 patched pass "$j/ksft-patched.log"
 }
 if [ "$only" = judge ]; then
 	judge_cases

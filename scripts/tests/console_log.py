@@ -13,6 +13,10 @@ selftest gives. For the baseline, the checks that configs/expect/baseline
 declares "fail" or "any" fail the way the selftest reports it (the
 odirect checks with their "read data lost" iterations); the rest pass.
 The tests then damage such a log with sed to make each error case.
+--runner kselftest prints the selftest as the kernel's run_kselftest.sh
+does (KSFT_RUNNER=1): its lines with "# " in front, inside the runner's
+plan 1..1 and its "selftests: swap_exclusive: swap_exclusive" line, and
+the runner's own exit code 0 on the COWSWAP-END line.
 """
 import argparse
 import fnmatch
@@ -74,6 +78,7 @@ def main():
     p.add_argument("--list", required=True)
     p.add_argument("--may-skip", default="")
     p.add_argument("--table", default="")
+    p.add_argument("--runner", default="direct", choices=["direct", "kselftest"])
     a = p.parse_args()
     with open(a.list) as f:
         names = [ln.strip() for ln in f if ln.strip()]
@@ -131,7 +136,16 @@ def main():
             counts["pass"] += 1
     out.append(f"# Totals: pass:{counts['pass']} fail:{counts['fail']} xfail:0 xpass:0 "
                f"skip:{counts['skip']} error:0")
-    out += [f"COWSWAP-END swap_exclusive exit={1 if counts['fail'] else 0}",
+    code = 1 if counts["fail"] else 0
+    if a.runner == "kselftest":
+        begin = out.index("COWSWAP-BEGIN swap_exclusive")
+        test = "selftests: swap_exclusive: swap_exclusive"
+        # kernel messages reach the console unprefixed
+        inner = [ln if ln.startswith("[") else "# " + ln for ln in out[begin + 1:]]
+        out = out[:begin + 1] + ["TAP version 13", "1..1", "# " + test] + inner
+        out.append(f"not ok 1 {test} # exit={code}" if code else f"ok 1 {test}")
+        code = 0
+    out += [f"COWSWAP-END swap_exclusive exit={code}",
             "COWSWAP-DONE",
             "[   41.020113] reboot: Restarting system"]
     sys.stdout.write("\n".join(out) + "\n")

@@ -1,10 +1,21 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# matrix.sh [arch/variant ...]: build and boot kernels, then summarise.
+# matrix.sh [arch/variant[@disks] ...]: build and boot kernels, then summarise.
 #
-# Each argument is <arch>/<variant>, <arch> (all variants) or "all".
-# Default: every architecture record in configs/arch x every variant.
+# Each argument is <arch>/<variant>, <arch> (all variants) or "all"; an
+# optional @full, @plain or @none picks the guest's disks (run-qemu.sh's
+# DISKS; default $DISKS or full). Default: every architecture record in
+# configs/arch x every variant.
+#
+# Kernels are built one after the other (each build uses every core);
+# a kernel's boots start as soon as it is built and run in the
+# background while the next kernel builds, at most $JOBS guests at a time
+# (default: the number of CPUs). JOBS=1 is the old serial order: each
+# boot finishes before the next build starts. Either way each guest has
+# its own console log and result.json, so the verdicts do not depend on
+# the order. One line per finished job, with an estimate of what is left.
+#
 # Results: $OUT/results/$RUN_ID/{summary.md,summary.json,<arch>-<variant>/}.
 # A build failure is recorded as an "error" result and the run goes on;
 # the exit status is non-zero unless every baseline reproduced the bug
@@ -12,35 +23,50 @@
 . "$(dirname "$0")/lib.sh"
 
 export RUN_ID=${RUN_ID:-$(date -u +%Y%m%d-%H%M%S)}
+JOBS=${JOBS:-$(nproc)}
+case $JOBS in
+'' | *[!0-9]* | 0) die "JOBS=$JOBS: expected a positive number of guests" ;;
+esac
 since=$(date -u +%FT%TZ)
+t_start=$(date +%s)
 [ $# -gt 0 ] || set -- all
 pairs=()
 for a in "$@"; do
+	disks=${DISKS:-full}
 	case $a in
-	all) for x in $(ARCHS_ALL); do for v in $VARIANTS; do pairs+=("$x/$v"); done; done ;;
-	*/*) pairs+=("$a") ;;
-	*) for v in $VARIANTS; do pairs+=("$a/$v"); done ;;
+	*@*) disks=${a##*@} a=${a%@*} ;;
+	esac
+	case $disks in
+	full | plain | none) ;;
+	*) die "'$a@$disks': disks must be full, plain or none" ;;
+	esac
+	case $a in
+	all) for x in $(ARCHS_ALL); do for v in $VARIANTS; do pairs+=("$x/$v@$disks"); done; done ;;
+	*/*) pairs+=("$a@$disks") ;;
+	*) for v in $VARIANTS; do pairs+=("$a/$v@$disks"); done ;;
 	esac
 done
 for p in "${pairs[@]}"; do
-	load_arch "${p%/*}"
-	check_variant "${p#*/}"
+	q=${p%@*}
+	load_arch "${q%/*}"
+	check_variant "${q#*/}"
 done
 
 res=$OUT/results/$RUN_ID
 mkdir -p "$res"
-info "run $RUN_ID: ${pairs[*]}"
+info "run $RUN_ID: ${pairs[*]} (guests at a time: $JOBS)"
 trees=$VARIANTS
 for p in "${pairs[@]}"; do
-	[ "${p#*/}" != mutant ] || trees="$trees mutant"
+	case $p in */mutant@*) trees="$trees mutant" ;; esac
 done
 # shellcheck disable=SC2086
 stage "trees" "$TOP/scripts/mktrees.sh" $trees
 
-# record_error <arch> <variant> <message>: a result for a run that never booted.
+# record_error <result name> <arch> <variant> <label> <message>: a result
+# for a run that never booted.
 record_error() {
-	mkdir -p "$res/$1-$2"
-	python3 - "$res/$1-$2/result.json" "$1" "$2" "$3" "$(expect_of "$2")" <<'PY'
+	mkdir -p "$res/$1"
+	python3 - "$res/$1/result.json" "$2" "$4" "$5" "$(expect_of "$3")" <<'PY'
 import json, sys
 path, arch, variant, msg, expect = sys.argv[1:]
 json.dump({"arch": arch, "variant": variant, "outcome": "error", "ok": False,
@@ -50,31 +76,93 @@ json.dump({"arch": arch, "variant": variant, "outcome": "error", "ok": False,
 PY
 }
 
-built=" "
+# The boots, in order: "<arch> <variant> <mutation or -> <disks> <result name>".
+boots=()
 for p in "${pairs[@]}"; do
-	arch=${p%/*} variant=${p#*/}
+	disks=${p##*@} q=${p%@*}
+	arch=${q%/*} variant=${q#*/}
+	sfx=
+	[ "$disks" = full ] || sfx=-$disks
+	if [ "$variant" = mutant ]; then
+		for m in $(mutations); do boots+=("$arch $variant $m $disks $arch-mutant-$m$sfx"); done
+	else
+		boots+=("$arch $variant - $disks $arch-$variant$sfx")
+	fi
+done
+nboots=${#boots[@]}
+for p in "${pairs[@]}"; do
+	q=${p%@*}
+	load_arch "${q%/*}"
+	echo "$BUILD/${q#*/}"
+done | sort -u | wc -l >"$res/.builds_left"
+
+# Average seconds of earlier stages whose name matches (for the estimate).
+past_avg() {
+	awk -F'\t' -v pat="$1" -v dflt="$2" '$2 ~ pat && $4 == 0 { s += $3; n++ }
+		END { print (n ? int(s / n) : dflt) }' "$OUT/timings.log" 2>/dev/null || echo "$2"
+}
+
+# progress <line>: one line per finished job, with what is left.
+progress() {
+	local done left_boots eta builds_left
+	builds_left=$(cat "$res/.builds_left")
+	done=$(find "$res" -mindepth 2 -maxdepth 2 -name result.json -newer "$res/.started" 2>/dev/null | wc -l)
+	left_boots=$((nboots - done))
+	eta=$(((builds_left * $(past_avg '^build ' 300) + (left_boots + JOBS - 1) / JOBS * $(past_avg '^boot ' 45)) / 60))
+	info "[$done/$nboots boots done, $builds_left build(s) to go, about $eta min left, $(($(date +%s) - t_start))s so far] $1"
+}
+
+# boot_job <arch> <variant> <mutation|-> <disks> <name>: one guest,
+# quietly; its own output goes to <name>/run.log, the verdict to the
+# progress line.
+boot_job() {
+	local arch=$1 variant=$2 m=$3 disks=$4 name=$5 label=${5#"$1"-} menv=() out
+	[ "$m" = - ] || menv=(MUTATION="$m")
+	mkdir -p "$res/$name"
+	stage "boot $arch/$label" env DISKS="$disks" QUIET=1 "${menv[@]}" \
+		"$TOP/scripts/run-qemu.sh" "$arch" "$variant" >"$res/$name/run.log" 2>&1 || true
+	[ -f "$res/$name/result.json" ] ||
+		record_error "$name" "$arch" "$variant" "$label" "QEMU run produced no result (see $name/run.log)"
+	out=$(grep -A3 -E "^$arch/[^:]*: [A-Z]" "$res/$name/run.log" | grep -E "^$arch/|^  failed:|^  problem" | head -4)
+	progress "${out:-$name: no verdict, see ${res#"$TOP"/}/$name/run.log}"
+}
+
+running() {
+	jobs -pr | wc -l
+}
+
+touch "$res/.started"
+built=" "
+failed_builds=" "
+for p in "${pairs[@]}"; do
+	q=${p%@*}
+	arch=${q%/*} variant=${q#*/}
 	load_arch "$arch"
-	if [[ "$built" != *" $BUILD/$variant "* ]]; then
+	if [[ "$built$failed_builds" != *" $BUILD/$variant "* ]]; then
 		if stage "build $BUILD/$variant" "$TOP/scripts/build.sh" "$arch" "$variant"; then
 			built="$built$BUILD/$variant "
 		else
-			record_error "$arch" "$variant" "kernel build failed"
+			failed_builds="$failed_builds$BUILD/$variant "
+		fi
+		echo $(($(cat "$res/.builds_left") - 1)) >"$res/.builds_left"
+	fi
+	for b in "${boots[@]}"; do
+		read -r barch bvariant m disks name <<<"$b"
+		[ "$barch/$bvariant" = "$arch/$variant" ] && [ "${p##*@}" = "$disks" ] || continue
+		if [[ "$failed_builds" = *" $BUILD/$variant "* ]]; then
+			record_error "$name" "$arch" "$variant" "${name#"$arch"-}" "kernel build failed"
+			progress "$name: ERROR (kernel build failed)"
 			continue
 		fi
-	fi
-	if [ "$variant" = mutant ]; then
-		# One boot per deliberate bug of the mutant kernel.
-		for m in $(mutations); do
-			stage "boot $arch/mutant-$m" env MUTATION="$m" \
-				"$TOP/scripts/run-qemu.sh" "$arch" mutant || true
-			[ -f "$res/$arch-mutant-$m/result.json" ] ||
-				record_error "$arch" "mutant-$m" "QEMU run produced no result"
+		while [ "$(running)" -ge "$JOBS" ]; do
+			wait -n || true
 		done
-		continue
-	fi
-	stage "boot $arch/$variant" "$TOP/scripts/run-qemu.sh" "$arch" "$variant" || true
-	[ -f "$res/$arch-$variant/result.json" ] ||
-		record_error "$arch" "$variant" "QEMU run produced no result"
+		boot_job "$barch" "$bvariant" "$m" "$disks" "$name" &
+		[ "$JOBS" -gt 1 ] || wait
+	done
 done
+wait
+rm -f "$res/.started" "$res/.builds_left"
+info "all jobs done in $(($(date +%s) - t_start))s"
 
 python3 "$TOP/scripts/results.py" summary "$res" --timings "$OUT/timings.log" --since "$since"

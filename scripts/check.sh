@@ -10,7 +10,10 @@
 #      x86_64 upstream, baseline and patched with no disk, the baseline
 #      with a plain swap disk and the patched kernel with the harness's
 #      disks, and the patched kernel of every other architecture with no
-#      disk (ppc64le with radix and hash MMU; s390x also with its disks).
+#      disk (ppc64le with radix and hash MMU; s390x also with its disks);
+#      and the x86_64 patched kernel once more with no disk, the selftest
+#      run the kselftest way (installed by the selftests Makefile, run by
+#      run_kselftest.sh under busybox).
 #      Boots run while the next kernel builds (matrix.sh, JOBS). The
 #      mutant (deliberate bugs the selftest must catch) costs one more
 #      cold build and does not fit CI's hour: 'make mutant', or add
@@ -25,7 +28,9 @@
 # the selftest makes its own devices, as on a user's machine without a
 # spare disk; @plain: one plain swap disk; @full: the harness's throttled
 # virtio disks, found by their serial (s390x is where the order changes).
+# A final +ksft: through run_kselftest.sh (KSFT_RUNNER=1, x86_64 only).
 CHECK_RUNS=${CHECK_RUNS:-"x86_64@none x86_64/baseline@plain x86_64/patched@full
+x86_64/patched@none+ksft
 arm64/patched@none s390x/patched@none s390x/patched@full ppc64le/patched@none
 ppc64le-hash/patched@none"}
 export RUN_ID=${RUN_ID:-check-$(date -u +%Y%m%d-%H%M%S)}

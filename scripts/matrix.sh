@@ -1,11 +1,14 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# matrix.sh [arch/variant[@disks] ...]: build and boot kernels, then summarise.
+# matrix.sh [arch/variant[@disks][+ksft] ...]: build and boot kernels, then summarise.
 #
 # Each argument is <arch>/<variant>, <arch> (all variants) or "all"; an
 # optional @full, @plain or @none picks the guest's disks (run-qemu.sh's
-# DISKS; default $DISKS or full). Default: every architecture record in
+# DISKS; default $DISKS or full), and a final +ksft runs the selftest
+# through the kernel's run_kselftest.sh (run-qemu.sh's KSFT_RUNNER=1;
+# x86_64 only, it needs the host's busybox-static), e.g.
+# x86_64/patched@none+ksft. Default: every architecture record in
 # configs/arch x every variant.
 #
 # Kernels are built one after the other (each build uses every core);
@@ -33,6 +36,11 @@ t_start=$(date +%s)
 pairs=()
 for a in "$@"; do
 	disks=${DISKS:-full}
+	# the runner flavour travels with the disks: <disks>[+ksft]
+	ksft=
+	case $a in
+	*+ksft) ksft=+ksft a=${a%+ksft} ;;
+	esac
 	case $a in
 	*@*) disks=${a##*@} a=${a%@*} ;;
 	esac
@@ -40,10 +48,11 @@ for a in "$@"; do
 	full | plain | none) ;;
 	*) die "'$a@$disks': disks must be full, plain or none" ;;
 	esac
+	disks=$disks$ksft
 	case $a in
-	all) for x in $(ARCHS_ALL); do for v in $VARIANTS; do pairs+=("$x/$v@$disks"); done; done ;;
+	all) for x in $(ARCHS_ALL); do for v in $(arch_variants "$x"); do pairs+=("$x/$v@$disks"); done; done ;;
 	*/*) pairs+=("$a@$disks") ;;
-	*) for v in $VARIANTS; do pairs+=("$a/$v@$disks"); done ;;
+	*) load_arch "$a" && for v in $(arch_variants "$a"); do pairs+=("$a/$v@$disks"); done ;;
 	esac
 done
 for p in "${pairs[@]}"; do
@@ -57,20 +66,26 @@ mkdir -p "$res"
 info "run $RUN_ID: ${pairs[*]} (guests at a time: $JOBS)"
 trees=$VARIANTS
 for p in "${pairs[@]}"; do
-	case $p in */mutant@*) trees="$trees mutant" ;; esac
+	case $p in */mutant@*) trees="$trees mutant" ;; */fixed@*) trees="$trees fixed" ;; esac
 done
 # shellcheck disable=SC2086
 stage "trees" "$TOP/scripts/mktrees.sh" $trees
 
-# record_error <result name> <arch> <variant> <label> <message>: a result
-# for a run that never booted.
+# record_error <result name> <arch> <variant> <label> <message> <disks>:
+# a result for a run that never booted.
 record_error() {
 	mkdir -p "$res/$1"
-	python3 - "$res/$1/result.json" "$2" "$4" "$5" "$(expect_of "$3")" <<'PY'
+	python3 - "$res/$1/result.json" "$2" "$4" "$5" "$(expect_of "$3")" "$6" <<'PY'
 import json, sys
-path, arch, variant, msg, expect = sys.argv[1:]
+path, arch, variant, msg, expect, disks = sys.argv[1:]
+runner = "kselftest" if disks.endswith("+ksft") else "direct"
+disks = disks.split("+")[0]
+# the label without the result name's -<disks> and -ksft: those are fields
+for sfx in ("-ksft" if runner == "kselftest" else "", "-" + disks):
+    if sfx and variant.endswith(sfx):
+        variant = variant[:-len(sfx)]
 json.dump({"arch": arch, "variant": variant, "outcome": "error", "ok": False,
-           "expected": expect,
+           "expected": expect, "disks": disks, "runner": runner,
            "seconds": 0, "problems": [msg], "failed": [], "tests": []},
           open(path, "w"), indent=1)
 PY
@@ -82,7 +97,8 @@ for p in "${pairs[@]}"; do
 	disks=${p##*@} q=${p%@*}
 	arch=${q%/*} variant=${q#*/}
 	sfx=
-	[ "$disks" = full ] || sfx=-$disks
+	[ "${disks%+ksft}" = full ] || sfx=-${disks%+ksft}
+	[ "$disks" = "${disks%+ksft}" ] || sfx=$sfx-ksft
 	if [ "$variant" = mutant ]; then
 		for m in $(mutations); do boots+=("$arch $variant $m $disks $arch-mutant-$m$sfx"); done
 	else
@@ -118,11 +134,12 @@ progress() {
 boot_job() {
 	local arch=$1 variant=$2 m=$3 disks=$4 name=$5 label=${5#"$1"-} menv=() out
 	[ "$m" = - ] || menv=(MUTATION="$m")
+	[ "$disks" = "${disks%+ksft}" ] || menv+=(KSFT_RUNNER=1)
 	mkdir -p "$res/$name"
-	stage "boot $arch/$label" env DISKS="$disks" QUIET=1 "${menv[@]}" \
+	stage "boot $arch/$label" env DISKS="${disks%+ksft}" QUIET=1 "${menv[@]}" \
 		"$TOP/scripts/run-qemu.sh" "$arch" "$variant" >"$res/$name/run.log" 2>&1 || true
 	[ -f "$res/$name/result.json" ] ||
-		record_error "$name" "$arch" "$variant" "$label" "QEMU run produced no result (see $name/run.log)"
+		record_error "$name" "$arch" "$variant" "$label" "QEMU run produced no result (see $name/run.log)" "$disks"
 	out=$(grep -A3 -E "^$arch/[^:]*: [A-Z]" "$res/$name/run.log" | grep -E "^$arch/|^  failed:|^  problem" | head -4)
 	progress "${out:-$name: no verdict, see ${res#"$TOP"/}/$name/run.log}"
 }
@@ -150,7 +167,7 @@ for p in "${pairs[@]}"; do
 		read -r barch bvariant m disks name <<<"$b"
 		[ "$barch/$bvariant" = "$arch/$variant" ] && [ "${p##*@}" = "$disks" ] || continue
 		if [[ "$failed_builds" = *" $BUILD/$variant "* ]]; then
-			record_error "$name" "$arch" "$variant" "${name#"$arch"-}" "kernel build failed"
+			record_error "$name" "$arch" "$variant" "${name#"$arch"-}" "kernel build failed" "$disks"
 			progress "$name: ERROR (kernel build failed)"
 			continue
 		fi

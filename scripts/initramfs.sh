@@ -52,7 +52,9 @@ mkdir -p "$work/tests"
 gen=$OUT/tools/gen_init_cpio
 if [ ! -x "$gen" ]; then
 	mkdir -p "$OUT/tools"
-	gcc -O2 -o "$gen" "$TREES/upstream/usr/gen_init_cpio.c" || die "cannot build gen_init_cpio"
+	# parallel guests of the matrix may get here at the same time
+	gcc -O2 -o "$gen.$$" "$TREES/upstream/usr/gen_init_cpio.c" && mv "$gen.$$" "$gen" ||
+		die "cannot build gen_init_cpio"
 fi
 
 info "building static /init and tests for $NAME with $USER_CC"

@@ -111,7 +111,13 @@ t0=$(date +%s)
 # In its own process group, so that an interruption stops the compilers
 # too, not only make.
 # shellcheck disable=SC2086
-setsid make "${kargs[@]}" -j"$jobs" ${TARGETS:-} >"$obj/build.log" 2>&1 &
+# setsid gives the build its own scheduling autogroup, in which a plain
+# nice level counts for nothing against other sessions' builds: carry
+# this process's nice level over to the group ('nice -n 10 build.sh'
+# then really gives way to a build at nice 0).
+niceness=$(nice)
+setsid bash -c 'echo "$1" >/proc/self/autogroup 2>/dev/null; shift; exec "$@"' _ "$niceness" \
+	make "${kargs[@]}" -j"$jobs" ${TARGETS:-} >"$obj/build.log" 2>&1 &
 pid=$!
 # Progress: one line every 30 seconds instead of the full make output.
 interrupted=

@@ -43,6 +43,38 @@
  *   stable   swap on a slow-writeback device (COWSWAP_SLOW_SWAP_DEV or a
  *            null_blk with a completion delay) with queue/stable_writes=1
  *            (sampled by swapon); page fault.
+ *   thp_whole, thp_pte, thp_subpage, thp_partial
+ *            swap on a null_blk of the test's own (non-rotational: swap
+ *            can take a THP whole) whose writes complete 10 ms late, THP
+ *            enabled (at least madvise; put back afterwards); the check's
+ *            page is a subpage (never the first) of a THP of the
+ *            architecture's size (hpage_pmd_size), and a second subpage
+ *            is "the other one":
+ *              thp_whole    PMD-mapped, paged out whole: with THP_SWAP
+ *                           (x86_64, arm64 with 4K pages) it goes to swap
+ *                           as one and stays in the swap cache
+ *              thp_pte      PTE-mapped (the PMD split by mprotect() of a
+ *                           subpage and back), paged out whole
+ *              thp_subpage  PMD-mapped, only the check's subpage paged out
+ *              thp_partial  paged out whole, then its first half faulted
+ *                           back in by reads: a large folio in the swap
+ *                           cache, half mapped, half swap entries
+ *            In 6.1 a THP with a reference on it cannot be paged out:
+ *            MADV_PAGEOUT splits a PTE-mapped THP, and the THP of which one
+ *            subpage is paged out, before paging anything out, reclaim
+ *            swaps a THP out whole only if it could split it, and
+ *            split_huge_page() fails while anybody else holds a reference.
+ *            So checks that hold references across the page-out (an
+ *            O_DIRECT read, a pipe) get thp_pte and thp_subpage split
+ *            first (MADV_COLD splits the same way; the page carries its
+ *            PG_anon_exclusive through the split), take no pipe
+ *            reference on thp_whole and thp_partial (the THP's own swap
+ *            cache references are what trips the pre-fix kernel there),
+ *            and odirect_inflight, whose read must be in flight during
+ *            the page-out, does not run on those two.  thp_whole and
+ *            thp_partial SKIP where the THP was split to be swapped out
+ *            (no THP_SWAP).  No THP support, THP disabled for good or no
+ *            THP allocated (AnonHugePages) is a SKIP saying so.
  *
  * Every applicable (check, setup) pair is one TAP line "<check>/<setup>".
  * Several checks keep a second reference on the page with vmsplice() (a
@@ -55,7 +87,9 @@
  *                      slow source (dm-delay, or the throttled disk
  *                      COWSWAP_SLOW_READ_DEV at ~4 IOPS, where a warm-up
  *                      read first uses up the throttle budget), so the
- *                      read stays in flight for 150-250 ms.
+ *                      read stays in flight for 150-250 ms.  On thp_pte
+ *                      and thp_subpage the read lands in one subpage,
+ *                      another subpage is written first, then the read's.
  *                      -n iterations; reports how many lost data and how
  *                      many changed PFN.  With the swapoff setup the page
  *                      comes back via swapoff before the write.  FAIL if
@@ -103,6 +137,17 @@
  *   uffd_wp            a uffd-wp protected page: bit 57 on the swap entry,
  *                      still set after a read swap-in, and after un-protect
  *                      the write reuses the page (same PFN).
+ *   uffd_wp_swapped    uffd-wp changed on the swap entry itself
+ *                      (UFFDIO_WRITEPROTECT of a swapped-out page): protected
+ *                      there, read back (still protected), un-protected and
+ *                      written: same PFN; then protected and un-protected
+ *                      both on the swap entry and written: no uffd-wp, same
+ *                      PFN.  Catches a marker lost when the uffd-wp bit of
+ *                      a swap PTE changes.
+ *   softdirty_swapped  clear_refs on the swap entry, then a read swap-in
+ *                      (not soft-dirty, same page) and a write, which must
+ *                      reuse the page (the read mapped it exclusive) and
+ *                      make it soft-dirty.
  *   stable_writes_on_copies / stable_writes_off_reuses   (stable setup)
  *                      -p pages, each paged out and written immediately,
  *                      while still under writeback (slow disk, checked in
@@ -112,6 +157,46 @@
  *                      This tells the fixed kernel (0/N and N/N), the
  *                      pre-fix kernel (N/N copied either way) and an
  *                      inverted stable-writes test apart.
+ *   race_write_write / race_read_write
+ *                      two threads (2 CPUs needed) fault on the same swap
+ *                      entry at the same moment, two writes to different
+ *                      bytes or a read and a write; the page is in the swap
+ *                      cache with no other reference (a pipe held it while
+ *                      it was paged out).  Both writes must land, the read
+ *                      must see the old data, the page must be mapped once
+ *                      and still be the same page (PFN).  -f iterations,
+ *                      -T seconds at most, 20 overlapping ones suffice; the
+ *                      threads are pinned to two CPUs and one starts late
+ *                      by a random number of spins.
+ *                      An iteration "overlapped" when
+ *                      both threads took a page fault for their access
+ *                      (getrusage(RUSAGE_THREAD)) and the two accesses were
+ *                      in progress at the same time (tickets drawn from a
+ *                      shared counter before and after each); the counts
+ *                      are printed, SKIP if none overlapped.  The pre-fix kernel copies when the
+ *                      other fault holds its reference at the decision.
+ *   race_read_wp / race_read_clear_refs
+ *                      a read fault on the swap entry while another thread
+ *                      write-protects the page with uffd-wp, or clears
+ *                      soft-dirty (clear_refs).  Whichever goes first, the
+ *                      page must end up protected / not soft-dirty: a fault
+ *                      that rechecked only the swap entry under the PT lock
+ *                      and kept the flags it read before would undo the
+ *                      change.  Overlap counted as above (the read faulted).
+ *   fork_race_swapin   fork() in one thread while another write-faults a
+ *                      swapped-out exclusive page back in (-f/4 iterations);
+ *                      the child's copy must match the order of the two
+ *                      where the timestamps tell it, and then parent and
+ *                      child take turns writing, paging out again after each
+ *                      look: neither may see the other's later writes.
+ *   iouring_fixed_buf  a swapped-out page (a pipe holding it) registered as
+ *                      an io_uring fixed buffer (IORING_REGISTER_BUFFERS:
+ *                      FOLL_PIN | FOLL_LONGTERM) must be pinned in place
+ *                      (same PFN); paged out (6.1 leaves a pinned exclusive
+ *                      page mapped) and written it stays the same page; an
+ *                      IORING_OP_READ_FIXED from a memfd must land in the
+ *                      page the process sees.  Raw io_uring system calls;
+ *                      SKIP naming CONFIG_IO_URING on ENOSYS.
  *
  * PFN based verdicts are only given while the old page provably still
  * exists (in the swap cache or under writeback, from /proc/kpageflags), so
@@ -119,20 +204,30 @@
  *
  * Expected results: the fixed kernel passes everything (SKIPs where a
  * feature is missing: soft-dirty and uffd-wp on arm64, uffd-wp on s390x
- * and ppc64 in 6.1).  The pre-fix kernel fails odirect_* (data lost),
- * reuse_pfn, softdirty, uffd_wp (page copied) and stable_writes_off_reuses
- * (N/N copied); fork_*, shared_copy, ksm, ksm_write and
+ * and ppc64 in 6.1, THP swap-out whole without THP_SWAP).  The pre-fix
+ * kernel fails odirect_* (data lost), reuse_pfn, softdirty, uffd_wp,
+ * uffd_wp_swapped, softdirty_swapped, iouring_fixed_buf (page copied),
+ * race_write_write (copied when the faults overlap) and
+ * stable_writes_off_reuses (N/N copied); fork_*, shared_copy, ksm,
+ * ksm_write, race_read_wp, race_read_clear_refs and
  * stable_writes_on_copies pass there (copying too often is safe).  The
  * mutant kernel (patches/mutants) shows the others can fail: not clearing
- * the marker at fork() fails fork_* and shared_copy, treating a KSM page
- * as exclusive on swap-in fails ksm_write (fault and zram; swapoff maps it
- * read-only), an inverted stable-writes test fails both stable_writes
- * lines.
+ * the marker at fork() fails fork_*, fork_race_swapin and shared_copy,
+ * treating a KSM page as exclusive on swap-in fails ksm_write (fault and
+ * zram; swapoff maps it read-only), an inverted stable-writes test fails
+ * both stable_writes lines, a swapin that rechecks only the swap entry
+ * fails race_read_wp and race_read_clear_refs, a THP marked only in its
+ * first subpage fails the THP setups' odirect_inflight and reuse_pfn, a
+ * marker dropped with uffd-wp changes on the swap entry fails
+ * uffd_wp_swapped, and a pinned page swapped out unmarked fails
+ * iouring_fixed_buf.
  *
  * Options: -n iterations of the in-flight checks (default 8), -r/-t caps
  * of odirect_racy, -p pages of the stable_writes checks, -k KSM merge
- * timeout, -s <substring> selects "<check>/<setup>" names (repeatable),
- * -l lists them, -v is verbose, -h helps.
+ * timeout, -f/-T iteration and time caps of the race_* checks (default
+ * 400 and 3 s; each stops early after 20 overlapping iterations),
+ * -s <substring> selects "<check>/<setup>" names
+ * (repeatable), -l lists them, -v is verbose, -h helps.
  *
  * Devices.  The test needs no disk: for every role nobody named it makes
  * its own (test_devs.c) and removes it afterwards:
@@ -188,9 +283,11 @@
 #include <time.h>
 #include <unistd.h>
 #include <linux/fs.h>
+#include <linux/io_uring.h>
 #include <linux/userfaultfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
@@ -201,9 +298,13 @@
 #include "pagemap.h"
 #include "swap_helpers.h"
 #include "test_devs.h"
+#include "vm_util.h"
 
 #ifndef MADV_PAGEOUT
 #define MADV_PAGEOUT 21
+#endif
+#ifndef MADV_COLD
+#define MADV_COLD 20
 #endif
 
 #define WHY_LEN		320
@@ -214,6 +315,8 @@
 #define OWN_SWAP_MB		128	/* own swap area (null_blk) */
 #define OWN_SLOW_SWAP_MB	64	/* own slow-writeback swap area */
 #define OWN_SLOW_SWAP_NSEC	250000000UL	/* its completion delay */
+#define OWN_THP_SWAP_MB		64	/* own swap area of the THP setups */
+#define OWN_THP_SWAP_NSEC	10000000UL	/* its completion delay */
 
 enum res { RES_PASS, RES_FAIL, RES_SKIP };
 
@@ -226,6 +329,8 @@ static struct {
 	int racy_secs;		/* -t: racy time cap */
 	int stable_pages;	/* -p: pages per stable_writes check */
 	int ksm_secs;		/* -k: KSM merge timeout */
+	int race_iters;		/* -f: iterations of the fault races */
+	int race_secs;		/* -T: time cap of each fault race */
 	const char *select[16];	/* -s: substrings of "<check>/<setup>" */
 	int nr_select;
 	bool verbose;		/* -v */
@@ -235,6 +340,8 @@ static struct {
 	.racy_secs = 3,
 	.stable_pages = 10,
 	.ksm_secs = 20,
+	.race_iters = 400,
+	.race_secs = 3,
 };
 
 static struct {
@@ -365,17 +472,47 @@ static unsigned char new_fill(void)
 }
 
 /*
+ * madvise() on the k-th CPU this thread may run on (k = 0: where it is).
+ * MADV_PAGEOUT skips a page that is not on the LRU yet, and a page just
+ * faulted in waits in the per-CPU LRU cache of the CPU that faulted it
+ * until that cache is drained, which madvise() does for its own CPU.
+ */
+static int madvise_on_cpu(void *p, size_t len, int advice, int k)
+{
+	cpu_set_t saved, one;
+	int cpu, n = 0, r;
+
+	if (k && !sched_getaffinity(0, sizeof(saved), &saved) && CPU_COUNT(&saved) > 1) {
+		k %= CPU_COUNT(&saved);
+		for (cpu = 0; cpu < CPU_SETSIZE; cpu++) {
+			if (!CPU_ISSET(cpu, &saved) || n++ != k)
+				continue;
+			CPU_ZERO(&one);
+			CPU_SET(cpu, &one);
+			if (sched_setaffinity(0, sizeof(one), &one))
+				break;
+			r = madvise(p, len, advice) ? -errno : 0;
+			sched_setaffinity(0, sizeof(saved), &saved);
+			return r;
+		}
+	}
+	return madvise(p, len, advice) ? -errno : 0;
+}
+
+/*
  * MADV_PAGEOUT [p, p + n pages) until all of them are swap entries, at most
- * tries times.  0, -EAGAIN (not swapped) or -errno of madvise.
+ * tries times (from each CPU in turn).  0, -EAGAIN (not swapped) or -errno
+ * of madvise.
  */
 static int page_out(void *p, size_t n, int tries)
 {
 	size_t i;
-	int t;
+	int t, r;
 
 	for (t = 0; t < tries; t++) {
-		if (madvise(p, n * ps, MADV_PAGEOUT))
-			return -errno;
+		r = madvise_on_cpu(p, n * ps, MADV_PAGEOUT, t);
+		if (r)
+			return r;
 		for (i = 0; i < n; i++)
 			if (!page_swapped((char *)p + i * ps))
 				break;
@@ -408,19 +545,27 @@ static enum res page_out_why(void *p, size_t n, char *why)
  * comparisons are only meaningful while the old page cannot be freed and
  * handed out again.
  */
-static enum res page_out_held(void *p, uint64_t pfn, char *why)
+static enum res swapcache_held(uint64_t pfn, char *why)
 {
-	enum res res = page_out_why(p, 1, why);
 	uint64_t flags;
 
-	if (res != RES_PASS || !env.kpageflags)
-		return res;
+	if (!env.kpageflags)
+		return RES_PASS;
 	if (kpageflags_get(pfn, &flags))
 		return SKIP(why, "cannot read /proc/kpageflags");
 	if (!(flags & (1ULL << KPF_BIT_SWAPCACHE)))
 		return FAIL(why, "the paged-out page (pfn 0x%" PRIx64 ") left the swap cache "
 			    "despite the extra reference", pfn);
 	return RES_PASS;
+}
+
+static enum res page_out_held(void *p, uint64_t pfn, char *why)
+{
+	enum res res = page_out_why(p, 1, why);
+
+	if (res != RES_PASS)
+		return res;
+	return swapcache_held(pfn, why);
 }
 
 /* A read-only FOLL_GET reference on the page held by a pipe (vmsplice). */
@@ -471,6 +616,16 @@ static int page_ref_put(struct page_ref *r, void *buf)
 	return ret;
 }
 
+/* Take a pipe reference on the page at p and page it out holding it. */
+static enum res page_out_with_ref(struct page_ref *ref, void *p, uint64_t pfn, char *why)
+{
+	int r = page_ref_get(ref, p);
+
+	if (r)
+		return SKIP(why, "vmsplice: %s", strerror(-r));
+	return page_out_held(p, pfn, why);
+}
+
 static int clear_refs_soft_dirty(void)
 {
 	int fd, ret = 0;
@@ -482,6 +637,32 @@ static int clear_refs_soft_dirty(void)
 		ret = -errno;
 	close(fd);
 	return ret;
+}
+
+/* Page out with a pipe reference held; the swap entry must be soft-dirty. */
+static enum res page_out_soft_dirty(struct page_ref *ref, void *p, uint64_t pfn, char *why)
+{
+	enum res res = page_out_with_ref(ref, p, pfn, why);
+	uint64_t e = pagemap_entry(p);
+	char d[96];
+
+	if (res == RES_PASS && !pm_soft_dirty(e))
+		return FAIL(why, "the swap entry of a written page is not soft-dirty (%s)",
+			    pm_describe(e, d, sizeof(d)));
+	return res;
+}
+
+/* clear_refs with the page at p swapped out: it must clear soft-dirty there. */
+static enum res clear_refs_on_swap_entry(const void *p, char *why)
+{
+	int r = clear_refs_soft_dirty();
+	uint64_t e = pagemap_entry(p);
+	char d[96];
+
+	if (r || pm_soft_dirty(e) || !pm_swapped(e))
+		return FAIL(why, "clear_refs on the swap entry: %s (%s)",
+			    r ? strerror(-r) : "bit stays", pm_describe(e, d, sizeof(d)));
+	return RES_PASS;
 }
 
 /* First offset in [from, to) where p differs from byte c, or -1. */
@@ -496,10 +677,11 @@ static long first_diff_byte(const unsigned char *p, long from, long to,
 	return -1;
 }
 
-/* pswpout from /proc/vmstat (pages written to swap), or -1. */
-static long long read_pswpout(void)
+/* A /proc/vmstat counter, or -1. */
+static long long vmstat_get(const char *name)
 {
 	static char buf[16384];
+	char key[64];
 	long long v = -1;
 	ssize_t n;
 	char *q;
@@ -513,9 +695,12 @@ static long long read_pswpout(void)
 	if (n <= 0)
 		return -1;
 	buf[n] = '\0';
-	q = strstr(buf, "\npswpout ");
+	snprintf(key, sizeof(key), "\n%s ", name);
+	q = strstr(buf, key);
 	if (q)
-		v = strtoll(q + 9, NULL, 10);
+		v = strtoll(q + strlen(key), NULL, 10);
+	else if (!strncmp(buf, key + 1, strlen(key + 1)))
+		v = strtoll(buf + strlen(key + 1), NULL, 10);
 	return v;
 }
 
@@ -585,6 +770,27 @@ static void shared_stable_del(const char *dev)
 /* ------------------------------------------------------------------ */
 /* Setups                                                               */
 
+#define THP_DIR "/sys/kernel/mm/transparent_hugepage/"
+#define KPF_BIT_THP	22
+
+static size_t thp_size;		/* hpage_pmd_size once a THP setup ran */
+
+/*
+ * What the setup's memory looks like (struct setup .mem).  For the THP
+ * kinds the check's page is subpage nr/2 + 1 of a THP (never the first
+ * one), "other" is subpage 1.
+ */
+enum mem_kind {
+	MEM_PAGE,		/* a base page */
+	MEM_THP_WHOLE,		/* PMD-mapped THP, paged out whole */
+	MEM_THP_PTE,		/* PTE-mapped THP (PMD split), paged out whole */
+	MEM_THP_SUBPAGE,	/* PMD-mapped THP, only the check's subpage paged out */
+	MEM_THP_PARTIAL,	/* THP paged out whole, then its first half faulted back */
+};
+
+static int sysfs_write(const char *path, const char *val);
+static int knob_read(const char *path, char *buf, size_t len);
+
 struct setup;
 
 struct setup_ctx {
@@ -596,6 +802,8 @@ struct setup_ctx {
 	struct zram_dev zram;
 	int stable_orig;		/* stable_writes before, -1 unknown */
 	struct nullb_dev own_dev;	/* the area, when the test made it */
+	char thp_enabled[16];		/* THP "enabled" before a THP setup */
+	bool thp_changed;		/* ... which changed it */
 };
 
 struct setup {
@@ -603,9 +811,14 @@ struct setup {
 	bool via_swapoff;	/* pages come back through swapoff */
 	enum res (*prepare)(struct setup_ctx *c, char *why);
 	void (*teardown)(struct setup_ctx *c);
+	enum mem_kind mem;	/* what the checks' memory is */
 };
 
-enum { SETUP_FAULT, SETUP_SWAPOFF, SETUP_ZRAM, SETUP_STABLE, NR_SETUPS };
+enum {
+	SETUP_FAULT, SETUP_SWAPOFF, SETUP_ZRAM, SETUP_STABLE,
+	SETUP_THP_WHOLE, SETUP_THP_PTE, SETUP_THP_SUBPAGE, SETUP_THP_PARTIAL,
+	NR_SETUPS
+};
 
 /*
  * A swap area of the test's own on a memory-backed null_blk (with a
@@ -804,11 +1017,77 @@ static void teardown_stable(struct setup_ctx *c)
 	nullb_destroy(&c->own_dev);
 }
 
+/*
+ * The THP setups: swap on a null_blk of their own (non-rotational, so
+ * swap has the clusters in which a THP can go out whole) whose writes
+ * complete OWN_THP_SWAP_NSEC late: a THP swapped out whole is still in
+ * the swap cache when the page-out returns, and stays there (nothing
+ * reclaims it), which is what keeps its PFNs meaningful without a
+ * reference (see mem_get()).  Transparent huge pages are enabled at least
+ * for MADV_HUGEPAGE regions; the THP size is the architecture's
+ * (hpage_pmd_size).
+ */
+static enum res setup_thp(struct setup_ctx *c, char *why)
+{
+	enum res res;
+	int r;
+
+	if (!env.root)
+		return SKIP(why, "needs root");
+	if (access(THP_DIR "hpage_pmd_size", R_OK))
+		return SKIP(why, "no transparent huge pages (CONFIG_TRANSPARENT_HUGEPAGE, "
+			    "or none for this MMU)");
+	thp_size = read_pmd_pagesize();
+	if (thp_size <= (size_t)ps || thp_size % ps)
+		return SKIP(why, "unusable hpage_pmd_size %zu", thp_size);
+	r = knob_read(THP_DIR "enabled", c->thp_enabled, sizeof(c->thp_enabled));
+	if (r)
+		return SKIP(why, THP_DIR "enabled: %s", strerror(-r));
+	if (!strcmp(c->thp_enabled, "never")) {
+		r = sysfs_write(THP_DIR "enabled", "madvise");
+		if (r)
+			return SKIP(why, "THP disabled (enabled=never) and cannot be enabled: %s",
+				    strerror(-r));
+		c->thp_changed = true;
+	}
+	res = own_swap_make(c, "thp_swap", OWN_THP_SWAP_MB, OWN_THP_SWAP_NSEC, why);
+	if (res == RES_PASS) {
+		c->prio = -1;
+		r = swap_only(c->dev, -1, &c->saved);
+		if (r) {
+			res = SKIP(why, "cannot make %s the only active swap area: %s", c->dev,
+				   strerror(-r));
+			nullb_destroy(&c->own_dev);
+		}
+	}
+	if (res != RES_PASS && c->thp_changed)
+		sysfs_write(THP_DIR "enabled", c->thp_enabled);
+	if (res == RES_PASS)
+		ksft_print_msg("setup %s: THP size %zu kB, enabled=%s%s\n", c->setup->name,
+			       thp_size >> 10, c->thp_changed ? "madvise" : c->thp_enabled,
+			       c->thp_changed ? " (was never)" : "");
+	return res;
+}
+
+static void teardown_thp(struct setup_ctx *c)
+{
+	if (swap_is_active(c->dev) == 1)
+		swap_off(c->dev);
+	swap_restore(&c->saved);
+	nullb_destroy(&c->own_dev);
+	if (c->thp_changed)
+		sysfs_write(THP_DIR "enabled", c->thp_enabled);
+}
+
 static const struct setup setups[NR_SETUPS] = {
 	[SETUP_FAULT]	= { "fault",   false, setup_disk,   teardown_disk },
 	[SETUP_SWAPOFF]	= { "swapoff", true,  setup_disk,   teardown_disk },
 	[SETUP_ZRAM]	= { "zram",    false, setup_zram,   teardown_zram },
 	[SETUP_STABLE]	= { "stable",  false, setup_stable, teardown_stable },
+	[SETUP_THP_WHOLE]   = { "thp_whole",   false, setup_thp, teardown_thp, MEM_THP_WHOLE },
+	[SETUP_THP_PTE]     = { "thp_pte",     false, setup_thp, teardown_thp, MEM_THP_PTE },
+	[SETUP_THP_SUBPAGE] = { "thp_subpage", false, setup_thp, teardown_thp, MEM_THP_SUBPAGE },
+	[SETUP_THP_PARTIAL] = { "thp_partial", false, setup_thp, teardown_thp, MEM_THP_PARTIAL },
 };
 
 /* Switch the setup's area off and on again (changing stable_writes between). */
@@ -843,6 +1122,241 @@ static enum res bring_back(struct setup_ctx *c, char *why)
 	if (r)
 		return SKIP(why, "swapoff/swapon %s: %s", c->dev, strerror(-r));
 	return RES_PASS;
+}
+
+/* ------------------------------------------------------------------ */
+/* The memory a check tests: a base page, or a subpage of a THP         */
+
+struct test_mem {
+	enum mem_kind kind;
+	char *page;		/* the page the check tests */
+	char *other;		/* another subpage of the THP; NULL for a base page */
+	char *thp;		/* the THP (thp_size bytes); NULL for a base page */
+	char *raw;		/* the whole mapping */
+	size_t raw_len;
+	int whole;		/* last page-out: 1 the THP went to swap whole
+				 * (in the swap cache unsplit), 0 it was split,
+				 * -1 unknown */
+	bool presplit;		/* split by mem_get() (MEM_REFS) */
+	bool no_refs;		/* MEM_REFS asked, but the check must take none */
+};
+
+/* mem_get() flags */
+#define MEM_REFS	1	/* the check holds references across the page-out */
+
+
+/* Is the page at p part of a compound (THP) page?  -1: cannot tell. */
+static int page_is_thp(const void *p)
+{
+	uint64_t flags, pfn = page_pfn(p);
+
+	if (!env.kpageflags || !pfn || kpageflags_get(pfn, &flags))
+		return -1;
+	return !!(flags & (1ULL << KPF_BIT_THP));
+}
+
+static void mem_put(struct test_mem *m)
+{
+	if (m->kind == MEM_PAGE)
+		unmap_pages(m->page, 1);
+	else if (m->raw)
+		munmap(m->raw, m->raw_len);
+	m->page = m->raw = NULL;
+}
+
+/*
+ * The memory of the setup's kind, filled (the THP subpage by subpage
+ * with different bytes).  With MEM_REFS the caller wants to hold
+ * references on the page while it is paged out, which 6.1 allows for a
+ * base page only: MADV_PAGEOUT splits a PTE-mapped THP, and the THP of
+ * which only one subpage is paged out, before it pages anything out, and
+ * reclaim swaps a THP out whole only if it could split it; splitting
+ * fails while anybody else holds a reference.  So for MEM_THP_PTE and
+ * MEM_THP_SUBPAGE the THP is split here, before the references exist
+ * (MADV_COLD splits it the way MADV_PAGEOUT would, without paging out);
+ * the check's page then is a base page that was a subpage of the THP,
+ * its PG_anon_exclusive carried through the split.  For MEM_THP_WHOLE and
+ * MEM_THP_PARTIAL, m->no_refs tells the caller to take none: the THP
+ * stays in the swap cache after the page-out anyway (the setup's slow
+ * device, and a THP's swap cache references are what the pre-fix
+ * kernel's reference count test trips over, as it does over a pipe's).
+ */
+static enum res mem_get(struct setup_ctx *c, struct test_mem *m, int flags, char *why)
+{
+	size_t i, nr;
+	enum res res;
+	int t;
+
+	memset(m, 0, sizeof(*m));
+	m->kind = c->setup->mem;
+	m->whole = -1;
+	if (m->kind == MEM_PAGE) {
+		m->page = map_pages(1);
+		if (!m->page)
+			return SKIP(why, "mmap: %s", strerror(errno));
+		return RES_PASS;
+	}
+	nr = thp_size / ps;
+	m->raw_len = 2 * thp_size;
+	m->raw = mmap(NULL, m->raw_len, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m->raw == MAP_FAILED) {
+		m->raw = NULL;
+		return SKIP(why, "mmap of %zu kB: %s", m->raw_len >> 10, strerror(errno));
+	}
+	m->thp = (char *)(((uintptr_t)m->raw + thp_size - 1) & ~(uintptr_t)(thp_size - 1));
+	if (madvise(m->thp, thp_size, MADV_HUGEPAGE)) {
+		res = SKIP(why, "MADV_HUGEPAGE: %s (CONFIG_TRANSPARENT_HUGEPAGE)", strerror(errno));
+		goto fail;
+	}
+	for (i = 0; i < nr; i++)	/* the first write faults in the THP */
+		memset(m->thp + i * ps, 0x40 + (int)(i % 64), ps);
+	if (!check_huge_anon(m->thp, 1, thp_size)) {
+		res = SKIP(why, "no THP of %zu kB could be allocated (AnonHugePages stays 0: "
+			   "memory too fragmented?)", thp_size >> 10);
+		goto fail;
+	}
+	/*
+	 * In 6.1 with CONFIG_KSM a fault on any but the first subpage of a
+	 * THP that is still in the swap cache copies it whatever the swap
+	 * PTE says (ksm_might_need_to_copy() compares page->index, which
+	 * tail pages do not keep up to date): for the kinds that keep the
+	 * THP in the swap cache the check's page is the first subpage, the
+	 * one the marker decides for.  The others split the THP, so there
+	 * it is a subpage from the middle.
+	 */
+	if (m->kind == MEM_THP_WHOLE || m->kind == MEM_THP_PARTIAL)
+		m->page = m->thp;
+	else
+		m->page = m->thp + (nr / 2 + 1) * ps;
+	m->other = m->thp + ps;
+	m->no_refs = (flags & MEM_REFS) &&
+		     (m->kind == MEM_THP_WHOLE || m->kind == MEM_THP_PARTIAL);
+	switch (m->kind) {
+	case MEM_THP_PTE:
+		/* Split the PMD only: write-protect one subpage and back. */
+		if (mprotect(m->other, ps, PROT_READ) ||
+		    mprotect(m->other, ps, PROT_READ | PROT_WRITE)) {
+			res = SKIP(why, "mprotect: %s", strerror(errno));
+			goto fail;
+		}
+		if (check_huge_anon(m->thp, 1, thp_size) || !page_is_thp(m->page)) {
+			res = SKIP(why, "the THP did not end up PTE-mapped (AnonHugePages %s, compound %d)",
+				   check_huge_anon(m->thp, 1, thp_size) ? "still set" : "0",
+				   page_is_thp(m->page));
+			goto fail;
+		}
+		if (flags & MEM_REFS)
+			madvise(m->thp, thp_size, MADV_COLD);
+		break;
+	case MEM_THP_SUBPAGE:
+		if (flags & MEM_REFS)
+			madvise(m->page, ps, MADV_COLD);
+		break;
+	default:
+		break;
+	}
+	if ((flags & MEM_REFS) && (m->kind == MEM_THP_PTE || m->kind == MEM_THP_SUBPAGE)) {
+		for (t = 0; t < 5 && page_is_thp(m->page) > 0; t++) {
+			sleep_us(10000);
+			madvise(m->kind == MEM_THP_PTE ? m->thp : m->page,
+				m->kind == MEM_THP_PTE ? thp_size : (size_t)ps, MADV_COLD);
+		}
+		if (page_is_thp(m->page) > 0) {
+			res = SKIP(why, "MADV_COLD did not split the THP");
+			goto fail;
+		}
+		m->presplit = true;
+	}
+	return RES_PASS;
+fail:
+	mem_put(m);
+	return res;
+}
+
+/*
+ * Page the memory out the way its kind says: the check's page alone for
+ * a base page and MEM_THP_SUBPAGE, the whole THP range for the others
+ * (MEM_THP_PARTIAL then faults the second half of the THP back in with
+ * reads).  0 when the check's page became a swap entry, -EAGAIN when
+ * it did not in tries attempts, -errno of madvise.
+ */
+static int mem_page_out(struct test_mem *m, int tries)
+{
+	uint64_t pfn, flags;
+	size_t i;
+	int t;
+
+	if (m->kind == MEM_PAGE || m->kind == MEM_THP_SUBPAGE)
+		return page_out(m->page, 1, tries);
+	pfn = page_pfn(m->thp);
+	for (t = 0; t < tries; t++) {
+		int r = madvise_on_cpu(m->thp, thp_size, MADV_PAGEOUT, t);
+
+		if (r)
+			return r;
+		if (page_swapped(m->page))
+			break;
+		if (t + 1 < tries)
+			sleep_us(10000);
+	}
+	if (t == tries)
+		return -EAGAIN;
+	/* swapped out whole: the THP, unsplit, is in the swap cache now */
+	if (pfn && env.kpageflags && !kpageflags_get(pfn, &flags))
+		m->whole = (flags & (1ULL << KPF_BIT_THP)) && (flags & (1ULL << KPF_BIT_SWAPCACHE));
+	/*
+	 * Let the writeback to the slow device end first: what the checks
+	 * look at must not depend on whether a fault comes while it lasts.
+	 */
+	for (t = 0; t < 100 && pfn && env.kpageflags &&
+	     !kpageflags_get(pfn, &flags) && (flags & (1ULL << KPF_BIT_WRITEBACK)); t++)
+		sleep_us(10000);
+	if (m->kind == MEM_THP_PARTIAL)
+		for (i = thp_size / ps / 2; i < thp_size / ps; i++)
+			read_byte(m->thp + i * ps);
+	return 0;
+}
+
+/* "; THP swapped out whole" and the like, for diagnostics. */
+static const char *mem_describe(const struct test_mem *m)
+{
+	if (m->kind == MEM_PAGE)
+		return "";
+	if (m->presplit)
+		return "; a subpage of a THP split before the page-out";
+	if (m->kind == MEM_THP_SUBPAGE)
+		return "; a subpage of a THP, paged out alone";
+	return m->whole > 0 ? "; the THP went to swap whole" :
+	       m->whole == 0 ? "; the THP was split to go to swap" : "";
+}
+
+static enum res mem_page_out_why(struct test_mem *m, char *why)
+{
+	char d[96];
+	int r = mem_page_out(m, 5);
+
+	if (r == -EAGAIN && m->thp && m->kind != MEM_THP_SUBPAGE)
+		return SKIP(why, "MADV_PAGEOUT did not swap the THP out (%s)",
+			    pm_describe(pagemap_entry(m->page), d, sizeof(d)));
+	if (r == -EAGAIN || r == -EINVAL)
+		return page_out_why(m->page, 1, why);
+	if (r)
+		return SKIP(why, "MADV_PAGEOUT: %s", strerror(-r));
+	if ((m->kind == MEM_THP_WHOLE || m->kind == MEM_THP_PARTIAL) && !m->whole)
+		return SKIP(why, "the THP was split to be swapped out, not swapped out whole "
+			    "(CONFIG_THP_SWAP: x86_64 and arm64 with 4K pages in 6.1)");
+	return RES_PASS;
+}
+
+/* mem_page_out_why() of memory on which the caller holds a reference. */
+static enum res mem_page_out_held(struct test_mem *m, uint64_t pfn, char *why)
+{
+	enum res res = mem_page_out_why(m, why);
+
+	if (res != RES_PASS)
+		return res;
+	return swapcache_held(pfn, why);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1140,15 +1654,19 @@ static enum res odirect_iteration(struct setup_ctx *c, struct dio_src *s,
 	uint64_t pfn0, pfn1, e;
 	bool swapped = false, in_flight;
 	char diag[96], d2[96];
+	struct test_mem m;
 	pthread_t th;
-	enum res res = RES_PASS;
+	enum res res;
 	unsigned char *p;
-	int i, r;
+	int r;
 
-	p = (unsigned char *)map_pages(1);
-	if (!p)
-		return SKIP(why, "mmap: %s", strerror(errno));
+	res = mem_get(c, &m, MEM_REFS, why);
+	if (res != RES_PASS)
+		return res;
+	p = (unsigned char *)m.page;
 	memset(p, s->fill, ps);
+	if (m.other)
+		memset(m.other, s->fill, ps);
 	pfn0 = page_pfn(p);
 	req.buf = p;
 
@@ -1166,10 +1684,7 @@ static enum res odirect_iteration(struct setup_ctx *c, struct dio_src *s,
 		sleep_us(1000);
 	sleep_us(20000);	/* let it submit the bio (and take its reference) */
 
-	for (i = 0; i < 3 && !swapped; i++) {
-		madvise(p, ps, MADV_PAGEOUT);
-		swapped = page_swapped(p);
-	}
+	swapped = !mem_page_out(&m, 3);
 	e = pagemap_entry(p);
 	res = bring_back(c, why);
 	if (res != RES_PASS) {
@@ -1181,6 +1696,8 @@ static enum res odirect_iteration(struct setup_ctx *c, struct dio_src *s,
 		clear_refs_soft_dirty();
 	}
 	in_flight = !atomic_load(&req.done);
+	if (m.other)		/* THP: another subpage first */
+		m.other[0] = s->marker;
 	p[ps - 1] = s->marker;
 	pfn1 = page_pfn(p);
 	pthread_join(th, NULL);
@@ -1202,15 +1719,20 @@ static enum res odirect_iteration(struct setup_ctx *c, struct dio_src *s,
 	if (!dio_page_ok(s, p, diag, sizeof(diag))) {
 		st->lost++;
 		ksft_print_msg("  iteration %d: %s (after pageout: %s; pfn 0x%" PRIx64
-			       " -> 0x%" PRIx64 ")\n", st->iterations, diag,
-			       pm_describe(e, d2, sizeof(d2)), pfn0, pfn1);
+			       " -> 0x%" PRIx64 "%s)\n", st->iterations, diag,
+			       pm_describe(e, d2, sizeof(d2)), pfn0, pfn1, mem_describe(&m));
+	} else if (m.other && ((unsigned char)m.other[0] != s->marker ||
+			       first_diff_byte((unsigned char *)m.other, 1, ps, s->fill) >= 0)) {
+		st->lost++;
+		ksft_print_msg("  iteration %d: the write to the other subpage of the THP is lost "
+			       "or it changed%s\n", st->iterations, mem_describe(&m));
 	} else {
 		vmsg("iteration %d ok: swapped=%d in_flight=%d pfn 0x%" PRIx64
-		     " -> 0x%" PRIx64 "\n", st->iterations, swapped, in_flight,
-		     pfn0, pfn1);
+		     " -> 0x%" PRIx64 "%s\n", st->iterations, swapped, in_flight,
+		     pfn0, pfn1, mem_describe(&m));
 	}
 out:
-	unmap_pages((char *)p, 1);
+	mem_put(&m);
 	return res;
 }
 
@@ -1364,7 +1886,7 @@ static enum res check_odirect_racy(struct setup_ctx *c, char *why)
 		madvise(p, ps, MADV_DONTNEED);
 		memset(p, s->fill, ps);
 		pfn0 = page_pfn(p);
-		out0 = read_pswpout();
+		out0 = vmstat_get("pswpout");
 		atomic_store(&rr.done, 0);
 		pthread_barrier_wait(&rr.start);
 		/*
@@ -1390,7 +1912,7 @@ static enum res check_odirect_racy(struct setup_ctx *c, char *why)
 		p[ps - 1] = s->marker;
 		pfn1 = page_pfn(p);
 		pthread_barrier_wait(&rr.end);
-		out1 = read_pswpout();
+		out1 = vmstat_get("pswpout");
 		iters++;
 		if (rr.ret != (ssize_t)s->bs) {
 			res = FAIL(why, "O_DIRECT read of %zu bytes returned %zd (%s)",
@@ -1522,20 +2044,22 @@ static int xwrite(int fd, const void *buf, size_t len)
 static enum res fork_after_swapout(struct setup_ctx *c, bool parent_first,
 				   char *why)
 {
-	const unsigned char P = 'P', C = 'C';
+	const unsigned char P = 0x01, C = 0x02;	/* never a fill byte */
 	int p2c[2] = { -1, -1 }, c2p[2] = { -1, -1 };
 	struct { int status; uint64_t pfn; } cres = { FK_ERR, 0 };
 	unsigned char fill = new_fill(), *p, go;
 	int pres = FK_OK, status = 0;
+	struct test_mem m;
 	uint64_t ppfn = 0;
 	enum res res;
 	pid_t pid;
 
-	p = (unsigned char *)map_pages(1);
-	if (!p)
-		return SKIP(why, "mmap: %s", strerror(errno));
+	res = mem_get(c, &m, 0, why);
+	if (res != RES_PASS)
+		return res;
+	p = (unsigned char *)m.page;
 	memset(p, fill, ps);
-	res = page_out_why(p, 1, why);
+	res = mem_page_out_why(&m, why);
 	if (res != RES_PASS)
 		goto out;
 	if (pipe(p2c) || pipe(c2p)) {
@@ -1607,8 +2131,8 @@ static enum res fork_after_swapout(struct setup_ctx *c, bool parent_first,
 	if (WIFSIGNALED(status))
 		ksft_print_msg("child killed by signal %d\n", WTERMSIG(status));
 
-	ksft_print_msg("parent: %s, child: %s; pfn parent 0x%" PRIx64 " child 0x%" PRIx64 "\n",
-		       fk_str[pres], fk_str[cres.status], ppfn, cres.pfn);
+	ksft_print_msg("parent: %s, child: %s; pfn parent 0x%" PRIx64 " child 0x%" PRIx64 "%s\n",
+		       fk_str[pres], fk_str[cres.status], ppfn, cres.pfn, mem_describe(&m));
 	if (pres == FK_SAW_OTHER || cres.status == FK_SAW_OTHER)
 		res = FAIL(why, "a write leaked between parent and child");
 	else if (pres == FK_NO_PAGEOUT || cres.status == FK_NO_PAGEOUT)
@@ -1627,7 +2151,7 @@ out:
 		close(c2p[0]);
 	if (c2p[1] >= 0)
 		close(c2p[1]);
-	unmap_pages((char *)p, 1);
+	mem_put(&m);
 	return res;
 }
 
@@ -1647,23 +2171,25 @@ static enum res check_reuse_pfn(struct setup_ctx *c, char *why)
 	unsigned char fill = new_fill(), *p;
 	struct page_ref ref = { { -1, -1 } };
 	uint64_t pfn0, pfn1, e;
+	struct test_mem m;
 	char d[96];
 	enum res res;
 	int r;
 
 	if (!env.pfn_visible)
 		return SKIP(why, "pagemap hides PFNs (needs CAP_SYS_ADMIN)");
-	p = (unsigned char *)map_pages(1);
-	if (!p)
-		return SKIP(why, "mmap: %s", strerror(errno));
+	res = mem_get(c, &m, MEM_REFS, why);
+	if (res != RES_PASS)
+		return res;
+	p = (unsigned char *)m.page;
 	memset(p, fill, ps);
 	pfn0 = page_pfn(p);
-	r = page_ref_get(&ref, p);
+	r = m.no_refs ? 0 : page_ref_get(&ref, p);
 	if (r) {
 		res = SKIP(why, "vmsplice: %s", strerror(-r));
 		goto out;
 	}
-	res = page_out_held(p, pfn0, why);
+	res = mem_page_out_held(&m, pfn0, why);
 	if (res != RES_PASS)
 		goto out;
 	res = bring_back(c, why);
@@ -1672,9 +2198,9 @@ static enum res check_reuse_pfn(struct setup_ctx *c, char *why)
 	p[ps - 1] = (unsigned char)~fill;
 	e = pagemap_entry(p);
 	pfn1 = pm_pfn(e);
-	ksft_print_msg("pfn 0x%" PRIx64 " -> 0x%" PRIx64 " (%s); now %s\n", pfn0,
+	ksft_print_msg("pfn 0x%" PRIx64 " -> 0x%" PRIx64 " (%s); now %s%s\n", pfn0,
 		       pfn1, pfn0 == pfn1 ? "written in place" : "copied",
-		       pm_describe(e, d, sizeof(d)));
+		       pm_describe(e, d, sizeof(d)), mem_describe(&m));
 	if (first_diff_byte(p, 0, ps - 1, fill) >= 0 || p[ps - 1] != (unsigned char)~fill)
 		res = FAIL(why, "page content changed");
 	else if (pfn1 != pfn0)
@@ -1683,7 +2209,7 @@ static enum res check_reuse_pfn(struct setup_ctx *c, char *why)
 		res = RES_PASS;
 out:
 	page_ref_put(&ref, NULL);
-	unmap_pages((char *)p, 1);
+	mem_put(&m);
 	return res;
 }
 
@@ -1695,23 +2221,25 @@ static enum res check_shared_copy(struct setup_ctx *c, char *why)
 	struct { int ok; uint64_t pfn; } cres = { 0, 0 };
 	int p2c[2] = { -1, -1 }, c2p[2] = { -1, -1 };
 	uint64_t pfn0, ppfn;
+	struct test_mem m;
 	enum res res;
 	pid_t pid;
 	int r;
 
 	if (!env.pfn_visible)
 		return SKIP(why, "pagemap hides PFNs (needs CAP_SYS_ADMIN)");
-	p = (unsigned char *)map_pages(1);
-	if (!p)
-		return SKIP(why, "mmap: %s", strerror(errno));
+	res = mem_get(c, &m, MEM_REFS, why);
+	if (res != RES_PASS)
+		return res;
+	p = (unsigned char *)m.page;
 	memset(p, fill, ps);
 	pfn0 = page_pfn(p);
-	r = page_ref_get(&ref, p);	/* keeps the page in the swap cache */
+	r = m.no_refs ? 0 : page_ref_get(&ref, p);	/* keeps the page in the swap cache */
 	if (r) {
 		res = SKIP(why, "vmsplice: %s", strerror(-r));
 		goto out;
 	}
-	res = page_out_held(p, pfn0, why);
+	res = mem_page_out_held(&m, pfn0, why);
 	if (res != RES_PASS)
 		goto out;
 	if (pipe(p2c) || pipe(c2p)) {
@@ -1766,8 +2294,9 @@ static enum res check_shared_copy(struct setup_ctx *c, char *why)
 		cres.ok = -1;
 	waitpid(pid, NULL, 0);
 	ksft_print_msg("pfn before 0x%" PRIx64 ", parent after its write 0x%" PRIx64
-		       ", child 0x%" PRIx64 "; child content %s\n", pfn0, ppfn,
-		       cres.pfn, cres.ok > 0 ? "intact" : cres.ok ? "unknown" : "CHANGED");
+		       ", child 0x%" PRIx64 "; child content %s%s\n", pfn0, ppfn,
+		       cres.pfn, cres.ok > 0 ? "intact" : cres.ok ? "unknown" : "CHANGED",
+		       mem_describe(&m));
 	if (cres.ok < 0)
 		res = FAIL(why, "child did not report");
 	else if (!cres.ok)
@@ -1788,7 +2317,7 @@ out:
 	if (c2p[1] >= 0)
 		close(c2p[1]);
 	page_ref_put(&ref, NULL);
-	unmap_pages((char *)p, 1);
+	mem_put(&m);
 	return res;
 }
 
@@ -2038,22 +2567,11 @@ static enum res check_softdirty(struct setup_ctx *c, char *why)
 	}
 	p[0] = fill ^ 1;		/* write: soft-dirty again, reused in place */
 	pfn0 = page_pfn(p);
-	r = page_ref_get(&ref, p);
-	if (r) {
-		res = SKIP(why, "vmsplice: %s", strerror(-r));
-		goto out;
-	}
 
 	/* A: soft-dirty set before swap-out */
-	res = page_out_held(p, pfn0, why);
+	res = page_out_soft_dirty(&ref, p, pfn0, why);
 	if (res != RES_PASS)
 		goto out;
-	e = pagemap_entry(p);
-	if (!pm_soft_dirty(e)) {
-		res = FAIL(why, "swap entry lost the soft-dirty bit (%s)",
-			   pm_describe(e, d, sizeof(d)));
-		goto out;
-	}
 	res = bring_back(c, why);
 	if (res != RES_PASS)
 		goto out;
@@ -2074,13 +2592,9 @@ static enum res check_softdirty(struct setup_ctx *c, char *why)
 	res = page_out_held(p, pfn0, why);
 	if (res != RES_PASS)
 		goto out;
-	r = clear_refs_soft_dirty();
-	e = pagemap_entry(p);
-	if (r || pm_soft_dirty(e) || !pm_swapped(e)) {
-		res = FAIL(why, "clear_refs on the swap entry: %s (%s)",
-			   r ? strerror(-r) : "bit stays", pm_describe(e, d, sizeof(d)));
+	res = clear_refs_on_swap_entry(p, why);
+	if (res != RES_PASS)
 		goto out;
-	}
 	res = bring_back(c, why);
 	if (res != RES_PASS)
 		goto out;
@@ -2103,64 +2617,101 @@ out:
 	return res;
 }
 
+/* uffd-wp: a userfaultfd for write-protection of anonymous memory */
+static int uffd_open_wp(char *why, enum res *res)
+{
+	struct uffdio_api api = { .api = UFFD_API, .features = 0 };
+	int uffd;
+
+	uffd = (int)syscall(__NR_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	if (uffd < 0) {
+		*res = SKIP(why, "userfaultfd: %s (CONFIG_USERFAULTFD)", strerror(errno));
+		return -1;
+	}
+	if (ioctl(uffd, UFFDIO_API, &api)) {
+		*res = SKIP(why, "UFFDIO_API: %s", strerror(errno));
+		close(uffd);
+		return -1;
+	}
+	if (!(api.features & UFFD_FEATURE_PAGEFAULT_FLAG_WP)) {
+		*res = SKIP(why, "uffd-wp not supported on anonymous memory here "
+			    "(CONFIG_HAVE_ARCH_USERFAULTFD_WP: x86_64 only in 6.1)");
+		close(uffd);
+		return -1;
+	}
+	return uffd;
+}
+
+static int uffd_register_wp(int uffd, void *p, size_t len)
+{
+	struct uffdio_register reg = { .range = { (uintptr_t)p, len },
+				       .mode = UFFDIO_REGISTER_MODE_WP };
+
+	return ioctl(uffd, UFFDIO_REGISTER, &reg) ? -errno : 0;
+}
+
+static int uffd_wp(int uffd, void *p, size_t len, bool protect)
+{
+	struct uffdio_writeprotect wp = { .range = { (uintptr_t)p, len },
+					  .mode = protect ? UFFDIO_WRITEPROTECT_MODE_WP : 0 };
+
+	return ioctl(uffd, UFFDIO_WRITEPROTECT, &wp) ? -errno : 0;
+}
+
+/*
+ * A page of its own, filled, registered for uffd-wp: the userfaultfd, or
+ * -1 with *res set.  Closing the userfaultfd unregisters the page.
+ */
+static int uffd_page_get(unsigned char **pp, unsigned char fill, char *why, enum res *res)
+{
+	int uffd = uffd_open_wp(why, res), r;
+
+	if (uffd < 0)
+		return -1;
+	*pp = (unsigned char *)map_pages(1);
+	if (!*pp) {
+		*res = SKIP(why, "mmap: %s", strerror(errno));
+		close(uffd);
+		return -1;
+	}
+	memset(*pp, fill, ps);
+	r = uffd_register_wp(uffd, *pp, ps);
+	if (r) {
+		*res = SKIP(why, "UFFDIO_REGISTER(WP): %s", strerror(-r));
+		unmap_pages((char *)*pp, 1);
+		*pp = NULL;
+		close(uffd);
+		return -1;
+	}
+	return uffd;
+}
+
 /* uffd-wp next to the exclusive marker */
 static enum res check_uffd_wp(struct setup_ctx *c, char *why)
 {
-	struct uffdio_api api = { .api = UFFD_API, .features = 0 };
-	struct uffdio_register reg = { 0 };
-	struct uffdio_writeprotect wp = { 0 };
 	struct page_ref ref = { { -1, -1 } };
 	unsigned char fill = new_fill(), *p = NULL;
 	uint64_t pfn0, e;
-	bool registered = false;
 	int uffd, r;
 	enum res res;
 	char d[96];
 
 	if (!env.pfn_visible)
 		return SKIP(why, "pagemap hides PFNs (needs CAP_SYS_ADMIN)");
-	uffd = (int)syscall(__NR_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	uffd = uffd_page_get(&p, fill, why, &res);
 	if (uffd < 0)
-		return SKIP(why, "userfaultfd: %s", strerror(errno));
-	if (ioctl(uffd, UFFDIO_API, &api)) {
-		res = SKIP(why, "UFFDIO_API: %s", strerror(errno));
-		goto out;
-	}
-	if (!(api.features & UFFD_FEATURE_PAGEFAULT_FLAG_WP)) {
-		res = SKIP(why, "uffd-wp not supported on anonymous memory here");
-		goto out;
-	}
-	p = (unsigned char *)map_pages(1);
-	if (!p) {
-		res = SKIP(why, "mmap: %s", strerror(errno));
-		goto out;
-	}
-	memset(p, fill, ps);
+		return res;
 	pfn0 = page_pfn(p);
-	reg.range.start = (uintptr_t)p;
-	reg.range.len = ps;
-	reg.mode = UFFDIO_REGISTER_MODE_WP;
-	if (ioctl(uffd, UFFDIO_REGISTER, &reg)) {
-		res = SKIP(why, "UFFDIO_REGISTER(WP): %s", strerror(errno));
-		goto out;
-	}
-	registered = true;
-	wp.range = reg.range;
-	wp.mode = UFFDIO_WRITEPROTECT_MODE_WP;
-	if (ioctl(uffd, UFFDIO_WRITEPROTECT, &wp)) {
-		res = SKIP(why, "UFFDIO_WRITEPROTECT: %s", strerror(errno));
+	r = uffd_wp(uffd, p, ps, true);
+	if (r) {
+		res = SKIP(why, "UFFDIO_WRITEPROTECT: %s", strerror(-r));
 		goto out;
 	}
 	if (!pm_uffd_wp(pagemap_entry(p))) {
 		res = SKIP(why, "pagemap does not report uffd-wp (bit 57)");
 		goto out;
 	}
-	r = page_ref_get(&ref, p);
-	if (r) {
-		res = SKIP(why, "vmsplice: %s", strerror(-r));
-		goto out;
-	}
-	res = page_out_held(p, pfn0, why);
+	res = page_out_with_ref(&ref, p, pfn0, why);
 	if (res != RES_PASS)
 		goto out;
 	e = pagemap_entry(p);
@@ -2179,12 +2730,11 @@ static enum res check_uffd_wp(struct setup_ctx *c, char *why)
 		res = FAIL(why, "uffd-wp lost on swap-in");
 		goto out;
 	}
-	wp.mode = 0;
-	errno = 0;
-	if (ioctl(uffd, UFFDIO_WRITEPROTECT, &wp) || pm_uffd_wp(pagemap_entry(p))) {
+	r = uffd_wp(uffd, p, ps, false);
+	if (r || pm_uffd_wp(pagemap_entry(p))) {
 		/* never write to a still protected page: it would block */
 		res = FAIL(why, "un-protect without effect: %s",
-			   errno ? strerror(errno) : "uffd-wp bit still set");
+			   r ? strerror(-r) : "uffd-wp bit still set");
 		goto out;
 	}
 	p[ps - 1] = (unsigned char)~fill;
@@ -2197,12 +2747,7 @@ static enum res check_uffd_wp(struct setup_ctx *c, char *why)
 	else
 		res = RES_PASS;
 out:
-	if (registered) {
-		struct uffdio_range range = reg.range;
-
-		ioctl(uffd, UFFDIO_UNREGISTER, &range);
-	}
-	close(uffd);
+	close(uffd);	/* unregisters */
 	page_ref_put(&ref, NULL);
 	unmap_pages((char *)p, 1);
 	return res;
@@ -2321,12 +2866,1171 @@ static enum res check_stable_off(struct setup_ctx *c, char *why)
 }
 
 /* ------------------------------------------------------------------ */
+/* Races: two threads touching the same swapped-out page at once       */
+
+/*
+ * The main thread (side 0) and a helper thread (side 1), each pinned to
+ * a CPU of its own, meet at a barrier, then at a spin handshake (so that
+ * both leave it at nearly the same moment); one of them, chosen at
+ * random, then spins for a random count of 1 to 2^18 loops (log-uniform:
+ * whatever the time scale of the other's action, some iterations start
+ * inside it), and both run their action.  Guest clocks may tick in
+ * jiffies, so the order of events comes from a shared ticket counter
+ * instead: each side draws a ticket right before and right after its
+ * action.  It also counts the page faults its thread took during the
+ * action (getrusage(RUSAGE_THREAD): min_flt + maj_flt; a fault that had
+ * to be retried counts once).  An iteration "overlapped" when both
+ * actions were in progress at once (both first tickets drawn before
+ * either second one) and each side that accesses the page took a fault
+ * doing so, i.e. the PTE was still a swap entry when that side started.
+ */
+struct race {
+	pthread_t th;
+	pthread_barrier_t start, end;
+	atomic_int arrived;
+	atomic_int stop;
+	void (*act[2])(struct race *r, int side);
+	void *arg;
+	atomic_uint ticket;
+	unsigned int spin[2];	/* loops to spin after the handshake */
+	unsigned int t0[2], t1[2];	/* tickets before and after the action */
+	long faults[2];
+	long val[2];		/* whatever an action wants to report */
+	cpu_set_t saved;	/* the main thread's CPUs before race_start() */
+	bool pinned;
+	void *drain;		/* race_drain(): the page */
+};
+
+static void race_side(struct race *r, int side)
+{
+	struct rusage u0, u1;
+	unsigned int i;
+
+	getrusage(RUSAGE_THREAD, &u0);
+	atomic_fetch_add(&r->arrived, 1);
+	while (atomic_load(&r->arrived) < 2)
+		;
+	for (i = r->spin[side]; i; i--)
+		__asm__ __volatile__("" ::: "memory");
+	r->t0[side] = atomic_fetch_add(&r->ticket, 1);
+	r->act[side](r, side);
+	r->t1[side] = atomic_fetch_add(&r->ticket, 1);
+	getrusage(RUSAGE_THREAD, &u1);
+	r->faults[side] = (u1.ru_minflt - u0.ru_minflt) + (u1.ru_majflt - u0.ru_majflt);
+}
+
+static void *race_thread(void *arg)
+{
+	struct race *r = arg;
+
+	for (;;) {
+		pthread_barrier_wait(&r->start);
+		if (atomic_load(&r->stop))
+			break;
+		race_side(r, 1);
+		pthread_barrier_wait(&r->end);
+	}
+	return NULL;
+}
+
+/*
+ * The two sides run on two different CPUs (the first two the process
+ * may use), so that they really run at the same time, and so that
+ * race_drain() reaches the per-CPU LRU caches of both.
+ */
+static void race_pin(struct race *r)
+{
+	cpu_set_t one;
+	int cpu, n = 0;
+
+	r->pinned = false;
+	if (sched_getaffinity(0, sizeof(r->saved), &r->saved))
+		return;
+	for (cpu = 0; cpu < CPU_SETSIZE && n < 2; cpu++) {
+		if (!CPU_ISSET(cpu, &r->saved))
+			continue;
+		CPU_ZERO(&one);
+		CPU_SET(cpu, &one);
+		if (n == 0 ? sched_setaffinity(0, sizeof(one), &one) :
+		    pthread_setaffinity_np(r->th, sizeof(one), &one))
+			break;
+		n++;
+	}
+	r->pinned = true;
+}
+
+static int race_start(struct race *r)
+{
+	int e;
+
+	atomic_store(&r->stop, 0);
+	pthread_barrier_init(&r->start, NULL, 2);
+	pthread_barrier_init(&r->end, NULL, 2);
+	e = pthread_create(&r->th, NULL, race_thread, r);
+	if (e) {
+		pthread_barrier_destroy(&r->start);
+		pthread_barrier_destroy(&r->end);
+		return e;
+	}
+	race_pin(r);
+	return 0;
+}
+
+static void race_stop(struct race *r)
+{
+	atomic_store(&r->stop, 1);
+	pthread_barrier_wait(&r->start);
+	pthread_join(r->th, NULL);
+	pthread_barrier_destroy(&r->start);
+	pthread_barrier_destroy(&r->end);
+	if (r->pinned)
+		sched_setaffinity(0, sizeof(r->saved), &r->saved);
+}
+
+/* One iteration; with jitter, a random side starts late (see above). */
+static void race_once(struct race *r, bool jitter)
+{
+	int late = rand() & 1;
+
+	r->spin[!late] = 0;
+	r->spin[late] = jitter ? 1u << (rand() % 19) : 0;
+	r->faults[0] = r->faults[1] = 0;
+	atomic_store(&r->arrived, 0);
+	pthread_barrier_wait(&r->start);
+	race_side(r, 0);
+	pthread_barrier_wait(&r->end);
+}
+
+static void race_drain_act(struct race *r, int side)
+{
+	(void)side;
+	madvise(r->drain, ps, MADV_COLD);	/* drains this CPU's LRU cache */
+}
+
+/*
+ * A page one side faulted in sits in that CPU's LRU cache until it is
+ * drained, and MADV_PAGEOUT skips pages that are not on the LRU yet.
+ * madvise() drains the cache of the CPU it runs on: let both sides run
+ * one on the page.
+ */
+static void race_drain(struct race *r, void *p)
+{
+	void (*act0)(struct race *, int) = r->act[0], (*act1)(struct race *, int) = r->act[1];
+	long f0 = r->faults[0], f1 = r->faults[1];
+	unsigned int t[4] = { r->t0[0], r->t0[1], r->t1[0], r->t1[1] };
+
+	r->act[0] = r->act[1] = race_drain_act;
+	r->drain = p;
+	race_once(r, false);
+	r->act[0] = act0;
+	r->act[1] = act1;
+	r->faults[0] = f0;
+	r->faults[1] = f1;
+	r->t0[0] = t[0];
+	r->t0[1] = t[1];
+	r->t1[0] = t[2];
+	r->t1[1] = t[3];
+}
+
+/* Were both actions in progress at the same moment? */
+static bool race_concurrent(const struct race *r)
+{
+	unsigned int start = r->t0[0] > r->t0[1] ? r->t0[0] : r->t0[1];
+	unsigned int end = r->t1[0] < r->t1[1] ? r->t1[0] : r->t1[1];
+
+	return start < end;
+}
+
+#define RACE_OVERLAPS	20	/* stop early after this many overlapping iterations */
+
+/* Go on with another iteration? */
+static bool race_more(int iters, int overlapped, int max, double deadline)
+{
+	return iters < max && overlapped < RACE_OVERLAPS && now() < deadline;
+}
+
+static enum res race_cpus(char *why)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (n < 2)
+		return SKIP(why, "needs two CPUs online, %ld here (CONFIG_SMP, -smp 2)", n);
+	return RES_PASS;
+}
+
+/*
+ * An exclusive page, swapped out and still in the swap cache, with no
+ * reference left but the swap cache's: held by a pipe during the
+ * page-out (so reclaim keeps it there unwritten), then released.  A
+ * fault then finds exactly this page, and PFN comparisons mean something
+ * for as long as it stays in the swap cache.  The pre-fix kernel reuses
+ * such a page on a write fault only when the reference count says
+ * nobody else looks at it, which a second thread faulting on the same
+ * entry at the same time (it holds a reference while it waits for the
+ * page lock) breaks.
+ */
+static enum res race_prepare_page(unsigned char *p, unsigned char fill, uint64_t *pfn,
+				  char *why)
+{
+	struct page_ref ref = { { -1, -1 } };
+	enum res res;
+
+	memset(p, fill, ps);
+	*pfn = page_pfn(p);
+	res = page_out_with_ref(&ref, p, *pfn, why);
+	page_ref_put(&ref, NULL);
+	return res;
+}
+
+struct fault_race {
+	unsigned char *p;
+	bool read[2];		/* side reads (else writes) */
+	long off[2];
+	unsigned char val[2];
+};
+
+static void fault_race_act(struct race *r, int side)
+{
+	struct fault_race *f = r->arg;
+
+	if (f->read[side])
+		r->val[side] = read_byte(f->p + f->off[side]);
+	else
+		*(volatile unsigned char *)(f->p + f->off[side]) = f->val[side];
+}
+
+/*
+ * race_write_write / race_read_write: two threads fault on the same
+ * swap entry at the same moment, two writes or a read and a write.
+ * Afterwards both writes must be in the page, a read must have seen the
+ * old contents, the page must be mapped once, and it must still be the
+ * page that was swapped out (same PFN): an exclusive page is written in
+ * place whoever wins.
+ */
+static enum res fault_race(struct setup_ctx *c, bool reader, char *why)
+{
+	int iters = 0, overlapped = 0, copied = 0, copied_ov = 0, bad = 0, twice = 0;
+	struct fault_race f = { .read = { reader, false },
+				.off = { 64, 0 }, .val = { 0x01, 0x02 } };	/* never a fill */
+	struct race r = { .act = { fault_race_act, fault_race_act }, .arg = &f };
+	unsigned char fill = new_fill(), *p;
+	double deadline = now() + opt.race_secs;
+	char d[96];
+	enum res res;
+	int e;
+
+	(void)c;
+	if (!env.pfn_visible)
+		return SKIP(why, "pagemap hides PFNs (needs CAP_SYS_ADMIN)");
+	res = race_cpus(why);
+	if (res != RES_PASS)
+		return res;
+	p = (unsigned char *)map_pages(1);
+	if (!p)
+		return SKIP(why, "mmap: %s", strerror(errno));
+	f.p = p;
+	f.off[1] = ps - 64;
+	e = race_start(&r);
+	if (e) {
+		unmap_pages((char *)p, 1);
+		return SKIP(why, "pthread_create: %s", strerror(e));
+	}
+	srand((unsigned int)getpid() ^ (reader ? 0x5a5a : 0));
+	while (race_more(iters, overlapped, opt.race_iters, deadline)) {
+		uint64_t pfn0, pfn1, ent;
+		bool ov, ok;
+
+		res = race_prepare_page(p, fill, &pfn0, why);
+		if (res != RES_PASS)
+			break;
+		race_once(&r, true);
+		ent = pagemap_entry(p);
+		pfn1 = pm_pfn(ent);
+		iters++;
+		ov = race_concurrent(&r) && r.faults[0] > 0 && r.faults[1] > 0;
+		overlapped += ov;
+		ok = p[f.off[1]] == f.val[1] &&
+		     (reader ? r.val[0] == fill : p[f.off[0]] == f.val[0]);
+		if (!ok) {
+			if (bad < 5)
+				ksft_print_msg("  iteration %d: a %s is lost (read 0x%02lx, page holds "
+					       "0x%02x 0x%02x; overlapped %d)\n", iters,
+					       reader ? "write or the read's view" : "write",
+					       r.val[0], p[f.off[0]], p[f.off[1]], ov);
+			bad++;
+		}
+		if (pfn1 != pfn0) {
+			copied++;
+			copied_ov += ov;
+			if (copied <= 3)
+				ksft_print_msg("  iteration %d: copied, pfn 0x%" PRIx64 " -> 0x%" PRIx64
+					       " (overlapped %d, faults %ld/%ld)\n", iters, pfn0,
+					       pfn1, ov, r.faults[0], r.faults[1]);
+		}
+		if (!pm_exclusive(ent)) {
+			if (twice < 3)
+				ksft_print_msg("  iteration %d: the page is not mapped once (%s)\n",
+					       iters, pm_describe(ent, d, sizeof(d)));
+			twice++;
+		}
+		/* the next iteration writes the fill again */
+		fill = new_fill();
+		race_drain(&r, p);
+	}
+	race_stop(&r);
+	unmap_pages((char *)p, 1);
+	if (res != RES_PASS && !iters)
+		return res;
+	ksft_print_msg("%d iterations, %d overlapped (both threads faulted on the swap entry, "
+		       "accesses at the same time); copied %d (%d of them overlapped), "
+		       "data wrong %d, not mapped once %d\n", iters, overlapped, copied,
+		       copied_ov, bad, twice);
+	if (bad)
+		return FAIL(why, "%d of %d iterations lost data", bad, iters);
+	if (twice)
+		return FAIL(why, "%d of %d iterations left the page mapped more than once",
+			    twice, iters);
+	if (copied)
+		return FAIL(why, "%d of %d iterations copied the exclusive page (%d overlapped)",
+			    copied, iters, copied_ov);
+	if (res != RES_PASS)
+		return res;
+	if (!overlapped)
+		return SKIP(why, "the two faults never overlapped in %d iterations", iters);
+	return RES_PASS;
+}
+
+static enum res check_race_write_write(struct setup_ctx *c, char *why)
+{
+	return fault_race(c, false, why);
+}
+
+static enum res check_race_read_write(struct setup_ctx *c, char *why)
+{
+	return fault_race(c, true, why);
+}
+
+/*
+ * race_read_wp / race_read_clear_refs: a read fault on a swap entry
+ * while another thread changes a flag of that very PTE (uffd-wp protect,
+ * or clear_refs clearing soft-dirty).  Whichever comes first, the result
+ * is fixed: protected, or not soft-dirty.  A fault that took its flags
+ * from the swap PTE before the change and installed them after it
+ * (checking under the PT lock only that the swap entry is the same)
+ * undoes the change.
+ */
+struct flag_race {
+	unsigned char *p;
+	int uffd;		/* >= 0: protect; else clear_refs */
+	int clear_refs_fd;
+	struct uffdio_range range;
+	int err;
+};
+
+static void flag_race_read(struct race *r, int side)
+{
+	struct flag_race *f = r->arg;
+
+	(void)side;
+	r->val[0] = read_byte(f->p + 64);
+}
+
+static void flag_race_change(struct race *r, int side)
+{
+	struct flag_race *f = r->arg;
+
+	(void)side;
+	f->err = 0;
+	if (f->uffd >= 0) {
+		struct uffdio_writeprotect wp = { .range = f->range,
+						  .mode = UFFDIO_WRITEPROTECT_MODE_WP };
+
+		if (ioctl(f->uffd, UFFDIO_WRITEPROTECT, &wp))
+			f->err = errno;
+	} else if (pwrite(f->clear_refs_fd, "4", 1, 0) != 1) {
+		f->err = errno;
+	}
+}
+
+static enum res flag_race(struct setup_ctx *c, bool uffd_wp_mode, char *why)
+{
+	int iters = 0, overlapped = 0, wrong = 0, wrong_ov = 0, bad = 0, no_flag = 0;
+	struct flag_race f = { .uffd = -1, .clear_refs_fd = -1 };
+	struct race r = { .act = { flag_race_read, flag_race_change }, .arg = &f };
+	unsigned char fill = new_fill(), *p = NULL;
+	double deadline = now() + opt.race_secs;
+	bool started = false;
+	enum res res = RES_PASS;
+	char d[96];
+	int e;
+
+	(void)c;
+	res = race_cpus(why);
+	if (res != RES_PASS)
+		return res;
+	if (uffd_wp_mode) {
+		f.uffd = uffd_open_wp(why, &res);
+		if (f.uffd < 0)
+			return res;
+	} else {
+		if (!soft_dirty_supported())
+			return SKIP(why, "soft-dirty tracking not available (CONFIG_MEM_SOFT_DIRTY)");
+		f.clear_refs_fd = open("/proc/self/clear_refs", O_WRONLY | O_CLOEXEC);
+		if (f.clear_refs_fd < 0)
+			return SKIP(why, "/proc/self/clear_refs: %s", strerror(errno));
+	}
+	p = (unsigned char *)map_pages(1);
+	if (!p) {
+		res = SKIP(why, "mmap: %s", strerror(errno));
+		goto out;
+	}
+	f.p = p;
+	f.range.start = (uintptr_t)p;
+	f.range.len = ps;
+	memset(p, fill, ps);
+	if (uffd_wp_mode && (e = uffd_register_wp(f.uffd, p, ps))) {
+		res = SKIP(why, "UFFDIO_REGISTER(WP): %s", strerror(-e));
+		goto out;
+	}
+	e = race_start(&r);
+	if (e) {
+		res = SKIP(why, "pthread_create: %s", strerror(e));
+		goto out;
+	}
+	started = true;
+	/* clear VM_SOFTDIRTY everywhere now (the helper's stack is new) */
+	if (!uffd_wp_mode)
+		clear_refs_soft_dirty();
+	srand((unsigned int)getpid() ^ (uffd_wp_mode ? 0x77 : 0x33));
+	while (race_more(iters, overlapped, opt.race_iters, deadline)) {
+		uint64_t e0, e1;
+		bool ov, flag_ok;
+
+		p[0] = fill;		/* dirty again: soft-dirty on the swap entry */
+		e = page_out(p, 1, 5);
+		if (e) {
+			res = e == -EAGAIN ? SKIP(why, "MADV_PAGEOUT did not swap the page out") :
+			      SKIP(why, "MADV_PAGEOUT: %s", strerror(-e));
+			break;
+		}
+		e0 = pagemap_entry(p);
+		if (uffd_wp_mode ? pm_uffd_wp(e0) : !pm_soft_dirty(e0)) {
+			no_flag++;
+			res = FAIL(why, "the swap entry is %s before the race (%s)",
+				   uffd_wp_mode ? "still uffd-wp protected" : "not soft-dirty",
+				   pm_describe(e0, d, sizeof(d)));
+			break;
+		}
+		race_once(&r, true);
+		if (f.err) {
+			res = FAIL(why, "%s during the race: %s", uffd_wp_mode ?
+				   "UFFDIO_WRITEPROTECT" : "clear_refs", strerror(f.err));
+			break;
+		}
+		e1 = pagemap_entry(p);
+		iters++;
+		ov = race_concurrent(&r) && r.faults[0] > 0;
+		overlapped += ov;
+		flag_ok = uffd_wp_mode ? pm_uffd_wp(e1) : !pm_soft_dirty(e1);
+		if (!flag_ok) {
+			if (wrong < 5)
+				ksft_print_msg("  iteration %d: %s after the read fault and the %s "
+					       "(%s; overlapped %d, the %s started first)\n", iters,
+					       uffd_wp_mode ? "not uffd-wp protected" : "soft-dirty",
+					       uffd_wp_mode ? "protect" : "clear_refs",
+					       pm_describe(e1, d, sizeof(d)), ov,
+					       r.t0[0] < r.t0[1] ? "read" : "change");
+			wrong++;
+			wrong_ov += ov;
+		}
+		if (!pm_present(e1) || !pm_exclusive(e1) || r.val[0] != fill ||
+		    first_diff_byte(p, 0, ps, fill) >= 0) {
+			if (bad < 3)
+				ksft_print_msg("  iteration %d: after the read: %s, read 0x%02lx, "
+					       "fill 0x%02x\n", iters, pm_describe(e1, d, sizeof(d)),
+					       r.val[0], fill);
+			bad++;
+		}
+		/* unprotect for the next round (never write to a protected page) */
+		if (uffd_wp_mode && (e = uffd_wp(f.uffd, p, ps, false))) {
+			res = FAIL(why, "un-protect: %s", strerror(-e));
+			break;
+		}
+		if (uffd_wp_mode && pm_uffd_wp(pagemap_entry(p))) {
+			res = FAIL(why, "un-protect without effect");
+			break;
+		}
+		race_drain(&r, p);
+	}
+	ksft_print_msg("%d iterations, %d overlapped (the read faulted on the swap entry while "
+		       "the %s ran); flag wrong in %d (%d of them overlapped), other trouble %d\n",
+		       iters, overlapped, uffd_wp_mode ? "UFFDIO_WRITEPROTECT" : "clear_refs",
+		       wrong, wrong_ov, bad);
+	if (wrong)
+		res = FAIL(why, "%d of %d iterations %s", wrong, iters, uffd_wp_mode ?
+			   "lost the uffd-wp protection set while the fault ran" :
+			   "brought soft-dirty back although clear_refs cleared it");
+	else if (bad)
+		res = FAIL(why, "%d of %d iterations: page not mapped once or content changed",
+			   bad, iters);
+	else if (res == RES_PASS && !overlapped)
+		res = SKIP(why, "the fault and the %s never overlapped in %d iterations",
+			   uffd_wp_mode ? "protect" : "clear_refs", iters);
+out:
+	if (started)
+		race_stop(&r);
+	if (f.uffd >= 0)
+		close(f.uffd);
+	if (f.clear_refs_fd >= 0)
+		close(f.clear_refs_fd);
+	unmap_pages((char *)p, 1);
+	return res;
+}
+
+static enum res check_race_read_wp(struct setup_ctx *c, char *why)
+{
+	return flag_race(c, true, why);
+}
+
+static enum res check_race_read_clear_refs(struct setup_ctx *c, char *why)
+{
+	return flag_race(c, false, why);
+}
+/*
+ * fork_race_swapin: fork() in one thread while another write-faults a
+ * swapped-out exclusive page back in.  Whatever the order (fork() holds
+ * mmap_lock for writing, so one of the two goes first), the child's copy
+ * is the page as it was when fork() copied the page table, and from then
+ * on neither process may see the other's writes.  Parent and child then
+ * take turns (pipes): each looks at the page, writes its own byte, and
+ * pages its page out again while it is mapped only once, as the fork
+ * checks above do, before the other looks.
+ */
+enum { FR_OK, FR_LEAK, FR_ORDER, FR_OWN, FR_NO_PAGEOUT, FR_ERR };
+
+static const char *const fr_str[] = {
+	[FR_OK] = "ok",
+	[FR_LEAK] = "saw the other process's write",
+	[FR_ORDER] = "the child's copy does not match the order of fork() and the write",
+	[FR_OWN] = "its own write or content changed",
+	[FR_NO_PAGEOUT] = "could not page its page out again",
+	[FR_ERR] = "error",
+};
+
+struct fork_race {
+	unsigned char *p;
+	unsigned char fill;
+	int p2c[2], c2p[2];
+	pid_t pid;
+	int fork_err;
+};
+
+/* Page out again after a look, if the page is mapped by us alone. */
+static int fr_done(const unsigned char *p, int st)
+{
+	uint64_t e = pagemap_entry(p);
+
+	if (st == FR_OK && pm_present(e) && pm_exclusive(e) && page_out((void *)p, 1, 5))
+		return FR_NO_PAGEOUT;
+	return st;
+}
+
+static int fr_check(const unsigned char *p, unsigned char fill, unsigned char b0,
+		    unsigned char mine, unsigned char theirs, int my_off, int their_off)
+{
+	long i;
+
+	if (p[their_off] == theirs)
+		return FR_LEAK;
+	if (p[0] != b0 || (mine && p[my_off] != mine))
+		return FR_OWN;
+	for (i = 1; i < ps; i++)
+		if (i != my_off && p[i] != fill)
+			return p[i] == theirs ? FR_LEAK : FR_OWN;
+	return FR_OK;
+}
+
+#define FR_W	0x01	/* the racing write, byte 0 */
+#define FR_C	0x02	/* the child's write, byte 1 */
+#define FR_P	0x03	/* the parent's write, byte 2 */
+
+static void fr_child(struct fork_race *f)
+{
+	unsigned char *p = f->p, go, b0;
+	struct { int st; unsigned char b0; } res = { FR_ERR, 0 };
+
+	close(f->p2c[1]);
+	close(f->c2p[0]);
+	pagemap_reopen();
+	if (xread(f->p2c[0], &go, 1) || go != 'g')
+		_exit(0);
+	b0 = p[0];
+	res.b0 = b0;
+	res.st = b0 == FR_W || b0 == f->fill ? FR_OK : FR_OWN;
+	if (res.st == FR_OK && p[1] == FR_C)
+		res.st = FR_OWN;
+	if (res.st == FR_OK) {
+		p[1] = FR_C;
+		res.st = fr_done(p, fr_check(p, f->fill, b0, FR_C, FR_P, 1, 2));
+	}
+	xwrite(f->c2p[1], &res, sizeof(res));
+	if (xread(f->p2c[0], &go, 1) || go != 'g')
+		_exit(0);
+	res.st = fr_done(p, fr_check(p, f->fill, b0, FR_C, FR_P, 1, 2));
+	xwrite(f->c2p[1], &res, sizeof(res));
+	_exit(0);
+}
+
+static void fork_race_fork(struct race *r, int side)
+{
+	struct fork_race *f = r->arg;
+
+	(void)side;
+	f->pid = fork();
+	if (!f->pid)
+		fr_child(f);
+	f->fork_err = f->pid < 0 ? errno : 0;
+}
+
+static void fork_race_write(struct race *r, int side)
+{
+	struct fork_race *f = r->arg;
+
+	(void)side;
+	*(volatile unsigned char *)f->p = FR_W;
+}
+
+static void fr_close(int fd[2])
+{
+	if (fd[0] >= 0)
+		close(fd[0]);
+	if (fd[1] >= 0)
+		close(fd[1]);
+	fd[0] = fd[1] = -1;
+}
+
+static enum res check_fork_race_swapin(struct setup_ctx *c, char *why)
+{
+	int iters = 0, overlapped = 0, fault_first = 0, fork_first = 0, leaks = 0, other = 0;
+	int max = opt.race_iters / 4 > 0 ? opt.race_iters / 4 : 1;
+	struct fork_race f = { .p2c = { -1, -1 }, .c2p = { -1, -1 } };
+	struct race r = { .act = { fork_race_fork, fork_race_write }, .arg = &f };
+	double deadline = now() + opt.race_secs;
+	enum res res = RES_PASS;
+	int e;
+
+	(void)c;
+	res = race_cpus(why);
+	if (res != RES_PASS)
+		return res;
+	e = race_start(&r);
+	if (e)
+		return SKIP(why, "pthread_create: %s", strerror(e));
+	srand((unsigned int)getpid() ^ 0x1234);
+	while (race_more(iters, overlapped, max, deadline)) {
+		struct { int st; unsigned char b0; } cres = { FR_ERR, 0 };
+		int pst = FR_OK, status = 0, order = 0;
+		unsigned char go = 'g';
+		bool ov;
+
+		f.p = (unsigned char *)map_pages(1);
+		if (!f.p) {
+			res = SKIP(why, "mmap: %s", strerror(errno));
+			break;
+		}
+		f.fill = new_fill();
+		memset(f.p, f.fill, ps);
+		res = page_out_why(f.p, 1, why);
+		if (res == RES_PASS && (pipe(f.p2c) || pipe(f.c2p)))
+			res = SKIP(why, "pipe: %s", strerror(errno));
+		if (res != RES_PASS) {
+			fr_close(f.p2c);
+			unmap_pages((char *)f.p, 1);
+			break;
+		}
+		fflush(stdout);
+		race_once(&r, true);
+		if (f.pid < 0) {
+			res = SKIP(why, "fork: %s", strerror(f.fork_err));
+			fr_close(f.p2c);
+			fr_close(f.c2p);
+			unmap_pages((char *)f.p, 1);
+			break;
+		}
+		close(f.p2c[0]);
+		close(f.c2p[1]);
+		f.p2c[0] = f.c2p[1] = -1;
+		iters++;
+		ov = race_concurrent(&r) && r.faults[1] > 0;
+		race_drain(&r, f.p);	/* the helper wrote the page: its CPU */
+		overlapped += ov;
+		/* 1: the write was done before fork() began; -1: fork() returned first */
+		if (r.t1[1] < r.t0[0])
+			order = 1;
+		else if (r.t1[0] < r.t0[1])
+			order = -1;
+
+		/* parent: my write is there; page out before the child looks */
+		pst = f.p[0] == FR_W ? FR_OK : FR_OWN;
+		pst = fr_done(f.p, pst);
+		if (pst != FR_OK)
+			go = 'x';
+		xwrite(f.p2c[1], &go, 1);
+		if (pst == FR_OK && xread(f.c2p[0], &cres, sizeof(cres)))
+			cres.st = FR_ERR;
+		if (pst == FR_OK && cres.st == FR_OK) {
+			if ((order > 0 && cres.b0 != FR_W) || (order < 0 && cres.b0 != f.fill))
+				cres.st = FR_ORDER;
+			fault_first += cres.b0 == FR_W;
+			fork_first += cres.b0 == f.fill;
+		}
+		if (pst == FR_OK && cres.st == FR_OK) {
+			pst = fr_check(f.p, f.fill, FR_W, 0, FR_C, 2, 1);
+			if (pst == FR_OK) {
+				f.p[2] = FR_P;
+				pst = fr_done(f.p, fr_check(f.p, f.fill, FR_W, FR_P, FR_C, 2, 1));
+			}
+			go = pst == FR_OK ? 'g' : 'x';
+			xwrite(f.p2c[1], &go, 1);
+			if (go == 'g' && xread(f.c2p[0], &cres, sizeof(cres)))
+				cres.st = FR_ERR;
+			if (pst == FR_OK)
+				pst = fr_check(f.p, f.fill, FR_W, FR_P, FR_C, 2, 1);
+		}
+		waitpid(f.pid, &status, 0);
+		fr_close(f.p2c);
+		fr_close(f.c2p);
+		unmap_pages((char *)f.p, 1);
+		if (WIFSIGNALED(status) && other < 3)
+			ksft_print_msg("  iteration %d: child killed by signal %d\n", iters,
+				       WTERMSIG(status));
+		if (pst == FR_LEAK || cres.st == FR_LEAK || cres.st == FR_ORDER) {
+			if (leaks < 5)
+				ksft_print_msg("  iteration %d: parent: %s, child: %s (child's copy "
+					       "0x%02x, write %s fork, overlapped %d)\n", iters,
+					       fr_str[pst], fr_str[cres.st], cres.b0,
+					       order > 0 ? "before" : order < 0 ? "after" : "during",
+					       ov);
+			leaks++;
+		} else if (pst == FR_NO_PAGEOUT || cres.st == FR_NO_PAGEOUT) {
+			res = SKIP(why, "MADV_PAGEOUT did not page a looked-at page out again");
+			break;
+		} else if (pst != FR_OK || cres.st != FR_OK) {
+			if (other < 3)
+				ksft_print_msg("  iteration %d: parent: %s, child: %s\n", iters,
+					       fr_str[pst], fr_str[cres.st]);
+			other++;
+		}
+	}
+	race_stop(&r);
+	ksft_print_msg("%d iterations, %d overlapped (the write faulted while fork() ran); "
+		       "the child got the written page in %d, the old one in %d; "
+		       "leaks %d, other trouble %d\n", iters, overlapped, fault_first,
+		       fork_first, leaks, other);
+	if (leaks)
+		return FAIL(why, "%d of %d iterations: a write leaked between parent and child",
+			    leaks, iters);
+	if (other)
+		return FAIL(why, "%d of %d iterations: page content changed unexpectedly", other,
+			    iters);
+	if (res != RES_PASS)
+		return res;
+	if (!overlapped)
+		return SKIP(why, "the write fault and fork() never overlapped in %d iterations",
+			    iters);
+	return RES_PASS;
+}
+
+/*
+ * uffd_wp_swapped: uffd-wp changed on the swap entry itself.  The page
+ * is swapped out unprotected, protected while it is a swap entry (the
+ * bit must show on the entry), swapped in by a read (still protected),
+ * unprotected and written: the same page (PFN), so the marker survived
+ * the uffd-wp bit being set next to it.  Then once more with protect
+ * and un-protect both on the swap entry, and a write fault straight on
+ * it: no uffd-wp bit, same page.
+ */
+static enum res check_uffd_wp_swapped(struct setup_ctx *c, char *why)
+{
+	struct page_ref ref = { { -1, -1 } };
+	unsigned char fill = new_fill(), *p = NULL;
+	uint64_t pfn0, e;
+	enum res res;
+	char d[96];
+	int uffd, r;
+
+	if (!env.pfn_visible)
+		return SKIP(why, "pagemap hides PFNs (needs CAP_SYS_ADMIN)");
+	uffd = uffd_page_get(&p, fill, why, &res);
+	if (uffd < 0)
+		return res;
+	pfn0 = page_pfn(p);
+
+	/* A: protected while swapped out, read back, un-protected, written */
+	res = page_out_with_ref(&ref, p, pfn0, why);
+	if (res != RES_PASS)
+		goto out;
+	r = uffd_wp(uffd, p, ps, true);
+	e = pagemap_entry(p);
+	if (r || !pm_swapped(e) || !pm_uffd_wp(e)) {
+		res = FAIL(why, "UFFDIO_WRITEPROTECT on the swap entry: %s (%s)",
+			   r ? strerror(-r) : "no uffd-wp bit on it", pm_describe(e, d, sizeof(d)));
+		goto out;
+	}
+	res = bring_back(c, why);
+	if (res != RES_PASS)
+		goto out;
+	read_byte(p);
+	e = pagemap_entry(p);
+	ksft_print_msg("A (protected on the swap entry), after a read swap-in: %s; pfn before 0x%"
+		       PRIx64 "\n", pm_describe(e, d, sizeof(d)), pfn0);
+	if (!pm_uffd_wp(e)) {
+		res = FAIL(why, "uffd-wp set on the swap entry lost on swap-in");
+		goto out;
+	}
+	r = uffd_wp(uffd, p, ps, false);
+	if (r || pm_uffd_wp(pagemap_entry(p))) {
+		res = FAIL(why, "un-protect without effect: %s", r ? strerror(-r) : "bit still set");
+		goto out;
+	}
+	p[ps - 1] = (unsigned char)~fill;
+	e = pagemap_entry(p);
+	ksft_print_msg("A, after un-protect and write: %s\n", pm_describe(e, d, sizeof(d)));
+	if (pm_pfn(e) != pfn0) {
+		res = FAIL(why, "page copied: setting uffd-wp on the swap entry lost exclusivity");
+		goto out;
+	}
+
+	/* B: protected and un-protected on the swap entry, then written */
+	res = page_out_held(p, pfn0, why);
+	if (res != RES_PASS)
+		goto out;
+	r = uffd_wp(uffd, p, ps, true);
+	if (!r)
+		r = uffd_wp(uffd, p, ps, false);
+	e = pagemap_entry(p);
+	if (r || !pm_swapped(e) || pm_uffd_wp(e)) {
+		/* never write to a page that may still be protected: it would block */
+		res = FAIL(why, "protect + un-protect on the swap entry: %s (%s)",
+			   r ? strerror(-r) : "uffd-wp bit stays", pm_describe(e, d, sizeof(d)));
+		goto out;
+	}
+	res = bring_back(c, why);
+	if (res != RES_PASS)
+		goto out;
+	if (pm_uffd_wp(pagemap_entry(p))) {
+		res = FAIL(why, "uffd-wp came back on swapoff although it was cleared");
+		goto out;
+	}
+	p[0] = (unsigned char)~fill;
+	e = pagemap_entry(p);
+	ksft_print_msg("B (protected and un-protected on the swap entry), after a write: %s\n",
+		       pm_describe(e, d, sizeof(d)));
+	if (pm_uffd_wp(e))
+		res = FAIL(why, "uffd-wp set after un-protect and a write");
+	else if (pm_pfn(e) != pfn0)
+		res = FAIL(why, "page copied: clearing uffd-wp on the swap entry lost exclusivity");
+	else if (p[0] != (unsigned char)~fill || p[ps - 1] != (unsigned char)~fill ||
+		 first_diff_byte(p, 1, ps - 1, fill) >= 0)
+		res = FAIL(why, "page content changed");
+	else
+		res = RES_PASS;
+out:
+	close(uffd);
+	page_ref_put(&ref, NULL);
+	unmap_pages((char *)p, 1);
+	return res;
+}
+
+/*
+ * softdirty_swapped: soft-dirty cleared by clear_refs on the swap entry,
+ * then the page swapped in by a read: not soft-dirty, the same page; the
+ * write after it (a write-protect fault, not a swap fault) reuses the
+ * page and makes it soft-dirty.  The marker must survive the clear and
+ * give the read swap-in an exclusive mapping.
+ */
+static enum res check_softdirty_swapped(struct setup_ctx *c, char *why)
+{
+	struct page_ref ref = { { -1, -1 } };
+	unsigned char fill = new_fill(), *p;
+	uint64_t pfn0, e;
+	enum res res;
+	char d[96];
+
+	if (!soft_dirty_supported())
+		return SKIP(why, "soft-dirty tracking not available (CONFIG_MEM_SOFT_DIRTY)");
+	if (!env.pfn_visible)
+		return SKIP(why, "pagemap hides PFNs (needs CAP_SYS_ADMIN)");
+	p = (unsigned char *)map_pages(1);
+	if (!p)
+		return SKIP(why, "mmap: %s", strerror(errno));
+	memset(p, fill, ps);
+	pfn0 = page_pfn(p);
+	res = page_out_soft_dirty(&ref, p, pfn0, why);
+	if (res != RES_PASS)
+		goto out;
+	res = clear_refs_on_swap_entry(p, why);
+	if (res != RES_PASS)
+		goto out;
+	res = bring_back(c, why);
+	if (res != RES_PASS)
+		goto out;
+	read_byte(p + ps / 2);
+	e = pagemap_entry(p);
+	ksft_print_msg("after clear_refs on the swap entry and a read swap-in: %s; pfn before 0x%"
+		       PRIx64 "\n", pm_describe(e, d, sizeof(d)), pfn0);
+	if (pm_soft_dirty(e)) {
+		res = FAIL(why, "soft-dirty back after a read swap-in although clear_refs cleared it");
+		goto out;
+	}
+	if (pm_pfn(e) != pfn0) {
+		res = FAIL(why, "a read swap-in mapped another page");
+		goto out;
+	}
+	p[ps - 1] = (unsigned char)~fill;
+	e = pagemap_entry(p);
+	ksft_print_msg("after the write: %s\n", pm_describe(e, d, sizeof(d)));
+	if (pm_pfn(e) != pfn0)
+		res = FAIL(why, "page copied on the write after a read swap-in: the exclusive "
+			   "marker did not survive clear_refs on the swap entry");
+	else if (!pm_soft_dirty(e))
+		res = FAIL(why, "the write did not make the page soft-dirty");
+	else if (first_diff_byte(p, 0, ps - 1, fill) >= 0)
+		res = FAIL(why, "page content changed");
+	else
+		res = RES_PASS;
+out:
+	page_ref_put(&ref, NULL);
+	unmap_pages((char *)p, 1);
+	return res;
+}
+
+/*
+ * io_uring with the raw system calls (no liburing): just enough for one
+ * IORING_OP_READ_FIXED at a time.
+ */
+struct uring {
+	int fd;
+	void *sq_ring, *cq_ring;
+	size_t sq_len, cq_len;
+	struct io_uring_sqe *sqes;
+	size_t sqes_len;
+	unsigned int *sq_tail, *sq_mask, *sq_array;
+	unsigned int *cq_head, *cq_tail, *cq_mask;
+	struct io_uring_cqe *cqes;
+};
+
+static void uring_exit(struct uring *u)
+{
+	if (u->sqes)
+		munmap(u->sqes, u->sqes_len);
+	if (u->cq_ring && u->cq_ring != u->sq_ring)
+		munmap(u->cq_ring, u->cq_len);
+	if (u->sq_ring)
+		munmap(u->sq_ring, u->sq_len);
+	if (u->fd >= 0)
+		close(u->fd);
+	memset(u, 0, sizeof(*u));
+	u->fd = -1;
+}
+
+/* 0 or -errno (-ENOSYS without CONFIG_IO_URING). */
+static int uring_init(struct uring *u, unsigned int entries)
+{
+	struct io_uring_params pr;
+	int err;
+
+	memset(u, 0, sizeof(*u));
+	memset(&pr, 0, sizeof(pr));
+	u->fd = (int)syscall(__NR_io_uring_setup, entries, &pr);
+	if (u->fd < 0)
+		return -errno;
+	u->sq_len = pr.sq_off.array + pr.sq_entries * sizeof(unsigned int);
+	u->cq_len = pr.cq_off.cqes + pr.cq_entries * sizeof(struct io_uring_cqe);
+	if (pr.features & IORING_FEAT_SINGLE_MMAP) {
+		if (u->cq_len > u->sq_len)
+			u->sq_len = u->cq_len;
+		u->cq_len = u->sq_len;
+	}
+	u->sq_ring = mmap(NULL, u->sq_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE,
+			  u->fd, IORING_OFF_SQ_RING);
+	if (u->sq_ring == MAP_FAILED) {
+		u->sq_ring = NULL;
+		goto fail;
+	}
+	if (pr.features & IORING_FEAT_SINGLE_MMAP) {
+		u->cq_ring = u->sq_ring;
+	} else {
+		u->cq_ring = mmap(NULL, u->cq_len, PROT_READ | PROT_WRITE,
+				  MAP_SHARED | MAP_POPULATE, u->fd, IORING_OFF_CQ_RING);
+		if (u->cq_ring == MAP_FAILED) {
+			u->cq_ring = NULL;
+			goto fail;
+		}
+	}
+	u->sqes_len = pr.sq_entries * sizeof(struct io_uring_sqe);
+	u->sqes = mmap(NULL, u->sqes_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE,
+		       u->fd, IORING_OFF_SQES);
+	if (u->sqes == MAP_FAILED) {
+		u->sqes = NULL;
+		goto fail;
+	}
+	u->sq_tail = (unsigned int *)((char *)u->sq_ring + pr.sq_off.tail);
+	u->sq_mask = (unsigned int *)((char *)u->sq_ring + pr.sq_off.ring_mask);
+	u->sq_array = (unsigned int *)((char *)u->sq_ring + pr.sq_off.array);
+	u->cq_head = (unsigned int *)((char *)u->cq_ring + pr.cq_off.head);
+	u->cq_tail = (unsigned int *)((char *)u->cq_ring + pr.cq_off.tail);
+	u->cq_mask = (unsigned int *)((char *)u->cq_ring + pr.cq_off.ring_mask);
+	u->cqes = (struct io_uring_cqe *)((char *)u->cq_ring + pr.cq_off.cqes);
+	return 0;
+fail:
+	err = -errno;
+	uring_exit(u);
+	return err;
+}
+
+/* One IORING_OP_READ_FIXED of len bytes at off into buffer 0, waited for:
+ * the CQE's result (bytes or -errno), or -errno of io_uring_enter. */
+static int uring_read_fixed(struct uring *u, int fd, void *buf, unsigned int len, off_t off)
+{
+	unsigned int tail = atomic_load_explicit((_Atomic unsigned int *)u->sq_tail,
+						 memory_order_acquire);
+	unsigned int idx = tail & *u->sq_mask, head;
+	struct io_uring_sqe *sqe = &u->sqes[idx];
+	int res;
+
+	memset(sqe, 0, sizeof(*sqe));
+	sqe->opcode = IORING_OP_READ_FIXED;
+	sqe->fd = fd;
+	sqe->addr = (uintptr_t)buf;
+	sqe->len = len;
+	sqe->off = off;
+	sqe->buf_index = 0;
+	sqe->user_data = 0xc0ffee;
+	u->sq_array[idx] = idx;
+	atomic_store_explicit((_Atomic unsigned int *)u->sq_tail, tail + 1, memory_order_release);
+	if (syscall(__NR_io_uring_enter, u->fd, 1, 1, IORING_ENTER_GETEVENTS, NULL, 0) < 0)
+		return -errno;
+	head = atomic_load_explicit((_Atomic unsigned int *)u->cq_head, memory_order_relaxed);
+	if (head == atomic_load_explicit((_Atomic unsigned int *)u->cq_tail, memory_order_acquire))
+		return -EAGAIN;
+	res = u->cqes[head & *u->cq_mask].res;
+	atomic_store_explicit((_Atomic unsigned int *)u->cq_head, head + 1, memory_order_release);
+	return res;
+}
+
+/*
+ * iouring_fixed_buf: a page registered as an io_uring fixed buffer
+ * (IORING_REGISTER_BUFFERS pins it with FOLL_PIN | FOLL_LONGTERM).  The
+ * page is swapped out first, with a pipe holding an extra reference:
+ * registering it faults it back in for writing, which must reuse it
+ * (same PFN), not copy it.  Then the pinned page is paged out (6.1
+ * refuses to unmap a pinned exclusive page, so it should stay) and
+ * written: still the same page.  Last, io_uring reads from a memfd into
+ * the fixed buffer: the data must be in the page the process sees.
+ */
+static enum res check_iouring_fixed_buf(struct setup_ctx *c, char *why)
+{
+	static const char text[] = "io_uring fixed buffer data ";
+	struct page_ref ref = { { -1, -1 } };
+	unsigned char fill = new_fill(), *p = NULL, *src = NULL;
+	uint64_t pfn0, pfn1, pfn2, e;
+	struct uring u = { .fd = -1 };
+	bool registered = false, swapped;
+	unsigned int len = 512, i;
+	int r, mfd = -1;
+	enum res res;
+	char d[96];
+	struct iovec iov;
+
+	if (!env.pfn_visible)
+		return SKIP(why, "pagemap hides PFNs (needs CAP_SYS_ADMIN)");
+	r = uring_init(&u, 4);
+	if (r == -ENOSYS)
+		return SKIP(why, "io_uring not available (CONFIG_IO_URING)");
+	if (r)
+		return SKIP(why, "io_uring_setup: %s", strerror(-r));
+	p = (unsigned char *)map_pages(1);
+	src = malloc(len);
+	if (!p || !src) {
+		res = SKIP(why, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < len; i++)
+		src[i] = (unsigned char)text[i % (sizeof(text) - 1)];
+	mfd = (int)syscall(__NR_memfd_create, "swap_exclusive", 0);
+	if (mfd < 0 || pwrite(mfd, src, len, 0) != (ssize_t)len) {
+		res = SKIP(why, "memfd: %s", strerror(errno));
+		goto out;
+	}
+	memset(p, fill, ps);
+	pfn0 = page_pfn(p);
+	res = page_out_with_ref(&ref, p, pfn0, why);
+	if (res != RES_PASS)
+		goto out;
+	res = bring_back(c, why);
+	if (res != RES_PASS)
+		goto out;
+
+	iov.iov_base = p;
+	iov.iov_len = ps;
+	if (syscall(__NR_io_uring_register, u.fd, IORING_REGISTER_BUFFERS, &iov, 1)) {
+		res = FAIL(why, "IORING_REGISTER_BUFFERS on a swapped-out page: %s", strerror(errno));
+		goto out;
+	}
+	registered = true;
+	pfn1 = page_pfn(p);
+	page_ref_put(&ref, NULL);
+
+	madvise(p, ps, MADV_PAGEOUT);
+	swapped = page_swapped(p);
+	res = bring_back(c, why);
+	if (res != RES_PASS)
+		goto out;
+	p[ps - 1] = (unsigned char)~fill;
+	pfn2 = page_pfn(p);
+	r = uring_read_fixed(&u, mfd, p, len, 0);
+	e = pagemap_entry(p);
+	ksft_print_msg("pfn 0x%" PRIx64 "; pinned (registered) 0x%" PRIx64 "; MADV_PAGEOUT of the "
+		       "pinned page %s; after the write 0x%" PRIx64 "; READ_FIXED returned %d; now %s\n",
+		       pfn0, pfn1, swapped ? "swapped it out" : "left it mapped", pfn2, r,
+		       pm_describe(e, d, sizeof(d)));
+	if (r != (int)len) {
+		res = FAIL(why, "IORING_OP_READ_FIXED of %u bytes returned %d (%s)", len, r,
+			   r < 0 ? strerror(-r) : "short");
+	} else if (memcmp(p, src, len)) {
+		res = FAIL(why, "the io_uring read into the fixed buffer is not in the page the "
+			   "process maps (data lost%s)", pfn2 != pfn1 ? ": the pinned page was copied" : "");
+	} else if (first_diff_byte(p, len, ps - 1, fill) >= 0 || p[ps - 1] != (unsigned char)~fill) {
+		res = FAIL(why, "page content changed");
+	} else if (pfn1 != pfn0) {
+		res = FAIL(why, "registering the swapped-out exclusive page copied it (needless copy)");
+	} else if (pfn2 != pfn1) {
+		res = FAIL(why, "the pinned page was copied on the write");
+	} else {
+		res = RES_PASS;
+	}
+out:
+	if (registered)
+		syscall(__NR_io_uring_register, u.fd, IORING_UNREGISTER_BUFFERS, NULL, 0);
+	uring_exit(&u);
+	if (mfd >= 0)
+		close(mfd);
+	free(src);
+	page_ref_put(&ref, NULL);
+	unmap_pages((char *)p, 1);
+	return res;
+}
+
+/* ------------------------------------------------------------------ */
 /* The table                                                            */
 
 #define S_FAULT		(1u << SETUP_FAULT)
 #define S_SWAPOFF	(1u << SETUP_SWAPOFF)
 #define S_ZRAM		(1u << SETUP_ZRAM)
 #define S_STABLE	(1u << SETUP_STABLE)
+#define S_THP_SPLIT	((1u << SETUP_THP_PTE) | (1u << SETUP_THP_SUBPAGE))
+#define S_THP		(S_THP_SPLIT | (1u << SETUP_THP_WHOLE) | (1u << SETUP_THP_PARTIAL))
 
 struct check {
 	const char *name;
@@ -2335,19 +4039,30 @@ struct check {
 };
 
 static const struct check checks[] = {
-	{ "odirect_inflight",  S_FAULT | S_SWAPOFF | S_ZRAM | S_STABLE, check_odirect_inflight },
+	{ "odirect_inflight",  S_FAULT | S_SWAPOFF | S_ZRAM | S_STABLE | S_THP_SPLIT,
+	  check_odirect_inflight },
 	{ "odirect_racy",      S_FAULT | S_ZRAM,                        check_odirect_racy },
 	{ "odirect_clear_refs", S_FAULT | S_SWAPOFF | S_ZRAM,           check_odirect_clear_refs },
-	{ "fork_after_swapout_parent_first", S_FAULT | S_SWAPOFF | S_ZRAM, check_fork_parent_first },
-	{ "fork_after_swapout_child_first",  S_FAULT | S_SWAPOFF | S_ZRAM, check_fork_child_first },
-	{ "reuse_pfn",         S_FAULT | S_SWAPOFF | S_ZRAM | S_STABLE, check_reuse_pfn },
-	{ "shared_copy",       S_FAULT | S_SWAPOFF | S_ZRAM,            check_shared_copy },
+	{ "fork_after_swapout_parent_first", S_FAULT | S_SWAPOFF | S_ZRAM | S_THP,
+	  check_fork_parent_first },
+	{ "fork_after_swapout_child_first",  S_FAULT | S_SWAPOFF | S_ZRAM | S_THP,
+	  check_fork_child_first },
+	{ "reuse_pfn",         S_FAULT | S_SWAPOFF | S_ZRAM | S_STABLE | S_THP, check_reuse_pfn },
+	{ "shared_copy",       S_FAULT | S_SWAPOFF | S_ZRAM | S_THP,    check_shared_copy },
 	{ "ksm",               S_FAULT | S_SWAPOFF | S_ZRAM,            check_ksm },
 	{ "ksm_write",         S_FAULT | S_SWAPOFF | S_ZRAM,            check_ksm_write },
 	{ "softdirty",         S_FAULT | S_SWAPOFF | S_ZRAM,            check_softdirty },
 	{ "uffd_wp",           S_FAULT | S_SWAPOFF | S_ZRAM,            check_uffd_wp },
 	{ "stable_writes_on_copies",  S_STABLE,                          check_stable_on },
 	{ "stable_writes_off_reuses", S_STABLE,                          check_stable_off },
+	{ "race_write_write",  S_FAULT | S_ZRAM,                        check_race_write_write },
+	{ "race_read_write",   S_FAULT | S_ZRAM,                        check_race_read_write },
+	{ "race_read_wp",      S_FAULT | S_ZRAM,                        check_race_read_wp },
+	{ "race_read_clear_refs", S_FAULT | S_ZRAM,                     check_race_read_clear_refs },
+	{ "fork_race_swapin",  S_FAULT | S_ZRAM,                        check_fork_race_swapin },
+	{ "uffd_wp_swapped",   S_FAULT | S_SWAPOFF | S_ZRAM,            check_uffd_wp_swapped },
+	{ "softdirty_swapped", S_FAULT | S_SWAPOFF | S_ZRAM,            check_softdirty_swapped },
+	{ "iouring_fixed_buf", S_FAULT | S_SWAPOFF | S_ZRAM,            check_iouring_fixed_buf },
 };
 
 static bool selected(const struct check *ck, const struct setup *s)
@@ -2569,19 +4284,22 @@ static void usage(const char *prog, int code)
 	int s;
 
 	printf("usage: %s [-n iterations] [-r racy_max] [-t racy_seconds] [-p stable_pages]\n"
-	       "          [-k ksm_seconds] [-s substring]... [-l] [-v] [-h]\n"
+	       "          [-k ksm_seconds] [-f race_iterations] [-T race_seconds]\n"
+	       "          [-s substring]... [-l] [-v] [-h]\n"
 	       "  -n N   O_DIRECT in-flight iterations (default %d)\n"
 	       "  -r N   iteration cap of odirect_racy (default %d)\n"
 	       "  -t S   time cap of odirect_racy in seconds (default %d)\n"
 	       "  -p N   pages per stable_writes check (default %d)\n"
 	       "  -k S   KSM merge timeout in seconds (default %d)\n"
+	       "  -f N   iterations of each race_* check (default %d; fork_race_swapin: N/4)\n"
+	       "  -T S   time cap of each race_* check in seconds (default %d)\n"
 	       "  -s STR run only <check>/<setup> names containing STR (repeatable)\n"
 	       "  -l     list the <check>/<setup> names and exit\n"
 	       "  -v     verbose\n"
 	       "Environment: COWSWAP_SLOW_READ_DEV, COWSWAP_FAST_READ_DEV, COWSWAP_SWAP_DEV,\n"
 	       "  COWSWAP_SLOW_SWAP_DEV, COWSWAP_ZRAM, COWSWAP_ODIRECT_DIR (see the source).\n"
 	       "Tests:\n", prog, opt.iterations, opt.racy_max, opt.racy_secs,
-	       opt.stable_pages, opt.ksm_secs);
+	       opt.stable_pages, opt.ksm_secs, opt.race_iters, opt.race_secs);
 	for (s = 0; s < NR_SETUPS; s++)
 		for (i = 0; i < ARRAY_SIZE(checks); i++)
 			if (checks[i].setups & (1u << s))
@@ -2613,13 +4331,15 @@ int main(int argc, char **argv)
 	size_t i;
 	int o, s;
 
-	while ((o = getopt(argc, argv, "n:r:t:p:k:s:lvh")) != -1) {
+	while ((o = getopt(argc, argv, "n:r:t:p:k:f:T:s:lvh")) != -1) {
 		switch (o) {
 		case 'n': opt.iterations = pos_arg(optarg, argv[0]); break;
 		case 'r': opt.racy_max = pos_arg(optarg, argv[0]); break;
 		case 't': opt.racy_secs = pos_arg(optarg, argv[0]); break;
 		case 'p': opt.stable_pages = pos_arg(optarg, argv[0]); break;
 		case 'k': opt.ksm_secs = pos_arg(optarg, argv[0]); break;
+		case 'f': opt.race_iters = pos_arg(optarg, argv[0]); break;
+		case 'T': opt.race_secs = pos_arg(optarg, argv[0]); break;
 		case 's':
 			if (opt.nr_select < (int)ARRAY_SIZE(opt.select))
 				opt.select[opt.nr_select++] = optarg;

@@ -7,10 +7,13 @@
 S := scripts
 ARCH ?= x86_64
 VARIANT ?= patched
-ARCHS ?= $(basename $(notdir $(wildcard configs/arch/*.conf)))
+# The main series' records; the 6.1-LTS ones (SERIES=lts-6.1, variants
+# stock and fixed) are LTS_ARCHS, run by the lts-* targets.
+LTS_ARCHS ?= $(basename $(notdir $(shell grep -l '^SERIES=lts-6.1' configs/arch/*.conf)))
+ARCHS ?= $(filter-out $(LTS_ARCHS),$(basename $(notdir $(wildcard configs/arch/*.conf))))
 
 .PHONY: help deps source trees build boot demo matrix mutant bench stress check ci check-patches \
-	bisect selftest test-tooling distro-check nightly clean distclean
+	bisect selftest test-tooling distro-check nightly lts-deps lts-matrix lts-bisect clean distclean
 
 help:
 	@echo 'cowswap make targets (variables: ARCH=$(ARCH) VARIANT=$(VARIANT) KDIR=<6.1 tree>)'
@@ -43,10 +46,14 @@ help:
 	@echo '  distro-check   boot Debian 12'"'"'s own kernel of every configs/distro record'
 	@echo '                 with our initramfs: affected or not (DISTROS=<records>,'
 	@echo '                 JOBS=2, DISKS=none|full)'
+	@echo '  lts-matrix     6.1 LTS: every LTS_ARCHS record, stock (must reproduce)'
+	@echo '                 and stock + patches/lts-6.1 (must pass), no disks'
+	@echo '  lts-bisect     6.1 LTS: build LTS_ARCHS after every patch of patches/lts-6.1'
 	@echo '  clean          remove build output and results (keeps source, ccache)'
 	@echo '  distclean      remove out/ entirely'
 	@echo ''
 	@echo '  architectures: $(ARCHS)'
+	@echo '  6.1 LTS architectures: $(LTS_ARCHS)'
 	@echo '  distribution records: $(basename $(notdir $(wildcard configs/distro/*.conf)))'
 
 deps:
@@ -100,6 +107,19 @@ distro-check: trees
 nightly: trees
 	$(S)/deps.sh --distro
 	$(S)/nightly.sh
+
+# The 6.1-LTS series (patches/lts-6.1) on the other architectures:
+# stock must reproduce the data loss, fixed must pass. lts-deps installs
+# their cross compilers and QEMU (not part of CI's 'make deps').
+lts-deps:
+	$(S)/deps.sh --lts
+
+lts-matrix: lts-deps source
+	DISKS=none $(S)/matrix.sh $(LTS_ARCHS)
+
+lts-bisect: lts-deps trees
+	$(S)/mktrees.sh fixed
+	SERIES=lts-6.1 $(S)/bisect-build.sh $(LTS_ARCHS)
 
 # The README's test command.
 check: deps source

@@ -5,21 +5,30 @@
 # of the series, so that 'git bisect' never lands on a broken kernel.
 # Uses one scratch worktree and one O= directory per architecture, so
 # each step only rebuilds what the patch touched.
+# SERIES=lts-6.1: the 6.1-LTS series instead (upstream..fixed, the
+# records' "fixed" variant); TARGETS= as for build.sh limits each step
+# to some objects.
 . "$(dirname "$0")/lib.sh"
 
+base=cowswap/baseline tip=cowswap/patched variant=patched tag=
+case ${SERIES:-} in
+'') ;;
+lts-6.1) base=cowswap/upstream tip=cowswap/fixed variant=fixed tag=lts- ;;
+*) die "SERIES=$SERIES: only lts-6.1 is known" ;;
+esac
 [ $# -gt 0 ] || set -- x86_64 arm64 s390x ppc64le
-git --git-dir="$SRC_GIT" rev-parse -q --verify cowswap/patched >/dev/null ||
-	die "no patched tree; run 'make trees' first"
-commits=$(git --git-dir="$SRC_GIT" rev-list --reverse cowswap/baseline..cowswap/patched)
+git --git-dir="$SRC_GIT" rev-parse -q --verify $tip >/dev/null ||
+	die "no $variant tree; run 'make trees' (or 'scripts/mktrees.sh $variant') first"
+commits=$(git --git-dir="$SRC_GIT" rev-list --reverse $base..$tip)
 [ -n "$commits" ] || die "the series is empty: nothing to bisect"
-wt=$OUT/scratch/bisect
+wt=$OUT/scratch/${tag}bisect
 if [ ! -e "$wt/.git" ]; then
 	git --git-dir="$SRC_GIT" worktree prune
-	git --git-dir="$SRC_GIT" worktree add -q --detach "$wt" cowswap/baseline
+	git --git-dir="$SRC_GIT" worktree add -q --detach "$wt" $base
 fi
 [ -z "$(git -C "$wt" status --porcelain --untracked-files=no)" ] || die "$wt has local changes"
 
-report=$OUT/bisect.md
+report=$OUT/${tag}bisect.md
 echo "| patch |$(printf ' %s |' "$@")" >"$report"
 echo "|---$(printf '|---%.0s' "$@")|" >>"$report"
 fail=0 i=0
@@ -30,8 +39,8 @@ for c in $commits; do
 	row="| $i $subj |"
 	for a in "$@"; do
 		load_arch "$a"
-		if stage "bisect $i/$a" env TREE="$wt" O="$BUILDS/bisect-$BUILD" \
-			"$TOP/scripts/build.sh" "$a" patched; then
+		if stage "bisect $i/$a" env TREE="$wt" O="$BUILDS/${tag}bisect-$BUILD" \
+			"$TOP/scripts/build.sh" "$a" $variant; then
 			row="$row ok |"
 		else
 			row="$row **FAIL** |"

@@ -20,7 +20,7 @@
 load_arch "$1"
 variant=$2
 check_variant "$variant"
-tree=${TREE:-$TREES/$variant}
+tree=${TREE:-$TREES/$(tree_of "$variant")}
 frags="$TOP/configs/common.config $TOP/configs/$KCONFIG"
 suffix=
 for x in ${FRAGMENTS_EXTRA:-}; do
@@ -65,22 +65,34 @@ for f in $frags; do
 done
 
 # verify_config: every CONFIG_FOO=val and "# CONFIG_FOO is not set"
-# line of the fragments must be in the final .config.
+# line of the fragments must be in the final .config. When several
+# fragments set one option, the last one wins (as in merge_config.sh):
+# a 32-bit record's "# CONFIG_64BIT is not set" overrides common.config.
 verify_config() {
 	local f line opt missing=
+	local -A want=()
+	local -a order=()
 	for f in $frags; do
 		while IFS= read -r line; do
 			case "$line" in
-			CONFIG_*=*)
-				grep -qxF "$line" "$obj/.config" || missing="$missing $line"
-				;;
-			"# CONFIG_"*" is not set")
-				opt=${line#\# }
-				opt=${opt%% *}
-				! grep -q "^$opt=" "$obj/.config" || missing="$missing $opt=n"
-				;;
+			CONFIG_*=*) opt=${line%%=*} ;;
+			"# CONFIG_"*" is not set") opt=${line#\# } opt=${opt%% *} ;;
+			*) continue ;;
 			esac
+			[ -n "${want[$opt]+set}" ] || order+=("$opt")
+			want[$opt]=$line
 		done <"$f"
+	done
+	for opt in "${order[@]}"; do
+		line=${want[$opt]}
+		case "$line" in
+		CONFIG_*=*)
+			grep -qxF "$line" "$obj/.config" || missing="$missing $line"
+			;;
+		*)
+			! grep -q "^$opt=" "$obj/.config" || missing="$missing $opt=n"
+			;;
+		esac
 	done
 	if [ -n "$missing" ]; then
 		echo "$PROG: options dropped by olddefconfig (unmet dependencies?):" >&2

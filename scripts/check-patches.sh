@@ -10,6 +10,9 @@
 #      every file of this project
 #   5. own words: no comment line the series adds appears verbatim in the
 #      upstream implementation (scripts/own_words.py)
+#   6. the 6.1-LTS series (patches/lts-6.1, for stock 6.1): applies with
+#      quilt and with git am to the upstream tree, both giving the same
+#      tree; checkpatch --strict and own words as in 3. and 5.
 . "$(dirname "$0")/lib.sh"
 
 need_cmd git perl quilt python3
@@ -46,23 +49,41 @@ else
 fi
 git --git-dir="$SRC_GIT" worktree remove --force "$scratch"
 
-info "3/5 checkpatch.pl --strict"
-n=0
-for p in "$TOP"/patches/[0-9]*.patch; do
-	[ -f "$p" ] || continue
-	case $(basename "$p") in 0000-*) continue ;; esac
-	n=$((n + 1))
-	out=$(cd "$TREES/patched" && perl scripts/checkpatch.pl --strict --terse --show-types "$p" 2>&1) || true
-	if echo "$out" | grep -qE ': (ERROR|WARNING):'; then
-		echo "$out" >&2
-		info "FAIL: $(basename "$p")"
-		fail=1
+# checkpatch_dir <patch dir> <tree>: checkpatch --strict on every patch
+# of a series but its cover letter, with the tree's own checkpatch.pl.
+checkpatch_dir() {
+	local p out n=0
+	for p in "$1"/[0-9]*.patch; do
+		[ -f "$p" ] || continue
+		case $(basename "$p") in 0000-*) continue ;; esac
+		n=$((n + 1))
+		out=$(cd "$2" && perl scripts/checkpatch.pl --strict --terse --show-types "$p" 2>&1) || true
+		if echo "$out" | grep -qE ': (ERROR|WARNING):'; then
+			echo "$out" >&2
+			info "FAIL: $(basename "$p")"
+			fail=1
+		else
+			info "ok: $(basename "$p")$(echo "$out" | grep -c ': CHECK:' | sed 's/^0$//;s/^[1-9].*/ (& checks, see below)/')"
+			echo "$out" | grep ': CHECK:' >&2 || true
+		fi
+	done
+	[ "$n" -gt 0 ] || info "note: the series in ${1#"$TOP"/} is empty"
+}
+
+# own_words_dir <patch dir>: step 5 for one series.
+own_words_dir() {
+	local out
+	if out=$(python3 "$TOP/scripts/own_words.py" "$TREES/upstream" "$1"/[0-9]*.patch); then
+		info "ok: $out"
 	else
-		info "ok: $(basename "$p")$(echo "$out" | grep -c ': CHECK:' | sed 's/^0$//;s/^[1-9].*/ (& checks, see below)/')"
-		echo "$out" | grep ': CHECK:' >&2 || true
+		echo "$out" >&2
+		info "FAIL: the series in ${1#"$TOP"/} repeats upstream comments"
+		fail=1
 	fi
-done
-[ "$n" -gt 0 ] || info "note: the series is empty"
+}
+
+info "3/5 checkpatch.pl --strict"
+checkpatch_dir "$TOP/patches" "$TREES/patched"
 
 info "4/5 get_maintainer.pl --mpath MAINTAINERS"
 while read -r f; do
@@ -76,12 +97,37 @@ done < <(cd "$TOP" && git ls-files 2>/dev/null | grep -v '^\.gitignore$')
 [ $fail = 0 ] && info "ok: every tracked file has a maintainer"
 
 info "5/5 own words: comments added by the series vs. the upstream implementation"
-if out=$(python3 "$TOP/scripts/own_words.py" "$TREES/upstream" "$TOP"/patches/[0-9]*.patch); then
-	info "ok: $out"
-else
-	echo "$out" >&2
-	info "FAIL: the series repeats upstream comments"
-	fail=1
+own_words_dir "$TOP/patches"
+
+lts=$TOP/patches/lts-6.1
+if [ -f "$lts/series" ]; then
+	info "6/6 lts-6.1: quilt and git am on fresh upstream worktrees, checkpatch --strict, own words"
+	qwt=$OUT/scratch/lts-quilt awt=$OUT/scratch/lts-am
+	for w in "$qwt" "$awt"; do
+		git --git-dir="$SRC_GIT" worktree remove --force "$w" 2>/dev/null || rm -rf "$w"
+	done
+	git --git-dir="$SRC_GIT" worktree prune
+	git --git-dir="$SRC_GIT" worktree add -q --detach "$qwt" cowswap/upstream
+	git --git-dir="$SRC_GIT" worktree add -q --detach "$awt" cowswap/upstream
+	mapfile -t lts_patches < <(grep -v -e '^#' -e '^$' "$lts/series" | sed "s|^|$lts/|")
+	if ! "$TOP/scripts/apply-series.sh" "$qwt" "$lts"; then
+		fail=1
+	elif ! git -C "$awt" -c user.name=cowswap -c user.email=cowswap@localhost \
+		am -q --whitespace=error-all "${lts_patches[@]}" >"$OUT/lts-am.log" 2>&1; then
+		cat "$OUT/lts-am.log" >&2
+		info "FAIL: git am of patches/lts-6.1 on the upstream tree"
+		fail=1
+	elif ! git -C "$qwt" diff --quiet "$(git -C "$awt" rev-parse HEAD)" -- . ':!.pc'; then
+		git -C "$qwt" diff --stat "$(git -C "$awt" rev-parse HEAD)" -- . ':!.pc' >&2
+		info "FAIL: quilt and git am give different trees for patches/lts-6.1"
+		fail=1
+	else
+		info "ok: ${#lts_patches[@]} patches; quilt result is identical to the git am tree"
+	fi
+	git --git-dir="$SRC_GIT" worktree remove --force "$qwt"
+	git --git-dir="$SRC_GIT" worktree remove --force "$awt"
+	checkpatch_dir "$lts" "$TREES/upstream"
+	own_words_dir "$lts"
 fi
 
 [ $fail = 0 ] || die "patch checks failed"

@@ -1,8 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# deps.sh [--check] [--distro]: install the Debian packages cowswap needs
-# (root), or with --check only list what is missing. --distro adds the
+# deps.sh [--check] [--distro] [--lts]: install the Debian packages
+# cowswap needs (root), or with --check only list what is missing.
+# --lts adds what the 6.1-LTS records need (make lts-*). --distro adds the
 # set 'make distro-check' needs on top (cross compilers for the static
 # /init of the 32-bit and MIPS Debian kernels, QEMU for MIPS); CI's
 # 'make deps' does not install it.
@@ -23,12 +24,18 @@ gcc-mipsel-linux-gnu libc6-dev-mipsel-cross
 gcc-mips64el-linux-gnuabi64 libc6-dev-mips64el-cross
 qemu-system-mips"
 
+# --lts: what the 6.1-LTS records (configs/arch with SERIES=lts-6.1)
+# need: the distro set's compilers and QEMU, and riscv64.
+PKGS_LTS="$PKGS_DISTRO
+gcc-riscv64-linux-gnu libc6-dev-riscv64-cross"
+
 check_only=0
 for a in "$@"; do
 	case $a in
 	--check) check_only=1 ;;
 	--distro) PKGS="$PKGS $PKGS_DISTRO" ;;
-	*) die "usage: $PROG [--check] [--distro]" ;;
+	--lts) PKGS="$PKGS $PKGS_LTS" ;;
+	*) die "usage: $PROG [--check] [--distro] [--lts]" ;;
 	esac
 done
 

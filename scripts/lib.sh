@@ -58,7 +58,28 @@ stage() {
 # The three trees of the matrix, and "mutant": patched plus
 # patches/mutants, deliberate bugs the selftest must catch.
 VARIANTS="upstream baseline patched"
-ALL_VARIANTS="$VARIANTS mutant"
+# Records with SERIES=lts-6.1 (the 6.1-LTS architectures) have two
+# variants instead: "stock", Debian's 6.1 as shipped (the upstream tree,
+# which still loses the data there), and "fixed", stock plus
+# patches/lts-6.1.
+LTS_VARIANTS="stock fixed"
+ALL_VARIANTS="$VARIANTS mutant $LTS_VARIANTS"
+
+# tree_of <variant>: the worktree under $TREES a variant builds from.
+tree_of() {
+	case $1 in
+	stock) echo upstream ;;
+	*) echo "$1" ;;
+	esac
+}
+
+# arch_variants <arch>: the variants the matrix runs for one record.
+arch_variants() {
+	(
+		load_arch "$1"
+		if [ -n "$SERIES" ]; then echo "$LTS_VARIANTS"; else echo "$VARIANTS"; fi
+	)
+}
 
 check_variant() {
 	case " $ALL_VARIANTS " in
@@ -70,7 +91,7 @@ check_variant() {
 # expect_of <variant>: the outcome scripts/results.py must report.
 expect_of() {
 	case $1 in
-	baseline) echo reproduced ;;
+	baseline | stock) echo reproduced ;;
 	mutant*) echo fail ;;
 	*) echo pass ;;
 	esac
@@ -127,10 +148,14 @@ load_arch() {
 	# Selftest checks that may SKIP on this architecture, one per line:
 	# "<glob of check/setup> <why>". Any other SKIP is an error.
 	MAY_SKIP=
+	# SERIES=lts-6.1: a 6.1-LTS record (variants stock and fixed).
+	SERIES=
 	# shellcheck disable=SC1090
 	. "$f"
 	[ -n "$KARCH" ] && [ -n "$KERNEL_IMAGE" ] && [ -n "$QEMU" ] ||
 		die "$f: KARCH, KERNEL_IMAGE and QEMU must be set"
+	[ -z "$SERIES" ] || [ -f "$TOP/patches/$SERIES/series" ] ||
+		die "$f: SERIES=$SERIES but patches/$SERIES/series does not exist"
 }
 
 # arch_field <arch> <VAR>: one field of an architecture record, for the

@@ -7,6 +7,9 @@
 #   baseline  $TREES/baseline  upstream + patches/baseline (pre-fix kernel)
 #   patched   $TREES/patched   baseline + patches/series (our fix)
 #   mutant    $TREES/mutant    patched + patches/mutants (only when asked)
+#   fixed     $TREES/fixed     upstream + patches/lts-6.1 (the 6.1-LTS series
+#                              for the other architectures; only when asked)
+#   stock     the upstream tree itself (the 6.1-LTS records' control)
 #
 # All three are git worktrees of $OUT/src/linux.git, so patches become
 # commits (git log, git bisect work in them). A tree with local changes
@@ -43,6 +46,7 @@ variant_base() {
 	baseline) echo cowswap/upstream ;;
 	patched) echo cowswap/baseline ;;
 	mutant) echo cowswap/patched ;;
+	fixed) echo cowswap/upstream ;;
 	esac
 }
 variant_patches() {
@@ -51,6 +55,7 @@ variant_patches() {
 	baseline) series_files "$TOP/patches/baseline" ;;
 	patched) series_files "$TOP/patches" ;;
 	mutant) series_files "$TOP/patches/mutants" ;;
+	fixed) series_files "$TOP/patches/lts-6.1" ;;
 	esac
 }
 
@@ -115,6 +120,10 @@ make_tree() {
 for v in "$@"; do
 	check_variant "$v"
 done
+made=" "
 for v in "$@"; do
+	v=$(tree_of "$v")
+	[[ "$made" != *" $v "* ]] || continue
 	make_tree "$v"
+	made="$made$v "
 done

@@ -167,26 +167,28 @@
  *                      and still be the same page (PFN).  -f iterations,
  *                      -T seconds at most, 20 overlapping ones suffice; the
  *                      threads are pinned to two CPUs and one starts late
- *                      by a random number of spins.
- *                      An iteration "overlapped" when
- *                      both threads took a page fault for their access
- *                      (getrusage(RUSAGE_THREAD)) and the two accesses were
- *                      in progress at the same time (tickets drawn from a
- *                      shared counter before and after each); the counts
- *                      are printed, SKIP if none overlapped.  The pre-fix kernel copies when the
- *                      other fault holds its reference at the decision.
- *   race_read_wp / race_read_clear_refs
- *                      a read fault on the swap entry while another thread
- *                      write-protects the page with uffd-wp, or clears
- *                      soft-dirty (clear_refs).  Whichever goes first, the
- *                      page must end up protected / not soft-dirty: a fault
- *                      that rechecked only the swap entry under the PT lock
- *                      and kept the flags it read before would undo the
- *                      change.  Overlap counted as above (the read faulted).
+ *                      by a random number of spins.  An iteration
+ *                      "overlapped" when both threads took a page fault for
+ *                      their access (getrusage(RUSAGE_THREAD)) and the two
+ *                      accesses were in progress at the same time (tickets
+ *                      drawn from a shared counter before and after each:
+ *                      guest clocks may tick in jiffies); the counts are
+ *                      printed, SKIP if none overlapped.  The pre-fix kernel
+ *                      copies when the other fault holds its reference at
+ *                      the decision, and after any read swap-in.
+ *   race_read_wp       a read fault on the swap entry while another thread
+ *                      write-protects the page (UFFDIO_WRITEPROTECT, which
+ *                      like a fault holds mmap_lock only for reading).
+ *                      Whichever goes first, the page must end up
+ *                      protected: a fault that rechecked only the swap entry
+ *                      under the PT lock and kept the flags it read before
+ *                      would undo the protection.  Overlap counted as above
+ *                      (the read faulted).  There is no soft-dirty twin:
+ *                      clear_refs holds mmap_lock for writing in 6.1.
  *   fork_race_swapin   fork() in one thread while another write-faults a
  *                      swapped-out exclusive page back in (-f/4 iterations);
  *                      the child's copy must match the order of the two
- *                      where the timestamps tell it, and then parent and
+ *                      where the tickets tell it, and then parent and
  *                      child take turns writing, paging out again after each
  *                      look: neither may see the other's later writes.
  *   iouring_fixed_buf  a swapped-out page (a pipe holding it) registered as
@@ -204,23 +206,21 @@
  *
  * Expected results: the fixed kernel passes everything (SKIPs where a
  * feature is missing: soft-dirty and uffd-wp on arm64, uffd-wp on s390x
- * and ppc64 in 6.1, THP swap-out whole without THP_SWAP).  The pre-fix
- * kernel fails odirect_* (data lost), reuse_pfn, softdirty, uffd_wp,
- * uffd_wp_swapped, softdirty_swapped, iouring_fixed_buf (page copied),
- * race_write_write (copied when the faults overlap) and
- * stable_writes_off_reuses (N/N copied); fork_*, shared_copy, ksm,
- * ksm_write, race_read_wp, race_read_clear_refs and
- * stable_writes_on_copies pass there (copying too often is safe).  The
- * mutant kernel (patches/mutants) shows the others can fail: not clearing
- * the marker at fork() fails fork_*, fork_race_swapin and shared_copy,
- * treating a KSM page as exclusive on swap-in fails ksm_write (fault and
- * zram; swapoff maps it read-only), an inverted stable-writes test fails
- * both stable_writes lines, a swapin that rechecks only the swap entry
- * fails race_read_wp and race_read_clear_refs, a THP marked only in its
- * first subpage fails the THP setups' odirect_inflight and reuse_pfn, a
- * marker dropped with uffd-wp changes on the swap entry fails
- * uffd_wp_swapped, and a pinned page swapped out unmarked fails
- * iouring_fixed_buf.
+ * and ppc64 in 6.1, a THP swapped out whole without THP_SWAP, the races
+ * with one CPU).  The pre-fix kernel fails odirect_* (data lost),
+ * reuse_pfn, softdirty, uffd_wp, uffd_wp_swapped, softdirty_swapped,
+ * iouring_fixed_buf, race_write_write and race_read_write (page copied)
+ * and stable_writes_off_reuses (N/N copied); fork_*, fork_race_swapin,
+ * shared_copy, ksm, ksm_write, race_read_wp and stable_writes_on_copies
+ * pass there (copying too often is safe).  The mutant kernel
+ * (patches/mutants) shows the others can fail: not clearing the marker at
+ * fork() fails fork_*, fork_race_swapin and shared_copy, treating a KSM
+ * page as exclusive on swap-in fails ksm_write (fault and zram; swapoff
+ * maps it read-only), an inverted stable-writes test fails both
+ * stable_writes lines, a swapin that rechecks only the swap entry under
+ * the PT lock fails race_read_wp, a THP swapped out without the marker in
+ * its subpages fails reuse_pfn on thp_whole and thp_partial, and a marker
+ * dropped when uffd-wp changes on the swap entry fails uffd_wp_swapped.
  *
  * Options: -n iterations of the in-flight checks (default 8), -r/-t caps
  * of odirect_racy, -p pages of the stable_writes checks, -k KSM merge
@@ -3211,56 +3211,47 @@ static enum res check_race_read_write(struct setup_ctx *c, char *why)
 }
 
 /*
- * race_read_wp / race_read_clear_refs: a read fault on a swap entry
- * while another thread changes a flag of that very PTE (uffd-wp protect,
- * or clear_refs clearing soft-dirty).  Whichever comes first, the result
- * is fixed: protected, or not soft-dirty.  A fault that took its flags
- * from the swap PTE before the change and installed them after it
- * (checking under the PT lock only that the swap entry is the same)
- * undoes the change.
+ * race_read_wp: a read fault on a swap entry while another thread
+ * write-protects the page with uffd-wp (UFFDIO_WRITEPROTECT runs under
+ * mmap_lock for reading, as faults do, so the two really overlap).
+ * Whichever comes first, the page must end up protected: a fault that
+ * took the flags of the swap PTE before the protect changed it and
+ * installed them after (checking under the PT lock only that the swap
+ * entry is the same) would undo the protection.  clear_refs, the other
+ * way to change a flag of a swap PTE, holds mmap_lock for writing in
+ * 6.1 and cannot race with a fault.
  */
-struct flag_race {
+struct wp_race {
 	unsigned char *p;
-	int uffd;		/* >= 0: protect; else clear_refs */
-	int clear_refs_fd;
-	struct uffdio_range range;
+	int uffd;
 	int err;
 };
 
-static void flag_race_read(struct race *r, int side)
+static void wp_race_read(struct race *r, int side)
 {
-	struct flag_race *f = r->arg;
+	struct wp_race *f = r->arg;
 
 	(void)side;
 	r->val[0] = read_byte(f->p + 64);
 }
 
-static void flag_race_change(struct race *r, int side)
+static void wp_race_protect(struct race *r, int side)
 {
-	struct flag_race *f = r->arg;
+	struct wp_race *f = r->arg;
 
 	(void)side;
-	f->err = 0;
-	if (f->uffd >= 0) {
-		struct uffdio_writeprotect wp = { .range = f->range,
-						  .mode = UFFDIO_WRITEPROTECT_MODE_WP };
-
-		if (ioctl(f->uffd, UFFDIO_WRITEPROTECT, &wp))
-			f->err = errno;
-	} else if (pwrite(f->clear_refs_fd, "4", 1, 0) != 1) {
-		f->err = errno;
-	}
+	f->err = -uffd_wp(f->uffd, f->p, ps, true);
 }
 
-static enum res flag_race(struct setup_ctx *c, bool uffd_wp_mode, char *why)
+static enum res check_race_read_wp(struct setup_ctx *c, char *why)
 {
-	int iters = 0, overlapped = 0, wrong = 0, wrong_ov = 0, bad = 0, no_flag = 0;
-	struct flag_race f = { .uffd = -1, .clear_refs_fd = -1 };
-	struct race r = { .act = { flag_race_read, flag_race_change }, .arg = &f };
+	int iters = 0, overlapped = 0, wrong = 0, wrong_ov = 0, bad = 0;
+	struct wp_race f = { .uffd = -1 };
+	struct race r = { .act = { wp_race_read, wp_race_protect }, .arg = &f };
 	unsigned char fill = new_fill(), *p = NULL;
 	double deadline = now() + opt.race_secs;
 	bool started = false;
-	enum res res = RES_PASS;
+	enum res res;
 	char d[96];
 	int e;
 
@@ -3268,45 +3259,21 @@ static enum res flag_race(struct setup_ctx *c, bool uffd_wp_mode, char *why)
 	res = race_cpus(why);
 	if (res != RES_PASS)
 		return res;
-	if (uffd_wp_mode) {
-		f.uffd = uffd_open_wp(why, &res);
-		if (f.uffd < 0)
-			return res;
-	} else {
-		if (!soft_dirty_supported())
-			return SKIP(why, "soft-dirty tracking not available (CONFIG_MEM_SOFT_DIRTY)");
-		f.clear_refs_fd = open("/proc/self/clear_refs", O_WRONLY | O_CLOEXEC);
-		if (f.clear_refs_fd < 0)
-			return SKIP(why, "/proc/self/clear_refs: %s", strerror(errno));
-	}
-	p = (unsigned char *)map_pages(1);
-	if (!p) {
-		res = SKIP(why, "mmap: %s", strerror(errno));
-		goto out;
-	}
+	f.uffd = uffd_page_get(&p, fill, why, &res);
+	if (f.uffd < 0)
+		return res;
 	f.p = p;
-	f.range.start = (uintptr_t)p;
-	f.range.len = ps;
-	memset(p, fill, ps);
-	if (uffd_wp_mode && (e = uffd_register_wp(f.uffd, p, ps))) {
-		res = SKIP(why, "UFFDIO_REGISTER(WP): %s", strerror(-e));
-		goto out;
-	}
 	e = race_start(&r);
 	if (e) {
 		res = SKIP(why, "pthread_create: %s", strerror(e));
 		goto out;
 	}
 	started = true;
-	/* clear VM_SOFTDIRTY everywhere now (the helper's stack is new) */
-	if (!uffd_wp_mode)
-		clear_refs_soft_dirty();
-	srand((unsigned int)getpid() ^ (uffd_wp_mode ? 0x77 : 0x33));
+	srand((unsigned int)getpid() ^ 0x77);
 	while (race_more(iters, overlapped, opt.race_iters, deadline)) {
 		uint64_t e0, e1;
-		bool ov, flag_ok;
+		bool ov;
 
-		p[0] = fill;		/* dirty again: soft-dirty on the swap entry */
 		e = page_out(p, 1, 5);
 		if (e) {
 			res = e == -EAGAIN ? SKIP(why, "MADV_PAGEOUT did not swap the page out") :
@@ -3314,32 +3281,26 @@ static enum res flag_race(struct setup_ctx *c, bool uffd_wp_mode, char *why)
 			break;
 		}
 		e0 = pagemap_entry(p);
-		if (uffd_wp_mode ? pm_uffd_wp(e0) : !pm_soft_dirty(e0)) {
-			no_flag++;
-			res = FAIL(why, "the swap entry is %s before the race (%s)",
-				   uffd_wp_mode ? "still uffd-wp protected" : "not soft-dirty",
+		if (pm_uffd_wp(e0)) {
+			res = FAIL(why, "the swap entry is still uffd-wp protected before the race (%s)",
 				   pm_describe(e0, d, sizeof(d)));
 			break;
 		}
 		race_once(&r, true);
 		if (f.err) {
-			res = FAIL(why, "%s during the race: %s", uffd_wp_mode ?
-				   "UFFDIO_WRITEPROTECT" : "clear_refs", strerror(f.err));
+			res = FAIL(why, "UFFDIO_WRITEPROTECT during the race: %s", strerror(f.err));
 			break;
 		}
 		e1 = pagemap_entry(p);
 		iters++;
 		ov = race_concurrent(&r) && r.faults[0] > 0;
 		overlapped += ov;
-		flag_ok = uffd_wp_mode ? pm_uffd_wp(e1) : !pm_soft_dirty(e1);
-		if (!flag_ok) {
+		if (!pm_uffd_wp(e1)) {
 			if (wrong < 5)
-				ksft_print_msg("  iteration %d: %s after the read fault and the %s "
-					       "(%s; overlapped %d, the %s started first)\n", iters,
-					       uffd_wp_mode ? "not uffd-wp protected" : "soft-dirty",
-					       uffd_wp_mode ? "protect" : "clear_refs",
-					       pm_describe(e1, d, sizeof(d)), ov,
-					       r.t0[0] < r.t0[1] ? "read" : "change");
+				ksft_print_msg("  iteration %d: not uffd-wp protected after the read fault "
+					       "and the protect (%s; overlapped %d, the %s started first)\n",
+					       iters, pm_describe(e1, d, sizeof(d)), ov,
+					       r.t0[0] < r.t0[1] ? "read" : "protect");
 			wrong++;
 			wrong_ov += ov;
 		}
@@ -3351,50 +3312,31 @@ static enum res flag_race(struct setup_ctx *c, bool uffd_wp_mode, char *why)
 					       r.val[0], fill);
 			bad++;
 		}
-		/* unprotect for the next round (never write to a protected page) */
-		if (uffd_wp_mode && (e = uffd_wp(f.uffd, p, ps, false))) {
-			res = FAIL(why, "un-protect: %s", strerror(-e));
-			break;
-		}
-		if (uffd_wp_mode && pm_uffd_wp(pagemap_entry(p))) {
-			res = FAIL(why, "un-protect without effect");
+		/* un-protect for the next round (never write to a protected page) */
+		e = uffd_wp(f.uffd, p, ps, false);
+		if (e || pm_uffd_wp(pagemap_entry(p))) {
+			res = FAIL(why, "un-protect: %s", e ? strerror(-e) : "no effect");
 			break;
 		}
 		race_drain(&r, p);
 	}
 	ksft_print_msg("%d iterations, %d overlapped (the read faulted on the swap entry while "
-		       "the %s ran); flag wrong in %d (%d of them overlapped), other trouble %d\n",
-		       iters, overlapped, uffd_wp_mode ? "UFFDIO_WRITEPROTECT" : "clear_refs",
-		       wrong, wrong_ov, bad);
+		       "UFFDIO_WRITEPROTECT ran); protection lost in %d (%d of them overlapped), "
+		       "other trouble %d\n", iters, overlapped, wrong, wrong_ov, bad);
 	if (wrong)
-		res = FAIL(why, "%d of %d iterations %s", wrong, iters, uffd_wp_mode ?
-			   "lost the uffd-wp protection set while the fault ran" :
-			   "brought soft-dirty back although clear_refs cleared it");
+		res = FAIL(why, "%d of %d iterations lost the uffd-wp protection set while the "
+			   "fault ran", wrong, iters);
 	else if (bad)
 		res = FAIL(why, "%d of %d iterations: page not mapped once or content changed",
 			   bad, iters);
 	else if (res == RES_PASS && !overlapped)
-		res = SKIP(why, "the fault and the %s never overlapped in %d iterations",
-			   uffd_wp_mode ? "protect" : "clear_refs", iters);
+		res = SKIP(why, "the fault and the protect never overlapped in %d iterations", iters);
 out:
 	if (started)
 		race_stop(&r);
-	if (f.uffd >= 0)
-		close(f.uffd);
-	if (f.clear_refs_fd >= 0)
-		close(f.clear_refs_fd);
+	close(f.uffd);
 	unmap_pages((char *)p, 1);
 	return res;
-}
-
-static enum res check_race_read_wp(struct setup_ctx *c, char *why)
-{
-	return flag_race(c, true, why);
-}
-
-static enum res check_race_read_clear_refs(struct setup_ctx *c, char *why)
-{
-	return flag_race(c, false, why);
 }
 /*
  * fork_race_swapin: fork() in one thread while another write-faults a
@@ -4058,7 +4000,6 @@ static const struct check checks[] = {
 	{ "race_write_write",  S_FAULT | S_ZRAM,                        check_race_write_write },
 	{ "race_read_write",   S_FAULT | S_ZRAM,                        check_race_read_write },
 	{ "race_read_wp",      S_FAULT | S_ZRAM,                        check_race_read_wp },
-	{ "race_read_clear_refs", S_FAULT | S_ZRAM,                     check_race_read_clear_refs },
 	{ "fork_race_swapin",  S_FAULT | S_ZRAM,                        check_fork_race_swapin },
 	{ "uffd_wp_swapped",   S_FAULT | S_SWAPOFF | S_ZRAM,            check_uffd_wp_swapped },
 	{ "softdirty_swapped", S_FAULT | S_SWAPOFF | S_ZRAM,            check_softdirty_swapped },

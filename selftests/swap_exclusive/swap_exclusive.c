@@ -3539,9 +3539,10 @@ static enum res check_fork_race_swapin(struct setup_ctx *c, char *why)
 			if (pst == FR_OK)
 				pst = fr_check(f.p, f.fill, FR_W, FR_P, FR_C, 2, 1);
 		}
-		waitpid(f.pid, &status, 0);
+		/* closing the pipes first ends a child still waiting for its turn */
 		fr_close(f.p2c);
 		fr_close(f.c2p);
+		waitpid(f.pid, &status, 0);
 		unmap_pages((char *)f.p, 1);
 		if (WIFSIGNALED(status) && other < 3)
 			ksft_print_msg("  iteration %d: child killed by signal %d\n", iters,

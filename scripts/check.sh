@@ -55,7 +55,7 @@ ksft_in_tree() {
 }
 stage "selftest (in-tree run_tests, host build)" ksft_in_tree || failed="$failed selftest"
 # shellcheck disable=SC2086
-stage "matrix $CHECK_RUNS" "$TOP/scripts/matrix.sh" $CHECK_RUNS || failed="$failed matrix"
+stage "matrix $(echo $CHECK_RUNS)" "$TOP/scripts/matrix.sh" $CHECK_RUNS || failed="$failed matrix"
 stage "tooling tests" "$TOP/scripts/test-tooling.sh" || failed="$failed tooling"
 
 echo

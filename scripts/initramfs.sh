@@ -82,7 +82,9 @@ ksft_install() {
 	local sk=$work/ksft-src/tools/testing/selftests f
 	mkdir -p "$sk"
 	for f in "$ksft"/*; do
-		if [ -f "$f" ] || [ "$f" = "$ksft/kselftest" ]; then
+		# kselftest/ for the runner, vm/ for the vm_util.c the
+		# selftest links
+		if [ -f "$f" ] || [ "$f" = "$ksft/kselftest" ] || [ "$f" = "$ksft/vm" ]; then
 			ln -s "$f" "$sk/"
 		fi
 	done

@@ -127,6 +127,8 @@ NL='
 '
 COMMON_MAY_SKIP="race_*/* the two threads never overlapped within the check's bound (-f iterations, -T seconds): under TCG a matter of timing
 fork_race_swapin/* the fork never overlapped the swap-in within the check's bound: under TCG a matter of timing"
+# (RECORD_MAY_SKIP keeps the record's own lines: what a healthy boot
+# there always SKIPs, for scripts/tests/console_log.py.)
 
 # Architecture records live in configs/arch/<name>.conf: one small
 # declarative file per QEMU target. Load one into the current shell.
@@ -161,38 +163,12 @@ load_arch() {
 	SERIES=
 	# shellcheck disable=SC1090
 	. "$f"
+	RECORD_MAY_SKIP=$MAY_SKIP
 	MAY_SKIP=${MAY_SKIP:+$MAY_SKIP$NL}$COMMON_MAY_SKIP
 	[ -n "$KARCH" ] && [ -n "$KERNEL_IMAGE" ] && [ -n "$QEMU" ] ||
 		die "$f: KARCH, KERNEL_IMAGE and QEMU must be set"
 	[ -z "$SERIES" ] || [ -f "$TOP/patches/$SERIES/series" ] ||
 		die "$f: SERIES=$SERIES but patches/$SERIES/series does not exist"
-}
-
-# arch_field <arch> <VAR>: one field of an architecture record, for the
-# tools that are not shell (results.py reads MAY_SKIP with it).
-arch_field() {
-	load_arch "$1"
-	printf '%s\n' "${!2}"
-}
-
-# selftest_names [swap_exclusive options]: the "<check>/<setup>" names
-# the selftest runs with these options, as `swap_exclusive -l` prints them
-# (the list does not depend on the architecture, so a host build tells
-# what every guest must report). The host binary is kept in $OUT/tools
-# and rebuilt by make when the source changes; flock keeps parallel
-# boots from building it at the same time.
-selftest_names() {
-	local st=${SELFTEST_DIR:-$TOP/selftests/swap_exclusive} o=$OUT/tools/selftest-list
-	local ksft=$TREES/upstream/tools/testing/selftests
-	[ -f "$ksft/kselftest.h" ] || die "$ksft/kselftest.h missing; run 'make trees' first"
-	need_cmd gcc make flock
-	mkdir -p "$o"
-	(
-		flock 9
-		make -s -C "$st" KSFT_DIR="$ksft" CROSS_COMPILE= OUTPUT="$o" >"$o/make.log" 2>&1 ||
-			{ cat "$o/make.log" >&2; die "cannot build selftests/swap_exclusive for the host (to list its checks)"; }
-		"$o/swap_exclusive" -l "$@" || die "'swap_exclusive -l $*' failed"
-	) 9>"$o.lock"
 }
 
 # Distribution kernel records live in configs/distro/<debian-arch>.conf:
@@ -240,6 +216,7 @@ load_distro() {
 	TIMEOUT=${COWSWAP_TIMEOUT:-900}
 	# shellcheck disable=SC1090
 	. "$f"
+	RECORD_MAY_SKIP=$MAY_SKIP
 	MAY_SKIP=${MAY_SKIP:+$MAY_SKIP$NL}$COMMON_MAY_SKIP
 	[ -n "$DEBIAN_ARCH" ] && [ -n "$FLAVOUR" ] && [ -n "$KERNEL_IMAGE" ] && [ -n "$QEMU" ] &&
 		[ -n "$MACHINE" ] || die "$f: DEBIAN_ARCH, FLAVOUR, KERNEL_IMAGE, QEMU and MACHINE must be set"
@@ -247,4 +224,31 @@ load_distro() {
 	CMDLINE="${CONSOLE:+console=$CONSOLE }$CMDLINE_EXTRA"
 	# run-qemu.sh's MEM; the caller's value wins.
 	MEM=${MEM:-$QEMU_MEM}
+}
+
+# arch_field <arch> <VAR>: one field of an architecture record, for the
+# tools that are not shell (results.py reads MAY_SKIP with it).
+arch_field() {
+	load_arch "$1"
+	printf '%s\n' "${!2}"
+}
+
+# selftest_names [swap_exclusive options]: the "<check>/<setup>" names
+# the selftest runs with these options, as `swap_exclusive -l` prints them
+# (the list does not depend on the architecture, so a host build tells
+# what every guest must report). The host binary is kept in $OUT/tools
+# and rebuilt by make when the source changes; flock keeps parallel
+# boots from building it at the same time.
+selftest_names() {
+	local st=${SELFTEST_DIR:-$TOP/selftests/swap_exclusive} o=$OUT/tools/selftest-list
+	local ksft=$TREES/upstream/tools/testing/selftests
+	[ -f "$ksft/kselftest.h" ] || die "$ksft/kselftest.h missing; run 'make trees' first"
+	need_cmd gcc make flock
+	mkdir -p "$o"
+	(
+		flock 9
+		make -s -C "$st" KSFT_DIR="$ksft" CROSS_COMPILE= OUTPUT="$o" >"$o/make.log" 2>&1 ||
+			{ cat "$o/make.log" >&2; die "cannot build selftests/swap_exclusive for the host (to list its checks)"; }
+		"$o/swap_exclusive" -l "$@" || die "'swap_exclusive -l $*' failed"
+	) 9>"$o.lock"
 }

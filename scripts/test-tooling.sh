@@ -79,7 +79,7 @@ judge_cases() {
 	# healthy boot's console.
 	fake() {
 		python3 "$S/tests/console_log.py" --arch "$1" --variant "$2" --list "${4:-$j/list}" \
-			--may-skip "$(arch_field "$1" MAY_SKIP)" --table "$TOP/configs/expect/baseline" \
+			--may-skip "$(arch_field "$1" RECORD_MAY_SKIP)" --table "$TOP/configs/expect/baseline" \
 			"${@:5}" >"$3"
 	}
 	# judge_log <arch> <variant> <expect> <log> [results.py options]

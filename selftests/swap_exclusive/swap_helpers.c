@@ -67,7 +67,7 @@ static int read_text(const char *path, char *buf, size_t len)
 	return 0;
 }
 
-static int write_text(const char *path, const char *val)
+int write_text(const char *path, const char *val)
 {
 	size_t len = strlen(val);
 	ssize_t n;

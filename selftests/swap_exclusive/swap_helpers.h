@@ -25,6 +25,10 @@
  */
 int swap_mkswap(const char *dev);
 
+/* Write val (no newline added) to a sysfs/configfs file: 0, -errno, or
+ * -EIO on a short write. */
+int write_text(const char *path, const char *val);
+
 /* swapon(2); with SWAP_FLAG_PREFER and that priority when prio >= 0. */
 int swap_on(const char *dev, int prio);
 

@@ -28,6 +28,7 @@
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
 
+#include "swap_helpers.h"
 #include "test_devs.h"
 
 #define CONFIGFS	"/sys/kernel/config"
@@ -83,18 +84,9 @@ static void try_modprobe(const char *module, const char *param)
 static int put_attr(const char *dir, const char *attr, const char *val)
 {
 	char path[256];
-	ssize_t n;
-	int fd, err = 0;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, attr);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = write(fd, val, strlen(val));
-	if (n != (ssize_t)strlen(val))
-		err = n < 0 ? -errno : -EIO;
-	close(fd);
-	return err;
+	return write_text(path, val);
 }
 
 static int put_attr_ul(const char *dir, const char *attr, unsigned long v)

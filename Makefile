@@ -13,7 +13,8 @@ LTS_ARCHS ?= $(basename $(notdir $(shell grep -l '^SERIES=lts-6.1' configs/arch/
 ARCHS ?= $(filter-out $(LTS_ARCHS),$(basename $(notdir $(wildcard configs/arch/*.conf))))
 
 .PHONY: help deps source trees build boot demo matrix mutant bench stress check ci check-patches \
-	bisect selftest test-tooling distro-check nightly lts-deps lts-matrix lts-bisect clean distclean
+	bisect selftest test-tooling distro-check nightly lts-deps lts-matrix lts-bisect lava lava-artifacts \
+	clean distclean
 
 help:
 	@echo 'cowswap make targets (variables: ARCH=$(ARCH) VARIANT=$(VARIANT) KDIR=<6.1 tree>)'
@@ -49,6 +50,10 @@ help:
 	@echo '  lts-matrix     6.1 LTS: every LTS_ARCHS record, stock (must reproduce)'
 	@echo '                 and stock + patches/lts-6.1 (must pass), no disks'
 	@echo '  lts-bisect     6.1 LTS: build LTS_ARCHS after every patch of patches/lts-6.1'
+	@echo '  lava           LAVA jobs, one per record x variant, in out/lava/, checked with'
+	@echo '                 LAVA'"'"'s schema (lava-common); LAVA_BASE_URL=<URL standing for out/>'
+	@echo '  lava-artifacts the initramfs of every record where the jobs expect it'
+	@echo '                 (out/lava/initramfs/<arch>.cpio; LAVA_ARCHS=<records>)'
 	@echo '  clean          remove build output and results (keeps source, ccache)'
 	@echo '  distclean      remove out/ entirely'
 	@echo ''
@@ -120,6 +125,15 @@ lts-matrix: lts-deps source
 lts-bisect: lts-deps trees
 	$(S)/mktrees.sh fixed
 	SERIES=lts-6.1 $(S)/bisect-build.sh $(LTS_ARCHS)
+
+# LAVA job definitions (scripts/lava-jobs.py): written, then validated
+# with LAVA's own schema; a job the schema rejects fails the target.
+lava:
+	$(S)/lava-jobs.py generate $(if $(LAVA_BASE_URL),--base-url '$(LAVA_BASE_URL)')
+	$(S)/lava-jobs.py validate
+
+lava-artifacts: trees
+	$(S)/lava-jobs.py initramfs $(LAVA_ARCHS)
 
 # The README's test command.
 check: deps source

@@ -10,10 +10,14 @@
 . "$(dirname "$0")/lib.sh"
 
 # rsync: the kselftest install (lib.mk copies with it); busybox-static:
-# the shell and tools of the guest that runs run_kselftest.sh.
+# the shell and tools of the guest that runs run_kselftest.sh;
+# lava-common (with python3-voluptuous) and python3-yaml: 'make lava'
+# writes the LAVA jobs and checks them with LAVA's own schema, which the
+# tooling tests do too (lava-common alone, not lava-dispatcher: that one
+# pulls in some 276 packages, systemd-sysv among them).
 PKGS="linux-source-6.1 make gcc libc6-dev git quilt patch flex bison bc
 libelf-dev libssl-dev cpio xz-utils python3 perl ccache kmod
-rsync busybox-static
+rsync busybox-static python3-yaml python3-voluptuous lava-common
 gcc-aarch64-linux-gnu libc6-dev-arm64-cross
 gcc-s390x-linux-gnu libc6-dev-s390x-cross
 gcc-powerpc64le-linux-gnu libc6-dev-ppc64el-cross

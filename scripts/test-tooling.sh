@@ -1,21 +1,23 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# test-tooling.sh [--no-boot | --judge]: feed the scripts bad input and
-# deliberate failures; each must end with a clear error line and a non-zero
-# exit, and leave the kernel trees as they were. TAP output.
+# test-tooling.sh [--no-boot | --judge | --lava]: feed the scripts bad
+# input and deliberate failures; each must end with a clear error line and
+# a non-zero exit, and leave the kernel trees as they were. TAP output.
 #
 # Needs 'make trees'; the boot tests need out/build/x86_64-upstream.
 # --judge runs only the judge's cases on hand-made console logs (no
-# kernel build, no QEMU; the trees only for kselftest.h).
+# kernel build, no QEMU; the trees only for kselftest.h). --lava runs only
+# the LAVA job cases (lava-common's schema; no trees, seconds).
 . "$(dirname "$0")/lib.sh"
 
 boot=1 only=
 case ${1:-} in
 --no-boot) boot=0 ;;
 --judge) only=judge ;;
+--lava) only=lava ;;
 "") ;;
-*) die "usage: $PROG [--no-boot | --judge]" ;;
+*) die "usage: $PROG [--no-boot | --judge | --lava]" ;;
 esac
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/cowswap-tooling.XXXXXX")
 cleanup() {
@@ -44,12 +46,14 @@ expect_fail() {
 }
 
 # check <description> <command...>: a command that must succeed.
+# CHECK_SAYS=1 check ...: and show its last line.
 check() {
 	local desc=$1 out
 	shift
 	n=$((n + 1))
 	if out=$("$@" 2>&1); then
 		echo "ok $n - $desc"
+		[ "${CHECK_SAYS:-0}" = 0 ] || echo "#   $(echo "$out" | tail -1)"
 	else
 		echo "not ok $n - $desc"
 		echo "$out" | tail -5 | sed 's/^/#   /'
@@ -216,11 +220,57 @@ judge_cases() {
 		"problem: swap_exclusive: TAP plan 1\.\.1, but .swap_exclusive -l. lists [0-9]+ checks" \
 		judge_log x86_64 patched pass "$j/ksft-patched.log"
 }
-if [ "$only" = judge ]; then
-	judge_cases
+
+# The LAVA jobs (scripts/lava-jobs.py): every job generated from the
+# records passes LAVA's own schema (Debian's lava-common), copies damaged
+# with sed are rejected with the schema's message, and a console log fed
+# to a job's monitor gives one LAVA result per TAP line.
+lava_cases() {
+	local l=$tmp/lava want=0 a v
+	mkdir -p "$l"
+	for a in $(ARCHS_ALL); do
+		for v in $(arch_variants "$a"); do want=$((want + 1)); done
+	done
+	# lava_jobs_valid: as many jobs as records x variants, each valid
+	lava_jobs_valid() {
+		"$S/lava-jobs.py" generate --out "$l/jobs" || return
+		[ "$(find "$l/jobs" -name '*.yaml' | wc -l)" = "$want" ] ||
+			{ echo "wrote $(find "$l/jobs" -name '*.yaml' | wc -l) jobs, want $want"; return 1; }
+		"$S/lava-jobs.py" validate "$l"/jobs/*.yaml
+	}
+	CHECK_SAYS=1 check "lava: one job per record x variant ($want), each valid for LAVA's schema" lava_jobs_valid
+	sed 's/^    to: tmpfs$/&\n    cowswap_bogus: 1/' "$l/jobs/x86_64-patched.yaml" >"$l/unknown-key.yaml"
+	expect_fail "lava: a deploy action with a key LAVA does not know is rejected" \
+		"unknown-key\.yaml: Invalid: extra keys not allowed @ data\['actions\[0\]'\]\['deploy'\]\['tmpfs'\]\['cowswap_bogus'\]" \
+		"$S/lava-jobs.py" validate "$l/unknown-key.yaml"
+	sed '/^    to: tmpfs$/d' "$l/jobs/x86_64-patched.yaml" >"$l/no-to.yaml"
+	expect_fail "lava: a deploy action without 'to' is rejected" \
+		"no-to\.yaml: Invalid: unknown action type @ data\['actions'\]\['deploy'\]\[''\]" \
+		"$S/lava-jobs.py" validate "$l/no-to.yaml"
+	# the monitor on a baseline console with failures and SKIPs
+	printf '%s\n' odirect_inflight/fault odirect_inflight/zram softdirty/fault uffd_wp/fault \
+		ksm/zram fork_after_swapout_parent_first/fault >"$l/list"
+	python3 "$S/tests/console_log.py" --arch arm64 --variant baseline --list "$l/list" \
+		--may-skip "$(arch_field arm64 RECORD_MAY_SKIP)" --table "$TOP/configs/expect/baseline" \
+		>"$l/console.log"
+	# lava_replay: LAVA's results as many as the log's TAP lines, by kind
+	lava_replay() {
+		local p f k out
+		p=$(grep -cE '^ok [0-9]+ [^#]' "$l/console.log")
+		f=$(grep -cE '^not ok [0-9]+ ' "$l/console.log")
+		k=$(grep -cE '^ok [0-9]+ # SKIP ' "$l/console.log")
+		out=$("$S/lava-jobs.py" replay "$l/jobs/arm64-baseline.yaml" "$l/console.log") || return
+		echo "$out"
+		[ $((p * f * k)) -gt 0 ] &&
+			[ "$(echo "$out" | tail -1)" = "lava-jobs.py: replay: $p pass, $f fail, $k skip, 0 unknown" ]
+	}
+	CHECK_SAYS=1 check "lava: the monitor's pattern gives one result per TAP line (ok, not ok, SKIP)" lava_replay
+}
+if [ "$only" = judge ] || [ "$only" = lava ]; then
+	"${only}_cases"
 	echo "1..$n"
-	[ $failed = 0 ] || die "$failed of $n judge tests failed"
-	info "all $n judge tests passed"
+	[ $failed = 0 ] || die "$failed of $n $only tests failed"
+	info "all $n $only tests passed"
 	exit 0
 fi
 
@@ -396,6 +446,7 @@ expect_fail "stress report: a baseline that loses data but also splats" \
 	"baseline-lockdep: lockdep" report baseline-lockdep:fail
 
 judge_cases
+lava_cases
 
 if [ $boot = 1 ] && [ -f "$BUILDS/x86_64-upstream/arch/x86/boot/bzImage" ]; then
 	# A short selection of the selftest keeps these boots quick.

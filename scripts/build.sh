@@ -21,7 +21,13 @@ load_arch "$1"
 variant=$2
 check_variant "$variant"
 tree=${TREE:-$TREES/$(tree_of "$variant")}
-frags="$TOP/configs/common.config $TOP/configs/$KCONFIG"
+frags="$TOP/configs/common.config"
+# KCONFIG may name several fragments ("x86_64.config preempt.config"):
+# a record that is another record plus one option group.
+for k in $KCONFIG; do
+	frags="$frags $TOP/configs/$k"
+done
+kconfig_first=${KCONFIG%% *}
 suffix=
 for x in ${FRAGMENTS_EXTRA:-}; do
 	case "$x" in
@@ -29,7 +35,7 @@ for x in ${FRAGMENTS_EXTRA:-}; do
 	esac
 	[ -f "$TOP/configs/$x.config" ] || die "FRAGMENTS_EXTRA: configs/$x.config missing"
 	frags="$frags $TOP/configs/$x.config"
-	[ ! -f "$TOP/configs/$x-$KCONFIG" ] || frags="$frags $TOP/configs/$x-$KCONFIG"
+	[ ! -f "$TOP/configs/$x-$kconfig_first" ] || frags="$frags $TOP/configs/$x-$kconfig_first"
 	suffix=$suffix-$x
 done
 obj=${O:-$BUILDS/$BUILD-$variant$suffix}

@@ -11,7 +11,8 @@
 . "$(dirname "$0")/lib.sh"
 
 base=cowswap/baseline tip=cowswap/patched variant=patched tag=
-case ${SERIES:-} in
+SERIES_WANTED=${SERIES:-}
+case $SERIES_WANTED in
 '') ;;
 lts-6.1) base=cowswap/upstream tip=cowswap/fixed variant=fixed tag=lts- ;;
 *) die "SERIES=$SERIES: only lts-6.1 is known" ;;
@@ -27,6 +28,28 @@ if [ ! -e "$wt/.git" ]; then
 	git --git-dir="$SRC_GIT" worktree add -q --detach "$wt" $base
 fi
 [ -z "$(git -C "$wt" status --porcelain --untracked-files=no)" ] || die "$wt has local changes"
+
+# One build per set of sources: a record that boots another record's
+# kernel (ppc64le-hash) or adds options to its fragment (x86_64-preempt)
+# compiles the same files, and records of the other series do not apply.
+archs=()
+declare -A seen=()
+for a in "$@"; do
+	load_arch "$a"
+	if [ "$SERIES" != "${SERIES_WANTED:-}" ]; then
+		info "$a: a record of series '${SERIES:-main}', not bisected here"
+		continue
+	fi
+	key="$KARCH ${KCONFIG%% *}"
+	if [ -n "${seen[$key]:-}" ]; then
+		info "$a: same sources and fragment as ${seen[$key]}, not built twice"
+		continue
+	fi
+	seen[$key]=$a
+	archs+=("$a")
+done
+[ ${#archs[@]} -gt 0 ] || die "no record of series '${SERIES_WANTED:-main}' among: $*"
+set -- "${archs[@]}"
 
 report=$OUT/${tag}bisect.md
 echo "| patch |$(printf ' %s |' "$@")" >"$report"

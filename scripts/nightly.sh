@@ -14,7 +14,7 @@
 #      (patched and upstream, and the x86_64 baseline for contrast)
 #   5. the benchmark (x86_64)
 #   6. Debian's own kernels (distro-check)
-#   7. bisect: every architecture built after every patch
+#   7. bisect: every architecture built after every patch, of both series
 #
 # NIGHTLY_STAGES selects stages by number (default "1 2 3 4 5 6 7").
 # Results: out/results/nightly-<date>/ (one directory per stage's RUN_ID).
@@ -54,8 +54,13 @@ want 5 && { RUN_ID=nightly-$day-bench stage "nightly: bench" "$TOP/scripts/bench
 	failed="$failed bench"; }
 want 6 && { RUN_ID=nightly-$day-distro stage "nightly: distro-check" "$TOP/scripts/distro-check.sh" ||
 	failed="$failed distro-check"; }
-# shellcheck disable=SC2086
-want 7 && { stage "nightly: bisect" "$TOP/scripts/bisect-build.sh" $archs || failed="$failed bisect"; }
+if want 7; then
+	# shellcheck disable=SC2086
+	stage "nightly: bisect" "$TOP/scripts/bisect-build.sh" $archs || failed="$failed bisect"
+	# shellcheck disable=SC2086
+	SERIES=lts-6.1 stage "nightly: bisect lts-6.1" "$TOP/scripts/bisect-build.sh" $archs ||
+		failed="$failed bisect-lts"
+fi
 
 echo
 echo "Stage timings of this nightly run (seconds):"

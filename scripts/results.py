@@ -527,6 +527,41 @@ def reproduction(t, diag):
                      f"line right before it, with '{LOST_ITERATION}' iterations")
 
 
+# The race checks end with "<N> iterations, <M> overlapped (...)": how
+# many iterations really had both sides in the kernel at the same time.
+OVERLAP_RX = re.compile(r"^(\d+) iterations, (\d+) overlapped")
+RACE_CHECKS = ("race_", "fork_race_")
+
+
+def overlap_table(runs):
+    """Markdown lines: per run, 'overlapped of iterations' for each race
+    check that ran (a SKIP says why, e.g. none overlapped)."""
+    names = []
+    for r in runs:
+        for t in r["tests"]:
+            if t["name"].startswith(RACE_CHECKS) and t["name"] not in names:
+                names.append(t["name"])
+    if not names:
+        return []
+    md = ["", "Race checks, iterations that overlapped (of all iterations):", "",
+          "| run | " + " | ".join(names) + " |", "|---" * (len(names) + 1) + "|"]
+    for r in runs:
+        cells = []
+        for n in names:
+            t = next((t for t in r["tests"] if t["name"] == n), None)
+            m = None
+            for d in (t or {}).get("diag", []):
+                m = OVERLAP_RX.match(d) or m
+            if t is None:
+                cells.append("–")
+            elif m:
+                cells.append(f"{m.group(2)} of {m.group(1)}")
+            else:
+                cells.append(t["result"])
+        md.append(f"| {run_label(r)} | " + " | ".join(cells) + " |")
+    return md
+
+
 def summary(args):
     runs = []
     for path in sorted(glob.glob(os.path.join(args.dir, "*", "result.json"))):
@@ -560,6 +595,7 @@ def summary(args):
                                 + summary_lines[0])
     if evidence:
         md += ["", "Evidence (reproducer diagnostics):", ""] + evidence
+    md += overlap_table(runs)
     problems = [f"- {run_label(r)}: {p}" for r in runs for p in r["problems"]]
     if problems:
         md += ["", "Problems:", ""] + problems

@@ -13,7 +13,7 @@ LTS_ARCHS ?= $(basename $(notdir $(shell grep -l '^SERIES=lts-6.1' configs/arch/
 ARCHS ?= $(filter-out $(LTS_ARCHS),$(basename $(notdir $(wildcard configs/arch/*.conf))))
 
 .PHONY: help deps source trees build boot demo matrix mutant bench stress check ci check-patches \
-	bisect selftest test-tooling distro-check nightly lts-deps lts-matrix lts-bisect lava lava-artifacts \
+	bisect selftest test-tooling distro-check nightly lts-deps lts-matrix lts-bisect lava lava-artifacts sparse \
 	clean distclean
 
 help:
@@ -42,6 +42,9 @@ help:
 	@echo '  mutant         patched + patches/mutants (deliberate bugs): the selftest'
 	@echo '                 must fail in exactly the tests those bugs target'
 	@echo '  bisect         build every architecture after every patch of the series'
+	@echo '  sparse         sparse (make C=2) over the files the series touch, base vs'
+	@echo '                 patched, every record of both series (SPARSE_ARCHS=<records>);'
+	@echo '                 no new warning allowed'
 	@echo '  selftest       build selftests/swap_exclusive for the host'
 	@echo '  test-tooling   bad-input tests of the scripts'
 	@echo '  distro-check   boot Debian 12'"'"'s own kernel of every configs/distro record'
@@ -112,6 +115,13 @@ distro-check: trees
 nightly: trees
 	$(S)/deps.sh --distro
 	$(S)/nightly.sh
+
+# sparse over the files both series touch, base vs patched, every record
+# (reuses finished build directories, prepares scratch ones otherwise).
+# lts-deps: the LTS records' cross compilers; the fixed tree for them.
+sparse: lts-deps trees
+	$(S)/mktrees.sh fixed
+	$(S)/sparse-check.sh $(SPARSE_ARCHS)
 
 # The 6.1-LTS series (patches/lts-6.1) on the other architectures:
 # stock must reproduce the data loss, fixed must pass. lts-deps installs

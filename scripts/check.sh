@@ -18,7 +18,12 @@
 #      mutant (deliberate bugs the selftest must catch) costs one more
 #      cold build and does not fit CI's hour: 'make mutant', or add
 #      x86_64/mutant to CHECK_RUNS.
-#   4. the tooling's bad-input tests, including deliberate boot failures
+#   4. sparse (make C=2) over the files the series touches, x86_64
+#      baseline vs patched, in the two build directories stage 3 left:
+#      no new warning (scripts/sparse-check.sh; seconds, nothing is
+#      recompiled). The other records' bases are not built here; every
+#      record is 'make sparse' and the nightly run.
+#   5. the tooling's bad-input tests, including deliberate boot failures
 #
 # Every step runs even if an earlier one failed; the exit status is
 # non-zero if any failed. The full matrix is 'make matrix'.
@@ -56,6 +61,7 @@ ksft_in_tree() {
 stage "selftest (in-tree run_tests, host build)" ksft_in_tree || failed="$failed selftest"
 # shellcheck disable=SC2086
 stage "matrix $(echo $CHECK_RUNS)" "$TOP/scripts/matrix.sh" $CHECK_RUNS || failed="$failed matrix"
+stage "sparse x86_64" "$TOP/scripts/sparse-check.sh" x86_64 || failed="$failed sparse"
 stage "tooling tests" "$TOP/scripts/test-tooling.sh" || failed="$failed tooling"
 
 echo

@@ -14,10 +14,11 @@
 # lava-common (with python3-voluptuous) and python3-yaml: 'make lava'
 # writes the LAVA jobs and checks them with LAVA's own schema, which the
 # tooling tests do too (lava-common alone, not lava-dispatcher: that one
-# pulls in some 276 packages, systemd-sysv among them).
+# pulls in some 276 packages, systemd-sysv among them); sparse: make C=2
+# in scripts/sparse-check.sh (CI's x86_64 stage, make sparse, nightly).
 PKGS="linux-source-6.1 make gcc libc6-dev git quilt patch flex bison bc
 libelf-dev libssl-dev cpio xz-utils python3 perl ccache kmod
-rsync busybox-static python3-yaml python3-voluptuous lava-common
+rsync busybox-static python3-yaml python3-voluptuous lava-common sparse
 gcc-aarch64-linux-gnu libc6-dev-arm64-cross
 gcc-s390x-linux-gnu libc6-dev-s390x-cross
 gcc-powerpc64le-linux-gnu libc6-dev-ppc64el-cross

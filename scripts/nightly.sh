@@ -15,13 +15,16 @@
 #   5. the benchmark (x86_64)
 #   6. Debian's own kernels (distro-check)
 #   7. bisect: every architecture built after every patch, of both series
+#   8. sparse over the files the series touch, every record of both
+#      series, base vs patched (scripts/sparse-check.sh; after stage 2
+#      the build directories exist and only sparse runs)
 #
-# NIGHTLY_STAGES selects stages by number (default "1 2 3 4 5 6 7").
+# NIGHTLY_STAGES selects stages by number (default "1 2 3 4 5 6 7 8").
 # Results: out/results/nightly-<date>/ (one directory per stage's RUN_ID).
 . "$(dirname "$0")/lib.sh"
 
 day=$(date -u +%Y%m%d-%H%M)
-stages=${NIGHTLY_STAGES:-1 2 3 4 5 6 7}
+stages=${NIGHTLY_STAGES:-1 2 3 4 5 6 7 8}
 failed=
 mkdir -p "$OUT"
 touch "$OUT/timings.log"
@@ -61,6 +64,8 @@ if want 7; then
 	SERIES=lts-6.1 stage "nightly: bisect lts-6.1" "$TOP/scripts/bisect-build.sh" $archs ||
 		failed="$failed bisect-lts"
 fi
+# shellcheck disable=SC2086
+want 8 && { stage "nightly: sparse" "$TOP/scripts/sparse-check.sh" $archs || failed="$failed sparse"; }
 
 echo
 echo "Stage timings of this nightly run (seconds):"

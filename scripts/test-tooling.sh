@@ -1,14 +1,15 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# test-tooling.sh [--no-boot | --judge | --lava]: feed the scripts bad
+# test-tooling.sh [--no-boot | --judge | --lava | --sparse]: feed the scripts bad
 # input and deliberate failures; each must end with a clear error line and
 # a non-zero exit, and leave the kernel trees as they were. TAP output.
 #
 # Needs 'make trees'; the boot tests need out/build/x86_64-upstream.
 # --judge runs only the judge's cases on hand-made console logs (no
 # kernel build, no QEMU; the trees only for kselftest.h). --lava runs only
-# the LAVA job cases (lava-common's schema; no trees, seconds).
+# the LAVA job cases (lava-common's schema; no trees, seconds). --sparse
+# runs only the sparse comparison's cases (hand-made sparse output).
 . "$(dirname "$0")/lib.sh"
 
 boot=1 only=
@@ -16,8 +17,9 @@ case ${1:-} in
 --no-boot) boot=0 ;;
 --judge) only=judge ;;
 --lava) only=lava ;;
+--sparse) only=sparse ;;
 "") ;;
-*) die "usage: $PROG [--no-boot | --judge | --lava]" ;;
+*) die "usage: $PROG [--no-boot | --judge | --lava | --sparse]" ;;
 esac
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/cowswap-tooling.XXXXXX")
 cleanup() {
@@ -266,7 +268,47 @@ lava_cases() {
 	}
 	CHECK_SAYS=1 check "lava: the monitor's pattern gives one result per TAP line (ok, not ok, SKIP)" lava_replay
 }
-if [ "$only" = judge ] || [ "$only" = lava ]; then
+# The sparse comparison (sparse-check.sh --compare) on hand-made sparse
+# output: the same warnings on other lines (the series moved code) pass,
+# a warning the base does not have, or has fewer times, fails naming it.
+sparse_cases() {
+	local s=$tmp/sparse
+	mkdir -p "$s"
+	cat >"$s/base.log" <<'LOG'
+  CHECK   /work/main/out/trees/baseline/mm/memory.c
+./include/linux/pgtable.h:100:20: warning: context imbalance in 'foo' - unexpected unlock
+mm/memory.c:1200:9: warning: incorrect type in argument 1 (different address spaces)
+mm/memory.c:1200:9:    expected void *
+mm/memory.c:1200:9:    got void [noderef] __user *p
+mm/swapfile.c: note: in included file (through include/linux/swapops.h):
+mm/swapfile.c:30:1: warning: symbol 'bar' was not declared. Should it be static?
+LOG
+	# the same warnings further down, one gone
+	sed -e 's/:100:20:/:132:20:/; s/:1200:9:/:1290:9:/' -e '/bar/d' "$s/base.log" >"$s/moved.log"
+	CHECK_SAYS=1 check "sparse: the same warnings on other lines, one fewer, pass" \
+		"$S/sparse-check.sh" --compare "$s/base.log" "$s/moved.log"
+	# a new warning with its continuation lines
+	{
+		cat "$s/moved.log"
+		echo "mm/memory.c:1400:9: warning: incorrect type in argument 1 (different address spaces)"
+		echo "mm/memory.c:1400:9:    expected void *"
+		echo "mm/memory.c:1400:9:    got void [noderef] __user *q"
+	} >"$s/new.log"
+	expect_fail "sparse: a new warning in the patched tree fails, named with its continuation" \
+		"^NEW: mm/memory\.c: warning: incorrect type in argument 1 \(different address spaces\) \| expected void \* \| got void \[noderef\] __user \*q$" \
+		"$S/sparse-check.sh" --compare "$s/base.log" "$s/new.log"
+	expect_fail "sparse: the failure ends in one error line with the counts" \
+		"error: the patched side has new sparse warnings \(3 in base, 3 in patched, 1 new, 1 gone\)" \
+		"$S/sparse-check.sh" --compare "$s/base.log" "$s/new.log"
+	# a warning the base has once, twice in the patched tree
+	sed '/:100:20:/p' "$s/base.log" >"$s/twice.log"
+	expect_fail "sparse: a base warning reported once more in the patched tree fails" \
+		"^NEW: include/linux/pgtable\.h: warning: context imbalance in 'foo' - unexpected unlock$" \
+		"$S/sparse-check.sh" --compare "$s/base.log" "$s/twice.log"
+	expect_fail "sparse: a log that does not exist" "error: cannot read '$s/missing.log'" \
+		"$S/sparse-check.sh" --compare "$s/base.log" "$s/missing.log"
+}
+if [ "$only" = judge ] || [ "$only" = lava ] || [ "$only" = sparse ]; then
 	"${only}_cases"
 	echo "1..$n"
 	[ $failed = 0 ] || die "$failed of $n $only tests failed"
@@ -447,6 +489,7 @@ expect_fail "stress report: a baseline that loses data but also splats" \
 
 judge_cases
 lava_cases
+sparse_cases
 
 if [ $boot = 1 ] && [ -f "$BUILDS/x86_64-upstream/arch/x86/boot/bzImage" ]; then
 	# A short selection of the selftest keeps these boots quick.

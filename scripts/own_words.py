@@ -7,7 +7,8 @@ Every comment line a patch adds ("+" lines, text after /*, * or //) that
 is at least MIN_CHARS long once whitespace is squeezed is looked up,
 verbatim, in the upstream version of the files the patches touch.
 Layout diagrams (rows with four or more '|') are skipped: they restate
-which bit is which, a fact both must agree on. Exit status 1 and one line
+which bit is which, a fact both must agree on; so are SPDX license tags,
+which every new file must carry in the same words. Exit status 1 and one line
 per match when any comment is found upstream.
 """
 import os
@@ -40,7 +41,8 @@ def main():
                     touched.add(line[6:].strip())
                 elif line.startswith("+") and not line.startswith("+++"):
                     t = comment_text(line[1:])
-                    if t and len(t) >= MIN_CHARS and t.count("|") < 4:
+                    if (t and len(t) >= MIN_CHARS and t.count("|") < 4
+                            and not t.startswith("SPDX-License-Identifier:")):
                         added.append((os.path.basename(p), t))
     upstream = []
     for path in sorted(touched):

@@ -1,0 +1,263 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# gen-selftest-patch.sh [--check] [main|lts-6.1]...: write the last patch
+# of a series, the one that puts selftests/swap_exclusive into the
+# kernel's own tree as part of the vm selftests
+# (tools/testing/selftests/vm/swap_exclusive_src/), so that
+#
+#   make -C tools/testing/selftests TARGETS=vm run_tests
+#
+# in a patched tree builds and runs it. selftests/swap_exclusive stays the
+# only copy of the test: this script makes the patch from it.
+#
+#   main     patches/, on top of cowswap/baseline
+#   lts-6.1  patches/lts-6.1/, on top of cowswap/upstream
+#
+# (both by default). For each, a scratch worktree gets every other patch
+# of the series with git am, then the test's *.c and *.h files, a rule
+# and a TEST_GEN_PROGS entry in vm/Makefile, a run_test line in
+# run_vmtests.sh, the options of the test's config that vm/config lacks,
+# the test's timeout in vm/settings when it is longer, and the binary in
+# vm/.gitignore. That is committed and written with git format-patch as
+# the last patch of the series (the series file lists it last).
+#
+# --check writes nothing: it regenerates each patch into a temporary file
+# and fails, with the difference, when the committed patch is not what
+# the sources give (the first line's commit hash and the blob hashes of
+# the index lines are ignored).
+#
+# SELFTEST_DIR=<dir> takes the test from another directory than
+# selftests/swap_exclusive (as initramfs.sh and selftest_names do).
+. "$(dirname "$0")/lib.sh"
+
+SUBJECT="selftests/vm: add swap_exclusive"
+AUTHOR="Cowswap Developers <cowswap@localhost>"
+DATE="Wed, 2 Dec 2026 12:00:00 +0000"
+ST=${SELFTEST_DIR:-$TOP/selftests/swap_exclusive}
+VMDIR=tools/testing/selftests/vm
+
+check=0
+series=()
+for a in "$@"; do
+	case $a in
+	--check) check=1 ;;
+	main | lts-6.1) series+=("$a") ;;
+	*) die "usage: $PROG [--check] [main|lts-6.1]..." ;;
+	esac
+done
+[ ${#series[@]} -gt 0 ] || series=(main lts-6.1)
+need_cmd git sed diff
+[ -f "$ST/swap_exclusive.c" ] || die "$ST/swap_exclusive.c missing"
+
+commit_message() {
+	cat <<'EOF'
+The swap PTE marker of this series exists so that an anonymous page
+keeps its exclusive state through swap-out and swap-in. The kselftest
+swap_exclusive checks the consequences a user can see: an O_DIRECT
+read in flight into a page that is swapped out and then written keeps
+its data, an exclusive page comes back from swap at the same PFN,
+soft-dirty and uffd-wp stay correct, fork(), KSM and shared pages still
+copy, and a page under writeback to a swap area that needs stable
+pages is copied while one on a swap area that does not is reused. It
+creates the slow devices it needs (null_blk behind dm-delay, zram) and
+puts the swap, KSM and THP settings back when it ends; a missing kernel
+feature is a SKIP that names the option.
+
+It is added to the vm selftests and linked with vm_util.c. Its source
+files go to a directory of their own, swap_exclusive_src/ (the binary
+takes the name swap_exclusive). It is listed in
+TEST_GEN_PROGS, so the kselftest runner and run_kselftest.sh know it
+as vm:swap_exclusive, and run_vmtests.sh runs it as well, as it does
+with soft-dirty and madv_populate.
+
+The checks wait for delayed reads and writes and, under emulation,
+take longer than the 45 seconds vm/settings allows, so the timeout of
+the vm collection becomes 600 seconds. vm/config gets the options the
+test needs to make its devices.
+
+The test fails on a kernel without the marker (odirect_inflight loses
+the read data there) and passes with this series.
+EOF
+	echo
+	echo "Signed-off-by: $AUTHOR"
+}
+
+# series_dir <name>, series_base <name>: where a series lives and the
+# tag it applies to.
+series_dir() {
+	case $1 in
+	main) echo "$TOP/patches" ;;
+	lts-6.1) echo "$TOP/patches/lts-6.1" ;;
+	esac
+}
+series_base() {
+	case $1 in
+	main) echo cowswap/baseline ;;
+	lts-6.1) echo cowswap/upstream ;;
+	esac
+}
+
+# is_ours <patch file>: the patch this script writes, whatever its number.
+is_ours() {
+	grep -q "^Subject: \[PATCH [0-9]*/[0-9]*\] $SUBJECT$" "$1"
+}
+
+# other_patches <dir>: the series file's patches, ours left out.
+other_patches() {
+	local line
+	while read -r line _; do
+		case $line in "" | "#"*) continue ;; esac
+		[ -f "$1/$line" ] || die "$1/series lists '$line', which does not exist"
+		is_ours "$1/$line" || echo "$1/$line"
+	done <"$1/series"
+}
+
+# add_to_tree <worktree>: the selftest and its vm/ wiring.
+add_to_tree() {
+	local vm=$1/$VMDIR f srcs hdrs opt t_ours t_vm
+	[ -f "$vm/Makefile" ] && [ -f "$vm/run_vmtests.sh" ] && [ -f "$vm/vm_util.c" ] ||
+		die "$1 has no 6.1 $VMDIR (Makefile, run_vmtests.sh, vm_util.c)"
+	mkdir -p "$vm/swap_exclusive_src"
+	for f in "$ST"/*.c "$ST"/*.h; do
+		cp "$f" "$vm/swap_exclusive_src/"
+	done
+	# one file a line, for the Makefile
+	srcs=$(cd "$ST" && printf ' \\\n\tswap_exclusive_src/%s' ./*.c | sed 's|/\./|/|')
+	hdrs=$(cd "$ST" && printf ' \\\n\tswap_exclusive_src/%s' ./*.h | sed 's|/\./|/|')
+
+	grep -q '^TEST_GEN_PROGS += split_huge_page_test$' "$vm/Makefile" ||
+		die "$VMDIR/Makefile: no 'TEST_GEN_PROGS += split_huge_page_test' line to add the test after"
+	sed -i '/^TEST_GEN_PROGS += split_huge_page_test$/a TEST_GEN_PROGS += swap_exclusive' "$vm/Makefile"
+	grep -q '^$(OUTPUT)/userfaultfd: vm_util.c$' "$vm/Makefile" ||
+		die "$VMDIR/Makefile: no '\$(OUTPUT)/userfaultfd: vm_util.c' line to add the rule after"
+	{
+		echo
+		echo "# swap_exclusive is made of several files, kept in swap_exclusive_src/;"
+		echo "# they include kselftest.h and vm_util.h by their bare names."
+		echo "SWAP_EXCLUSIVE_SRCS :=$srcs"
+		echo "SWAP_EXCLUSIVE_HDRS :=$hdrs"
+		echo "\$(OUTPUT)/swap_exclusive: CFLAGS += -O2 -pthread -I\$(selfdir) -I\$(CURDIR)"
+		echo "\$(OUTPUT)/swap_exclusive: \$(SWAP_EXCLUSIVE_SRCS) \$(SWAP_EXCLUSIVE_HDRS) vm_util.c vm_util.h"
+		printf '\t$(LINK.c) $(filter %%.c,$^) $(LDLIBS) -o $@\n'
+	} >"$vm/.rule"
+	sed -i "/^\$(OUTPUT)\/userfaultfd: vm_util.c\$/r $vm/.rule" "$vm/Makefile"
+	rm -f "$vm/.rule"
+
+	grep -q '^exit \$exitcode$' "$vm/run_vmtests.sh" ||
+		die "$VMDIR/run_vmtests.sh: no final 'exit \$exitcode' line"
+	sed -i '/^exit \$exitcode$/i # PG_anon_exclusive across swap-out and swap-in (O_DIRECT, fork, KSM)\nrun_test ./swap_exclusive\n' \
+		"$vm/run_vmtests.sh"
+
+	while read -r opt; do
+		case $opt in "" | "#"*) continue ;; esac
+		grep -q "^${opt%%=*}=" "$vm/config" || echo "$opt" >>"$vm/config"
+	done <"$ST/config"
+
+	t_ours=$(sed -n 's/^timeout=\([0-9]*\)$/\1/p' "$ST/settings")
+	t_vm=$(sed -n 's/^timeout=\([0-9]*\)$/\1/p' "$vm/settings")
+	[ -n "$t_ours" ] && [ -n "$t_vm" ] || die "no timeout= line in $ST/settings or $VMDIR/settings"
+	[ "$t_ours" -le "$t_vm" ] || sed -i "s/^timeout=$t_vm\$/timeout=$t_ours/" "$vm/settings"
+
+	grep -qx swap_exclusive "$vm/.gitignore" || echo swap_exclusive >>"$vm/.gitignore"
+}
+
+# generate <name> <output file>
+generate() {
+	local name=$1 out=$2 dir base wt n others f
+	dir=$(series_dir "$name")
+	base=$(series_base "$name")
+	[ -f "$dir/series" ] || die "$dir/series missing"
+	git --git-dir="$SRC_GIT" rev-parse -q --verify "$base" >/dev/null ||
+		die "no $base in $SRC_GIT; run 'make source trees' first"
+	mapfile -t others < <(other_patches "$dir")
+	n=$((${#others[@]} + 1))
+	# one scratch tree per run: check-patches and a user may run at once
+	wt=$OUT/scratch/selftest-patch-$name.$$
+	mkdir -p "$OUT/scratch"
+	git --git-dir="$SRC_GIT" worktree add -q --detach "$wt" "$base" ||
+		die "$name: cannot check out $base into $wt"
+	export GIT_COMMITTER_NAME=cowswap GIT_COMMITTER_EMAIL=cowswap@localhost
+	export GIT_COMMITTER_DATE="$DATE"
+	export GIT_AUTHOR_NAME=cowswap GIT_AUTHOR_EMAIL=cowswap@localhost
+	if [ ${#others[@]} -gt 0 ] &&
+		! git -C "$wt" am -q --whitespace=error-all "${others[@]}" >"$wt.am.log" 2>&1; then
+		cat "$wt.am.log" >&2
+		die "$name: the series does not apply to $base (see above)"
+	fi
+	add_to_tree "$wt"
+	git -C "$wt" add -f -A "$VMDIR"
+	{
+		echo "$SUBJECT"
+		echo
+		commit_message
+	} | git -C "$wt" commit -q --author="$AUTHOR" --date="$DATE" -F - ||
+		die "$name: git commit failed"
+	rm -rf "$wt.fp"
+	git -C "$wt" format-patch -q -1 -n --start-number "$n" --no-signature --zero-commit \
+		-o "$wt.fp" HEAD || die "$name: git format-patch failed"
+	# the file name git gives the patch, for the series file
+	f=$(cd "$wt.fp" && ls ./*.patch) || die "$name: git format-patch wrote no patch"
+	mv "$wt.fp/$f" "$out"
+	rm -rf "$wt.fp" "$wt.am.log"
+	git --git-dir="$SRC_GIT" worktree remove --force "$wt"
+	basename "$f"
+}
+
+# comparable <patch>: the patch without what differs between two runs of
+# identical content (abbreviated blob hashes depend on the object store).
+comparable() {
+	sed -e '1s/^From [0-9a-f]* /From <commit> /' \
+		-e 's/^index [0-9a-f]*\.\.[0-9a-f]*/index <blobs>/' "$1"
+}
+
+tmp=$(mktemp -d)
+cleanup() {
+	local w
+	rm -rf "$tmp"
+	for w in "$OUT"/scratch/selftest-patch-*."$$"; do
+		[ -e "$w" ] || continue
+		git --git-dir="$SRC_GIT" worktree remove --force "$w" 2>/dev/null || rm -rf "$w"
+		rm -rf "$w.fp" "$w.am.log"
+	done
+	git --git-dir="$SRC_GIT" worktree prune
+}
+trap cleanup EXIT
+fail=0
+for s in "${series[@]}"; do
+	dir=$(series_dir "$s")
+	file=$(generate "$s" "$tmp/$s.patch") || exit 1
+	committed=
+	while read -r line _; do
+		case $line in "" | "#"*) continue ;; esac
+		! is_ours "$dir/$line" || committed=$line
+	done <"$dir/series"
+	if [ $check = 1 ]; then
+		if [ -z "$committed" ]; then
+			info "FAIL: ${dir#"$TOP"/}/series has no '$SUBJECT' patch; run $PROG $s"
+			fail=1
+		elif [ "$committed" != "$file" ]; then
+			info "FAIL: ${dir#"$TOP"/}/series lists $committed, the series gives $file; run $PROG $s"
+			fail=1
+		elif ! diff -u --label "committed ${dir#"$TOP"/}/$file" --label "generated from ${ST#"$TOP"/}" \
+			<(comparable "$dir/$file") <(comparable "$tmp/$s.patch") >"$tmp/$s.diff"; then
+			head -40 "$tmp/$s.diff" >&2
+			info "FAIL: ${dir#"$TOP"/}/$file differs from what ${ST#"$TOP"/} gives ($(grep -c '^[-+][^-+]' "$tmp/$s.diff") lines); run $PROG $s"
+			fail=1
+		elif [ "$(grep -v -e '^#' -e '^$' "$dir/series" | tail -1)" != "$file" ]; then
+			info "FAIL: $file is not the last patch of ${dir#"$TOP"/}/series"
+			fail=1
+		else
+			info "ok: ${dir#"$TOP"/}/$file matches ${ST#"$TOP"/}"
+		fi
+		continue
+	fi
+	[ -z "$committed" ] || [ "$committed" = "$file" ] || rm -f "$dir/$committed"
+	cp "$tmp/$s.patch" "$dir/$file"
+	# the series file lists it last, once
+	grep -v -x -F -e "$file" ${committed:+-e "$committed"} "$dir/series" >"$tmp/series" || true
+	echo "$file" >>"$tmp/series"
+	cat "$tmp/series" >"$dir/series"
+	info "wrote ${dir#"$TOP"/}/$file (patch $(grep -cv -e '^#' -e '^$' "$dir/series") of the series)"
+done
+[ $fail = 0 ] || die "the selftest patch is out of date"

@@ -64,8 +64,9 @@ help:
 	@echo '  6.1 LTS architectures: $(LTS_ARCHS)'
 	@echo '  distribution records: $(basename $(notdir $(wildcard configs/distro/*.conf)))'
 
+# With the 6.1-LTS set: CI boots the fixed kernel of two LTS records.
 deps:
-	$(S)/deps.sh
+	$(S)/deps.sh --lts
 
 source:
 	KDIR=$(KDIR) $(S)/get-source.sh

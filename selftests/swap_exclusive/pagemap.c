@@ -39,7 +39,8 @@ void pagemap_close(void)
 		close(pagemap_fd);
 	if (kpageflags_fd >= 0)
 		close(kpageflags_fd);
-	pagemap_fd = kpageflags_fd = -1;
+	pagemap_fd = -1;
+	kpageflags_fd = -1;
 }
 
 uint64_t pagemap_entry(const void *addr)
@@ -107,16 +108,16 @@ int kpageflags_get(uint64_t pfn, uint64_t *flags)
 const char *pm_describe(uint64_t e, char *buf, int len)
 {
 	if (pm_present(e))
-		snprintf(buf, len, "present pfn=0x%" PRIx64 "%s%s%s", pm_pfn(e),
+		snprintf(buf, len, "present pfn=0x%llx%s%s%s", (unsigned long long)pm_pfn(e),
 			 pm_soft_dirty(e) ? " soft-dirty" : "",
 			 pm_exclusive(e) ? " mapped-once" : "",
 			 pm_uffd_wp(e) ? " uffd-wp" : "");
 	else if (pm_swapped(e))
-		snprintf(buf, len, "swapped type=%u offset=0x%" PRIx64 "%s%s",
-			 pm_swap_type(e), pm_swap_offset(e),
+		snprintf(buf, len, "swapped type=%u offset=0x%llx%s%s",
+			 pm_swap_type(e), (unsigned long long)pm_swap_offset(e),
 			 pm_soft_dirty(e) ? " soft-dirty" : "",
 			 pm_uffd_wp(e) ? " uffd-wp" : "");
 	else
-		snprintf(buf, len, "none (0x%" PRIx64 ")", e);
+		snprintf(buf, len, "none (0x%llx)", (unsigned long long)e);
 	return buf;
 }

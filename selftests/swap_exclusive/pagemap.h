@@ -9,15 +9,20 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* The kernel's BIT_ULL(), which userspace has no header for. */
+#ifndef BIT_ULL
+#define BIT_ULL(nr)		(1ULL << (nr))
+#endif
+
 /* Bits of a /proc/<pid>/pagemap entry. */
-#define PM_PFN_MASK		((1ULL << 55) - 1)	/* present: PFN (needs CAP_SYS_ADMIN) */
+#define PM_PFN_MASK		(BIT_ULL(55) - 1)	/* present: PFN (needs CAP_SYS_ADMIN) */
 #define PM_SWAP_TYPE_BITS	5			/* swapped: type in bits 0-4 ... */
-#define PM_SOFT_DIRTY		(1ULL << 55)
-#define PM_MMAP_EXCLUSIVE	(1ULL << 56)		/* mapped exactly once */
-#define PM_UFFD_WP		(1ULL << 57)
-#define PM_FILE			(1ULL << 61)
-#define PM_SWAP			(1ULL << 62)
-#define PM_PRESENT		(1ULL << 63)
+#define PM_SOFT_DIRTY		BIT_ULL(55)
+#define PM_MMAP_EXCLUSIVE	BIT_ULL(56)		/* mapped exactly once */
+#define PM_UFFD_WP		BIT_ULL(57)
+#define PM_FILE			BIT_ULL(61)
+#define PM_SWAP			BIT_ULL(62)
+#define PM_PRESENT		BIT_ULL(63)
 
 /* Bits of a /proc/kpageflags entry (include/uapi/linux/kernel-page-flags.h). */
 #define KPF_BIT_WRITEBACK	8

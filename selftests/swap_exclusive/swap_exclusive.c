@@ -390,7 +390,7 @@ static long ps;				/* page size */
 static unsigned int pattern_seq;	/* makes fill patterns unique */
 
 static enum res set_why(char *why, enum res r, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+	__printf(3, 4);
 
 static enum res set_why(char *why, enum res r, const char *fmt, ...)
 {
@@ -405,7 +405,7 @@ static enum res set_why(char *why, enum res r, const char *fmt, ...)
 #define SKIP(why, ...)	set_why(why, RES_SKIP, __VA_ARGS__)
 #define FAIL(why, ...)	set_why(why, RES_FAIL, __VA_ARGS__)
 
-static void vmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void vmsg(const char *fmt, ...) __printf(1, 2);
 static void vmsg(const char *fmt, ...)
 {
 	va_list ap;
@@ -554,8 +554,9 @@ static enum res swapcache_held(uint64_t pfn, char *why)
 	if (kpageflags_get(pfn, &flags))
 		return SKIP(why, "cannot read /proc/kpageflags");
 	if (!(flags & (1ULL << KPF_BIT_SWAPCACHE)))
-		return FAIL(why, "the paged-out page (pfn 0x%" PRIx64 ") left the swap cache "
-			    "despite the extra reference", pfn);
+		return FAIL(why,
+			    "the paged-out page (pfn 0x%llx) left the swap cache despite the extra reference",
+			    (unsigned long long)pfn);
 	return RES_PASS;
 }
 
@@ -586,7 +587,8 @@ static int page_ref_get(struct page_ref *r, void *p)
 
 		close(r->pfd[0]);
 		close(r->pfd[1]);
-		r->pfd[0] = r->pfd[1] = -1;
+		r->pfd[0] = -1;
+		r->pfd[1] = -1;
 		return -err;
 	}
 	return 0;
@@ -612,7 +614,8 @@ static int page_ref_put(struct page_ref *r, void *buf)
 	}
 	close(r->pfd[0]);
 	close(r->pfd[1]);
-	r->pfd[0] = r->pfd[1] = -1;
+	r->pfd[0] = -1;
+	r->pfd[1] = -1;
 	return ret;
 }
 
@@ -704,15 +707,22 @@ static long long vmstat_get(const char *name)
 	return v;
 }
 
+/* A load the compiler must emit (READ_ONCE() of one byte): the fault happens here. */
 static unsigned char read_byte(const void *p)
 {
-	return *(const volatile unsigned char *)p;
+	return __atomic_load_n((const unsigned char *)p, __ATOMIC_RELAXED);
+}
+
+/* A store the compiler must emit (WRITE_ONCE() of one byte): the fault happens here. */
+static void write_byte(unsigned char *p, unsigned char v)
+{
+	__atomic_store_n(p, v, __ATOMIC_RELAXED);
 }
 
 /* ------------------------------------------------------------------ */
 /* What the supervisor must know                                        */
 
-static void phase_set(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void phase_set(const char *fmt, ...) __printf(1, 2);
 static void phase_set(const char *fmt, ...)
 {
 	va_list ap;
@@ -967,9 +977,12 @@ static enum res setup_stable(struct setup_ctx *c, char *why)
 	}
 	c->prio = -1;
 	/* stable_writes is sampled at swapon: start from swapped off */
-	if (swap_is_active(c->dev) == 1 && (r = swap_off(c->dev))) {
-		res = SKIP(why, "swapoff %s: %s", c->dev, strerror(-r));
-		goto fail;
+	if (swap_is_active(c->dev) == 1) {
+		r = swap_off(c->dev);
+		if (r) {
+			res = SKIP(why, "swapoff %s: %s", c->dev, strerror(-r));
+			goto fail;
+		}
 	}
 	r = blk_stable_writes_get(c->dev);
 	if (r < 0) {
@@ -1035,8 +1048,8 @@ static enum res setup_thp(struct setup_ctx *c, char *why)
 	if (!env.root)
 		return SKIP(why, "needs root");
 	if (access(THP_DIR "hpage_pmd_size", R_OK))
-		return SKIP(why, "no transparent huge pages (CONFIG_TRANSPARENT_HUGEPAGE, "
-			    "or none for this MMU)");
+		return SKIP(why,
+			    "no transparent huge pages (CONFIG_TRANSPARENT_HUGEPAGE, or none for this MMU)");
 	thp_size = read_pmd_pagesize();
 	if (thp_size <= (size_t)ps || thp_size % ps)
 		return SKIP(why, "unusable hpage_pmd_size %zu", thp_size);
@@ -1136,14 +1149,14 @@ struct test_mem {
 	size_t raw_len;
 	int whole;		/* last page-out: 1 the THP went to swap whole
 				 * (in the swap cache unsplit), 0 it was split,
-				 * -1 unknown */
+				 * -1 unknown
+				 */
 	bool presplit;		/* split by mem_get() (MEM_REFS) */
 	bool no_refs;		/* MEM_REFS asked, but the check must take none */
 };
 
 /* mem_get() flags */
 #define MEM_REFS	1	/* the check holds references across the page-out */
-
 
 /* Is the page at p part of a compound (THP) page?  -1: cannot tell. */
 static int page_is_thp(const void *p)
@@ -1161,7 +1174,8 @@ static void mem_put(struct test_mem *m)
 		unmap_pages(m->page, 1);
 	else if (m->raw)
 		munmap(m->raw, m->raw_len);
-	m->page = m->raw = NULL;
+	m->page = NULL;
+	m->raw = NULL;
 }
 
 /*
@@ -1212,8 +1226,9 @@ static enum res mem_get(struct setup_ctx *c, struct test_mem *m, int flags, char
 	for (i = 0; i < nr; i++)	/* the first write faults in the THP */
 		memset(m->thp + i * ps, 0x40 + (int)(i % 64), ps);
 	if (!check_huge_anon(m->thp, 1, thp_size)) {
-		res = SKIP(why, "no THP of %zu kB could be allocated (AnonHugePages stays 0: "
-			   "memory too fragmented?)", thp_size >> 10);
+		res = SKIP(why,
+			   "no THP of %zu kB could be allocated (AnonHugePages stays 0: memory too fragmented?)",
+			   thp_size >> 10);
 		goto fail;
 	}
 	/*
@@ -1241,7 +1256,8 @@ static enum res mem_get(struct setup_ctx *c, struct test_mem *m, int flags, char
 			goto fail;
 		}
 		if (check_huge_anon(m->thp, 1, thp_size) || !page_is_thp(m->page)) {
-			res = SKIP(why, "the THP did not end up PTE-mapped (AnonHugePages %s, compound %d)",
+			res = SKIP(why,
+				   "the THP did not end up PTE-mapped (AnonHugePages %s, compound %d)",
 				   check_huge_anon(m->thp, 1, thp_size) ? "still set" : "0",
 				   page_is_thp(m->page));
 			goto fail;
@@ -1344,8 +1360,8 @@ static enum res mem_page_out_why(struct test_mem *m, char *why)
 	if (r)
 		return SKIP(why, "MADV_PAGEOUT: %s", strerror(-r));
 	if ((m->kind == MEM_THP_WHOLE || m->kind == MEM_THP_PARTIAL) && !m->whole)
-		return SKIP(why, "the THP was split to be swapped out, not swapped out whole "
-			    "(CONFIG_THP_SWAP: x86_64 and arm64 with 4K pages in 6.1)");
+		return SKIP(why,
+			    "the THP was split to be swapped out, not swapped out whole (CONFIG_THP_SWAP: x86_64 and arm64 with 4K pages in 6.1)");
 	return RES_PASS;
 }
 
@@ -1387,7 +1403,8 @@ static void dio_close(struct dio_src *s)
 	free(s->ref);
 	free(s->scratch);
 	s->fd = -1;
-	s->ref = s->scratch = NULL;
+	s->ref = NULL;
+	s->scratch = NULL;
 	s->tmpfile = false;
 }
 
@@ -1583,8 +1600,10 @@ static enum res get_fast_src(struct dio_src **s, char *why)
 	return RES_PASS;
 }
 
-/* Data of an O_DIRECT read into the first s->bs bytes of the page, fill up
- * to the last byte, the marker at the last byte. */
+/*
+ * Data of an O_DIRECT read into the first s->bs bytes of the page, fill up
+ * to the last byte, the marker at the last byte.
+ */
 static bool dio_page_ok(const struct dio_src *s, const unsigned char *p,
 			char *diag, size_t len)
 {
@@ -1718,18 +1737,20 @@ static enum res odirect_iteration(struct setup_ctx *c, struct dio_src *s,
 		st->pfn_changed++;
 	if (!dio_page_ok(s, p, diag, sizeof(diag))) {
 		st->lost++;
-		ksft_print_msg("  iteration %d: %s (after pageout: %s; pfn 0x%" PRIx64
-			       " -> 0x%" PRIx64 "%s)\n", st->iterations, diag,
-			       pm_describe(e, d2, sizeof(d2)), pfn0, pfn1, mem_describe(&m));
+		ksft_print_msg("  iteration %d: %s (after pageout: %s; pfn 0x%llx -> 0x%llx%s)\n",
+			       st->iterations, diag, pm_describe(e, d2, sizeof(d2)),
+			       (unsigned long long)pfn0, (unsigned long long)pfn1,
+			       mem_describe(&m));
 	} else if (m.other && ((unsigned char)m.other[0] != s->marker ||
 			       first_diff_byte((unsigned char *)m.other, 1, ps, s->fill) >= 0)) {
 		st->lost++;
-		ksft_print_msg("  iteration %d: the write to the other subpage of the THP is lost "
-			       "or it changed%s\n", st->iterations, mem_describe(&m));
+		ksft_print_msg(
+			"  iteration %d: the write to the other subpage of the THP is lost or it changed%s\n",
+			st->iterations, mem_describe(&m));
 	} else {
-		vmsg("iteration %d ok: swapped=%d in_flight=%d pfn 0x%" PRIx64
-		     " -> 0x%" PRIx64 "%s\n", st->iterations, swapped, in_flight,
-		     pfn0, pfn1, mem_describe(&m));
+		vmsg("iteration %d ok: swapped=%d in_flight=%d pfn 0x%llx -> 0x%llx%s\n",
+		     st->iterations, swapped, in_flight, (unsigned long long)pfn0,
+		     (unsigned long long)pfn1, mem_describe(&m));
 	}
 out:
 	mem_put(&m);
@@ -1758,15 +1779,16 @@ static enum res odirect_common(struct setup_ctx *c, bool clear_refs_step,
 		return FAIL(why, "%d of %d iterations lost the O_DIRECT data (then stopped: %s)",
 			    st.lost, st.iterations, res == RES_SKIP ? "set-up failed" : "error");
 	}
-	ksft_print_msg("%d of %d iterations lost data; %d raced (swapped out with the read in flight), "
-		       "%d not swapped, %d read finished early; PFN changed in %d of %d\n",
-		       st.lost, st.iterations, st.raced, st.not_swapped,
-		       st.read_done_early, st.pfn_changed, st.iterations);
+	ksft_print_msg(
+		"%d of %d iterations lost data; %d raced (swapped out with the read in flight), %d not swapped, %d read finished early; PFN changed in %d of %d\n",
+		st.lost, st.iterations, st.raced, st.not_swapped,
+		st.read_done_early, st.pfn_changed, st.iterations);
 	if (st.lost)
 		return FAIL(why, "%d of %d iterations lost the O_DIRECT data",
 			    st.lost, st.iterations);
 	if (!st.raced)
-		return SKIP(why, "never swapped out while the read was in flight (is %s throttled?)",
+		return SKIP(why,
+			    "never swapped out while the read was in flight (is %s throttled?)",
 			    s->path);
 	return RES_PASS;
 }
@@ -1800,8 +1822,8 @@ static bool soft_dirty_supported(void)
 static enum res check_odirect_clear_refs(struct setup_ctx *c, char *why)
 {
 	if (!soft_dirty_supported())
-		ksft_print_msg("soft-dirty not available: clear_refs does not write-protect, "
-			       "still checking read swap-in + write\n");
+		ksft_print_msg(
+			"soft-dirty not available: clear_refs does not write-protect, still checking read swap-in + write\n");
 	return odirect_common(c, true, why);
 }
 
@@ -1946,10 +1968,10 @@ static enum res check_odirect_racy(struct setup_ctx *c, char *why)
 	if (res != RES_PASS)
 		return res;
 
-	ksft_print_msg("%d of %d iterations corrupted (%s, read ~%.0f us); swapped out in %d, "
-		       "of those while the read held the page %d; PFN changed in %d\n",
-		       lost, iters, s->tmpfile ? "temporary file" : s->path,
-		       lat * 1e6, swapped_n, raced, pfn_changed);
+	ksft_print_msg(
+		"%d of %d iterations corrupted (%s, read ~%.0f us); swapped out in %d, of those while the read held the page %d; PFN changed in %d\n",
+		lost, iters, s->tmpfile ? "temporary file" : s->path,
+		lat * 1e6, swapped_n, raced, pfn_changed);
 	if (lost)
 		return FAIL(why, "%d of %d iterations lost the O_DIRECT data", lost,
 			    iters);
@@ -2098,7 +2120,8 @@ static enum res fork_after_swapout(struct setup_ctx *c, bool parent_first,
 	}
 	close(p2c[0]);
 	close(c2p[1]);
-	p2c[0] = c2p[1] = -1;
+	p2c[0] = -1;
+	c2p[1] = -1;
 
 	res = bring_back(c, why);
 	if (res != RES_PASS) {
@@ -2131,8 +2154,9 @@ static enum res fork_after_swapout(struct setup_ctx *c, bool parent_first,
 	if (WIFSIGNALED(status))
 		ksft_print_msg("child killed by signal %d\n", WTERMSIG(status));
 
-	ksft_print_msg("parent: %s, child: %s; pfn parent 0x%" PRIx64 " child 0x%" PRIx64 "%s\n",
-		       fk_str[pres], fk_str[cres.status], ppfn, cres.pfn, mem_describe(&m));
+	ksft_print_msg("parent: %s, child: %s; pfn parent 0x%llx child 0x%llx%s\n",
+		       fk_str[pres], fk_str[cres.status], (unsigned long long)ppfn,
+		       (unsigned long long)cres.pfn, mem_describe(&m));
 	if (pres == FK_SAW_OTHER || cres.status == FK_SAW_OTHER)
 		res = FAIL(why, "a write leaked between parent and child");
 	else if (pres == FK_NO_PAGEOUT || cres.status == FK_NO_PAGEOUT)
@@ -2198,13 +2222,14 @@ static enum res check_reuse_pfn(struct setup_ctx *c, char *why)
 	p[ps - 1] = (unsigned char)~fill;
 	e = pagemap_entry(p);
 	pfn1 = pm_pfn(e);
-	ksft_print_msg("pfn 0x%" PRIx64 " -> 0x%" PRIx64 " (%s); now %s%s\n", pfn0,
-		       pfn1, pfn0 == pfn1 ? "written in place" : "copied",
+	ksft_print_msg("pfn 0x%llx -> 0x%llx (%s); now %s%s\n", (unsigned long long)pfn0,
+		       (unsigned long long)pfn1, pfn0 == pfn1 ? "written in place" : "copied",
 		       pm_describe(e, d, sizeof(d)), mem_describe(&m));
 	if (first_diff_byte(p, 0, ps - 1, fill) >= 0 || p[ps - 1] != (unsigned char)~fill)
 		res = FAIL(why, "page content changed");
 	else if (pfn1 != pfn0)
-		res = FAIL(why, "exclusive page was copied on the write (exclusivity lost across swap)");
+		res = FAIL(why,
+			   "exclusive page was copied on the write (exclusivity lost across swap)");
 	else
 		res = RES_PASS;
 out:
@@ -2265,7 +2290,8 @@ static enum res check_shared_copy(struct setup_ctx *c, char *why)
 	}
 	close(p2c[0]);
 	close(c2p[1]);
-	p2c[0] = c2p[1] = -1;
+	p2c[0] = -1;
+	c2p[1] = -1;
 	res = bring_back(c, why);
 	if (res != RES_PASS) {
 		go = 'x';
@@ -2285,7 +2311,8 @@ static enum res check_shared_copy(struct setup_ctx *c, char *why)
 		go = 'x';
 		xwrite(p2c[1], &go, 1);
 		waitpid(pid, NULL, 0);
-		ksft_print_msg("pfn 0x%" PRIx64 " before and after the parent's write\n", pfn0);
+		ksft_print_msg("pfn 0x%llx before and after the parent's write\n",
+			       (unsigned long long)pfn0);
 		res = FAIL(why, "the parent wrote in place into a page shared with its child");
 		goto out;
 	}
@@ -2293,10 +2320,11 @@ static enum res check_shared_copy(struct setup_ctx *c, char *why)
 	if (xread(c2p[0], &cres, sizeof(cres)))
 		cres.ok = -1;
 	waitpid(pid, NULL, 0);
-	ksft_print_msg("pfn before 0x%" PRIx64 ", parent after its write 0x%" PRIx64
-		       ", child 0x%" PRIx64 "; child content %s%s\n", pfn0, ppfn,
-		       cres.pfn, cres.ok > 0 ? "intact" : cres.ok ? "unknown" : "CHANGED",
-		       mem_describe(&m));
+	ksft_print_msg(
+		"pfn before 0x%llx, parent after its write 0x%llx, child 0x%llx; child content %s%s\n",
+		(unsigned long long)pfn0, (unsigned long long)ppfn, (unsigned long long)cres.pfn,
+		cres.ok > 0 ? "intact" : cres.ok ? "unknown" : "CHANGED",
+		mem_describe(&m));
 	if (cres.ok < 0)
 		res = FAIL(why, "child did not report");
 	else if (!cres.ok)
@@ -2461,7 +2489,8 @@ static enum res ksm_swapin(struct setup_ctx *c, bool write_first, char *why)
 	k = page_pfn(a);
 	/* Keep the merged page as it is from now on: stop scanning. */
 	sysfs_write(KSM_DIR "run", "0");
-	ksft_print_msg("merged into pfn 0x%" PRIx64 " after %.1f s\n", k, now() - t0);
+	ksft_print_msg("merged into pfn 0x%llx after %.1f s\n", (unsigned long long)k,
+		       now() - t0);
 
 	r = page_ref_get(&ref, a);	/* keeps the KSM page in the swap cache */
 	if (r) {
@@ -2493,13 +2522,16 @@ static enum res ksm_swapin(struct setup_ctx *c, bool write_first, char *why)
 	r = page_ref_put(&ref, seen);
 
 	if (write_first)
-		ksft_print_msg("KSM pfn 0x%" PRIx64 "; written on swap-in: 0x%" PRIx64 " (%s)\n",
-			       k, pfn_a, pfn_a == k ? "in place" : "copy");
+		ksft_print_msg("KSM pfn 0x%llx; written on swap-in: 0x%llx (%s)\n",
+			       (unsigned long long)k, (unsigned long long)pfn_a,
+			       pfn_a == k ? "in place" : "copy");
 	else
-		ksft_print_msg("KSM pfn 0x%" PRIx64 "; after swap-in 0x%" PRIx64 " (%s); "
-			       "second page %s (0x%" PRIx64 "); written page 0x%" PRIx64 "\n",
-			       k, pfn_in, pfn_in == k ? "same KSM page" : "copy",
-			       remerged ? "merged again" : "not merged again", pfn_b, pfn_a);
+		ksft_print_msg("KSM pfn 0x%llx; after swap-in 0x%llx (%s); "
+			       "second page %s (0x%llx); written page 0x%llx\n",
+			       (unsigned long long)k, (unsigned long long)pfn_in,
+			       pfn_in == k ? "same KSM page" : "copy",
+			       remerged ? "merged again" : "not merged again",
+			       (unsigned long long)pfn_b, (unsigned long long)pfn_a);
 	if (memcmp(a, orig, ps - 1) || a[ps - 1] != (unsigned char)~orig[ps - 1])
 		res = FAIL(why, "written page has wrong content");
 	else if (!write_first && memcmp(b, orig, ps))
@@ -2507,7 +2539,8 @@ static enum res ksm_swapin(struct setup_ctx *c, bool write_first, char *why)
 	else if (!r && memcmp(seen, orig, ps))
 		res = FAIL(why, "the KSM page was written in place (pipe sees the write)");
 	else if (pfn_a == k || (remerged && pfn_a == pfn_b))
-		res = FAIL(why, "KSM page written in place (pfn 0x%" PRIx64 ")", pfn_a);
+		res = FAIL(why, "KSM page written in place (pfn 0x%llx)",
+			   (unsigned long long)pfn_a);
 	else
 		res = RES_PASS;
 	/*
@@ -2577,8 +2610,8 @@ static enum res check_softdirty(struct setup_ctx *c, char *why)
 		goto out;
 	p[ps - 1] = fill ^ 2;
 	e = pagemap_entry(p);
-	ksft_print_msg("A (soft-dirty while swapped): %s, pfn before 0x%" PRIx64 "\n",
-		       pm_describe(e, d, sizeof(d)), pfn0);
+	ksft_print_msg("A (soft-dirty while swapped): %s, pfn before 0x%llx\n",
+		       pm_describe(e, d, sizeof(d)), (unsigned long long)pfn0);
 	if (!pm_soft_dirty(e)) {
 		res = FAIL(why, "soft-dirty lost on swap-in");
 		goto out;
@@ -2603,7 +2636,8 @@ static enum res check_softdirty(struct setup_ctx *c, char *why)
 	ksft_print_msg("B (soft-dirty cleared while swapped): %s\n",
 		       pm_describe(e, d, sizeof(d)));
 	if (pm_pfn(e) != pfn0)
-		res = FAIL(why, "clearing soft-dirty on the swap entry lost exclusivity (page copied)");
+		res = FAIL(why,
+			   "clearing soft-dirty on the swap entry lost exclusivity (page copied)");
 	else if (!pm_soft_dirty(e))
 		res = FAIL(why, "write after swap-in did not set soft-dirty");
 	else if (p[0] != (unsigned char)(fill ^ 1) || p[ps - 1] != (unsigned char)(fill ^ 3) ||
@@ -2634,8 +2668,8 @@ static int uffd_open_wp(char *why, enum res *res)
 		return -1;
 	}
 	if (!(api.features & UFFD_FEATURE_PAGEFAULT_FLAG_WP)) {
-		*res = SKIP(why, "uffd-wp not supported on anonymous memory here "
-			    "(CONFIG_HAVE_ARCH_USERFAULTFD_WP: x86_64 only in 6.1)");
+		*res = SKIP(why,
+			    "uffd-wp not supported on anonymous memory here (CONFIG_HAVE_ARCH_USERFAULTFD_WP: x86_64 only in 6.1)");
 		close(uffd);
 		return -1;
 	}
@@ -2724,8 +2758,8 @@ static enum res check_uffd_wp(struct setup_ctx *c, char *why)
 		goto out;
 	read_byte(p);			/* swap in by a read: no uffd event */
 	e = pagemap_entry(p);
-	ksft_print_msg("after read swap-in: %s (pfn before 0x%" PRIx64 ")\n",
-		       pm_describe(e, d, sizeof(d)), pfn0);
+	ksft_print_msg("after read swap-in: %s (pfn before 0x%llx)\n",
+		       pm_describe(e, d, sizeof(d)), (unsigned long long)pfn0);
 	if (!pm_uffd_wp(e)) {
 		res = FAIL(why, "uffd-wp lost on swap-in");
 		goto out;
@@ -2825,21 +2859,22 @@ static enum res stable_writes_run(struct setup_ctx *c, int on, char *why)
 		}
 		if (first_diff_byte(q, 0, ps - 1, 0x30 + i % 64) >= 0 || q[ps - 1] != 0xee)
 			bad++;
-		vmsg("page %d: swapped=%d writeback=%d pfn 0x%" PRIx64 " -> 0x%" PRIx64 "\n",
-		     i, sw, is_wb, pfn0[i], pfn1);
+		vmsg("page %d: swapped=%d writeback=%d pfn 0x%llx -> 0x%llx\n",
+		     i, sw, is_wb, (unsigned long long)pfn0[i], (unsigned long long)pfn1);
 	}
-	ksft_print_msg("stable_writes=%d: %d pages, %d swapped out, %d still under writeback%s "
-		       "when written; copied %d/%d of those (other pages copied: %d); "
-		       "%d with wrong content\n", on, n, swapped, wb,
-		       env.kpageflags ? "" : " (assumed: no /proc/kpageflags)",
-		       copied, wb, copied_not_wb, bad);
+	ksft_print_msg(
+		"stable_writes=%d: %d pages, %d swapped out, %d still under writeback%s when written; copied %d/%d of those (other pages copied: %d); %d with wrong content\n",
+		on, n, swapped, wb,
+		env.kpageflags ? "" : " (assumed: no /proc/kpageflags)",
+		copied, wb, copied_not_wb, bad);
 	if (bad)
 		res = FAIL(why, "%d pages lost data", bad);
 	else if (!wb)
 		res = SKIP(why, "no page was under writeback when written (is %s write-throttled?)",
 			   c->dev);
 	else if (on && copied != wb)
-		res = FAIL(why, "%d of %d pages under writeback written in place despite stable_writes=1",
+		res = FAIL(why,
+			   "%d of %d pages under writeback written in place despite stable_writes=1",
 			   wb - copied, wb);
 	else if (!on && copied)
 		res = FAIL(why, "%d of %d exclusive pages copied although stable_writes=0",
@@ -2849,9 +2884,12 @@ static enum res stable_writes_run(struct setup_ctx *c, int on, char *why)
 out:
 	unmap_pages((char *)p, n + 1);
 	free(pfn0);
-	if (changed && (r = cycle_swap(c, cur)))
-		ksft_print_msg("cannot restore stable_writes=%d on %s: %s\n", cur,
-			       c->dev, strerror(-r));
+	if (changed) {
+		r = cycle_swap(c, cur);
+		if (r)
+			ksft_print_msg("cannot restore stable_writes=%d on %s: %s\n", cur,
+				       c->dev, strerror(-r));
+	}
 	return res;
 }
 
@@ -2884,12 +2922,15 @@ static enum res check_stable_off(struct setup_ctx *c, char *why)
  * either second one) and each side that accesses the page took a fault
  * doing so, i.e. the PTE was still a swap entry when that side started.
  */
+struct race;
+typedef void (*race_act_fn)(struct race *r, int side);
+
 struct race {
 	pthread_t th;
 	pthread_barrier_t start, end;
 	atomic_int arrived;
 	atomic_int stop;
-	void (*act[2])(struct race *r, int side);
+	race_act_fn act[2];
 	void *arg;
 	atomic_uint ticket;
 	unsigned int spin[2];	/* loops to spin after the handshake */
@@ -2994,7 +3035,8 @@ static void race_once(struct race *r, bool jitter)
 
 	r->spin[!late] = 0;
 	r->spin[late] = jitter ? 1u << (rand() % 19) : 0;
-	r->faults[0] = r->faults[1] = 0;
+	r->faults[0] = 0;
+	r->faults[1] = 0;
 	atomic_store(&r->arrived, 0);
 	pthread_barrier_wait(&r->start);
 	race_side(r, 0);
@@ -3019,7 +3061,8 @@ static void race_drain(struct race *r, void *p)
 	long f0 = r->faults[0], f1 = r->faults[1];
 	unsigned int t[4] = { r->t0[0], r->t0[1], r->t1[0], r->t1[1] };
 
-	r->act[0] = r->act[1] = race_drain_act;
+	r->act[0] = race_drain_act;
+	r->act[1] = race_drain_act;
 	r->drain = p;
 	race_once(r, false);
 	r->act[0] = act0;
@@ -3096,7 +3139,7 @@ static void fault_race_act(struct race *r, int side)
 	if (f->read[side])
 		r->val[side] = read_byte(f->p + f->off[side]);
 	else
-		*(volatile unsigned char *)(f->p + f->off[side]) = f->val[side];
+		write_byte(f->p + f->off[side], f->val[side]);
 }
 
 /*
@@ -3153,19 +3196,20 @@ static enum res fault_race(struct setup_ctx *c, bool reader, char *why)
 		     (reader ? r.val[0] == fill : p[f.off[0]] == f.val[0]);
 		if (!ok) {
 			if (bad < 5)
-				ksft_print_msg("  iteration %d: a %s is lost (read 0x%02lx, page holds "
-					       "0x%02x 0x%02x; overlapped %d)\n", iters,
-					       reader ? "write or the read's view" : "write",
-					       r.val[0], p[f.off[0]], p[f.off[1]], ov);
+				ksft_print_msg(
+					"  iteration %d: a %s is lost (read 0x%02lx, page holds 0x%02x 0x%02x; overlapped %d)\n",
+					iters, reader ? "write or the read's view" : "write",
+					r.val[0], p[f.off[0]], p[f.off[1]], ov);
 			bad++;
 		}
 		if (pfn1 != pfn0) {
 			copied++;
 			copied_ov += ov;
 			if (copied <= 3)
-				ksft_print_msg("  iteration %d: copied, pfn 0x%" PRIx64 " -> 0x%" PRIx64
-					       " (overlapped %d, faults %ld/%ld)\n", iters, pfn0,
-					       pfn1, ov, r.faults[0], r.faults[1]);
+				ksft_print_msg(
+					"  iteration %d: copied, pfn 0x%llx -> 0x%llx (overlapped %d, faults %ld/%ld)\n",
+					iters, (unsigned long long)pfn0, (unsigned long long)pfn1,
+					ov, r.faults[0], r.faults[1]);
 		}
 		if (!pm_exclusive(ent)) {
 			if (twice < 3)
@@ -3181,10 +3225,9 @@ static enum res fault_race(struct setup_ctx *c, bool reader, char *why)
 	unmap_pages((char *)p, 1);
 	if (res != RES_PASS && !iters)
 		return res;
-	ksft_print_msg("%d iterations, %d overlapped (both threads faulted on the swap entry, "
-		       "accesses at the same time); copied %d (%d of them overlapped), "
-		       "data wrong %d, not mapped once %d\n", iters, overlapped, copied,
-		       copied_ov, bad, twice);
+	ksft_print_msg(
+		"%d iterations, %d overlapped (both threads faulted on the swap entry, accesses at the same time); copied %d (%d of them overlapped), data wrong %d, not mapped once %d\n",
+		iters, overlapped, copied, copied_ov, bad, twice);
 	if (bad)
 		return FAIL(why, "%d of %d iterations lost data", bad, iters);
 	if (twice)
@@ -3282,7 +3325,8 @@ static enum res check_race_read_wp(struct setup_ctx *c, char *why)
 		}
 		e0 = pagemap_entry(p);
 		if (pm_uffd_wp(e0)) {
-			res = FAIL(why, "the swap entry is still uffd-wp protected before the race (%s)",
+			res = FAIL(why,
+				   "the swap entry is still uffd-wp protected before the race (%s)",
 				   pm_describe(e0, d, sizeof(d)));
 			break;
 		}
@@ -3297,19 +3341,19 @@ static enum res check_race_read_wp(struct setup_ctx *c, char *why)
 		overlapped += ov;
 		if (!pm_uffd_wp(e1)) {
 			if (wrong < 5)
-				ksft_print_msg("  iteration %d: not uffd-wp protected after the read fault "
-					       "and the protect (%s; overlapped %d, the %s started first)\n",
-					       iters, pm_describe(e1, d, sizeof(d)), ov,
-					       r.t0[0] < r.t0[1] ? "read" : "protect");
+				ksft_print_msg(
+					"  iteration %d: not uffd-wp protected after the read fault and the protect (%s; overlapped %d, the %s started first)\n",
+					iters, pm_describe(e1, d, sizeof(d)), ov,
+					r.t0[0] < r.t0[1] ? "read" : "protect");
 			wrong++;
 			wrong_ov += ov;
 		}
 		if (!pm_present(e1) || !pm_exclusive(e1) || r.val[0] != fill ||
 		    first_diff_byte(p, 0, ps, fill) >= 0) {
 			if (bad < 3)
-				ksft_print_msg("  iteration %d: after the read: %s, read 0x%02lx, "
-					       "fill 0x%02x\n", iters, pm_describe(e1, d, sizeof(d)),
-					       r.val[0], fill);
+				ksft_print_msg(
+					"  iteration %d: after the read: %s, read 0x%02lx, fill 0x%02x\n",
+					iters, pm_describe(e1, d, sizeof(d)), r.val[0], fill);
 			bad++;
 		}
 		/* un-protect for the next round (never write to a protected page) */
@@ -3320,17 +3364,19 @@ static enum res check_race_read_wp(struct setup_ctx *c, char *why)
 		}
 		race_drain(&r, p);
 	}
-	ksft_print_msg("%d iterations, %d overlapped (the read faulted on the swap entry while "
-		       "UFFDIO_WRITEPROTECT ran); protection lost in %d (%d of them overlapped), "
-		       "other trouble %d\n", iters, overlapped, wrong, wrong_ov, bad);
+	ksft_print_msg(
+		"%d iterations, %d overlapped (the read faulted on the swap entry while UFFDIO_WRITEPROTECT ran); protection lost in %d (%d of them overlapped), other trouble %d\n",
+		iters, overlapped, wrong, wrong_ov, bad);
 	if (wrong)
-		res = FAIL(why, "%d of %d iterations lost the uffd-wp protection set while the "
-			   "fault ran", wrong, iters);
+		res = FAIL(why,
+			   "%d of %d iterations lost the uffd-wp protection set while the fault ran",
+			   wrong, iters);
 	else if (bad)
 		res = FAIL(why, "%d of %d iterations: page not mapped once or content changed",
 			   bad, iters);
 	else if (res == RES_PASS && !overlapped)
-		res = SKIP(why, "the fault and the protect never overlapped in %d iterations", iters);
+		res = SKIP(why, "the fault and the protect never overlapped in %d iterations",
+			   iters);
 out:
 	if (started)
 		race_stop(&r);
@@ -3338,6 +3384,7 @@ out:
 	unmap_pages((char *)p, 1);
 	return res;
 }
+
 /*
  * fork_race_swapin: fork() in one thread while another write-faults a
  * swapped-out exclusive page back in.  Whatever the order (fork() holds
@@ -3439,7 +3486,7 @@ static void fork_race_write(struct race *r, int side)
 	struct fork_race *f = r->arg;
 
 	(void)side;
-	*(volatile unsigned char *)f->p = FR_W;
+	write_byte(f->p, FR_W);
 }
 
 static void fr_close(int fd[2])
@@ -3448,7 +3495,8 @@ static void fr_close(int fd[2])
 		close(fd[0]);
 	if (fd[1] >= 0)
 		close(fd[1]);
-	fd[0] = fd[1] = -1;
+	fd[0] = -1;
+	fd[1] = -1;
 }
 
 static enum res check_fork_race_swapin(struct setup_ctx *c, char *why)
@@ -3501,7 +3549,8 @@ static enum res check_fork_race_swapin(struct setup_ctx *c, char *why)
 		}
 		close(f.p2c[0]);
 		close(f.c2p[1]);
-		f.p2c[0] = f.c2p[1] = -1;
+		f.p2c[0] = -1;
+		f.c2p[1] = -1;
 		iters++;
 		ov = race_concurrent(&r) && r.faults[1] > 0;
 		race_drain(&r, f.p);	/* the helper wrote the page: its CPU */
@@ -3549,11 +3598,11 @@ static enum res check_fork_race_swapin(struct setup_ctx *c, char *why)
 				       WTERMSIG(status));
 		if (pst == FR_LEAK || cres.st == FR_LEAK || cres.st == FR_ORDER) {
 			if (leaks < 5)
-				ksft_print_msg("  iteration %d: parent: %s, child: %s (child's copy "
-					       "0x%02x, write %s fork, overlapped %d)\n", iters,
-					       fr_str[pst], fr_str[cres.st], cres.b0,
-					       order > 0 ? "before" : order < 0 ? "after" : "during",
-					       ov);
+				ksft_print_msg(
+					"  iteration %d: parent: %s, child: %s (child's copy 0x%02x, write %s fork, overlapped %d)\n",
+					iters, fr_str[pst], fr_str[cres.st], cres.b0,
+					order > 0 ? "before" : order < 0 ? "after" : "during",
+					ov);
 			leaks++;
 		} else if (pst == FR_NO_PAGEOUT || cres.st == FR_NO_PAGEOUT) {
 			res = SKIP(why, "MADV_PAGEOUT did not page a looked-at page out again");
@@ -3625,15 +3674,17 @@ static enum res check_uffd_wp_swapped(struct setup_ctx *c, char *why)
 		goto out;
 	read_byte(p);
 	e = pagemap_entry(p);
-	ksft_print_msg("A (protected on the swap entry), after a read swap-in: %s; pfn before 0x%"
-		       PRIx64 "\n", pm_describe(e, d, sizeof(d)), pfn0);
+	ksft_print_msg(
+		"A (protected on the swap entry), after a read swap-in: %s; pfn before 0x%llx\n",
+		pm_describe(e, d, sizeof(d)), (unsigned long long)pfn0);
 	if (!pm_uffd_wp(e)) {
 		res = FAIL(why, "uffd-wp set on the swap entry lost on swap-in");
 		goto out;
 	}
 	r = uffd_wp(uffd, p, ps, false);
 	if (r || pm_uffd_wp(pagemap_entry(p))) {
-		res = FAIL(why, "un-protect without effect: %s", r ? strerror(-r) : "bit still set");
+		res = FAIL(why, "un-protect without effect: %s",
+			   r ? strerror(-r) : "bit still set");
 		goto out;
 	}
 	p[ps - 1] = (unsigned char)~fill;
@@ -3720,10 +3771,12 @@ static enum res check_softdirty_swapped(struct setup_ctx *c, char *why)
 		goto out;
 	read_byte(p + ps / 2);
 	e = pagemap_entry(p);
-	ksft_print_msg("after clear_refs on the swap entry and a read swap-in: %s; pfn before 0x%"
-		       PRIx64 "\n", pm_describe(e, d, sizeof(d)), pfn0);
+	ksft_print_msg(
+		"after clear_refs on the swap entry and a read swap-in: %s; pfn before 0x%llx\n",
+		pm_describe(e, d, sizeof(d)), (unsigned long long)pfn0);
 	if (pm_soft_dirty(e)) {
-		res = FAIL(why, "soft-dirty back after a read swap-in although clear_refs cleared it");
+		res = FAIL(why,
+			   "soft-dirty back after a read swap-in although clear_refs cleared it");
 		goto out;
 	}
 	if (pm_pfn(e) != pfn0) {
@@ -3734,8 +3787,8 @@ static enum res check_softdirty_swapped(struct setup_ctx *c, char *why)
 	e = pagemap_entry(p);
 	ksft_print_msg("after the write: %s\n", pm_describe(e, d, sizeof(d)));
 	if (pm_pfn(e) != pfn0)
-		res = FAIL(why, "page copied on the write after a read swap-in: the exclusive "
-			   "marker did not survive clear_refs on the swap entry");
+		res = FAIL(why,
+			   "page copied on the write after a read swap-in: the exclusive marker did not survive clear_refs on the swap entry");
 	else if (!pm_soft_dirty(e))
 		res = FAIL(why, "the write did not make the page soft-dirty");
 	else if (first_diff_byte(p, 0, ps - 1, fill) >= 0)
@@ -3758,8 +3811,10 @@ struct uring {
 	size_t sq_len, cq_len;
 	struct io_uring_sqe *sqes;
 	size_t sqes_len;
-	unsigned int *sq_tail, *sq_mask, *sq_array;
-	unsigned int *cq_head, *cq_tail, *cq_mask;
+	atomic_uint *sq_tail;		/* the ring indexes the kernel shares */
+	unsigned int *sq_mask, *sq_array;
+	atomic_uint *cq_head, *cq_tail;
+	unsigned int *cq_mask;
 	struct io_uring_cqe *cqes;
 };
 
@@ -3818,11 +3873,11 @@ static int uring_init(struct uring *u, unsigned int entries)
 		u->sqes = NULL;
 		goto fail;
 	}
-	u->sq_tail = (unsigned int *)((char *)u->sq_ring + pr.sq_off.tail);
+	u->sq_tail = (atomic_uint *)((char *)u->sq_ring + pr.sq_off.tail);
 	u->sq_mask = (unsigned int *)((char *)u->sq_ring + pr.sq_off.ring_mask);
 	u->sq_array = (unsigned int *)((char *)u->sq_ring + pr.sq_off.array);
-	u->cq_head = (unsigned int *)((char *)u->cq_ring + pr.cq_off.head);
-	u->cq_tail = (unsigned int *)((char *)u->cq_ring + pr.cq_off.tail);
+	u->cq_head = (atomic_uint *)((char *)u->cq_ring + pr.cq_off.head);
+	u->cq_tail = (atomic_uint *)((char *)u->cq_ring + pr.cq_off.tail);
 	u->cq_mask = (unsigned int *)((char *)u->cq_ring + pr.cq_off.ring_mask);
 	u->cqes = (struct io_uring_cqe *)((char *)u->cq_ring + pr.cq_off.cqes);
 	return 0;
@@ -3832,12 +3887,13 @@ fail:
 	return err;
 }
 
-/* One IORING_OP_READ_FIXED of len bytes at off into buffer 0, waited for:
- * the CQE's result (bytes or -errno), or -errno of io_uring_enter. */
+/*
+ * One IORING_OP_READ_FIXED of len bytes at off into buffer 0, waited for:
+ * the CQE's result (bytes or -errno), or -errno of io_uring_enter.
+ */
 static int uring_read_fixed(struct uring *u, int fd, void *buf, unsigned int len, off_t off)
 {
-	unsigned int tail = atomic_load_explicit((_Atomic unsigned int *)u->sq_tail,
-						 memory_order_acquire);
+	unsigned int tail = atomic_load_explicit(u->sq_tail, memory_order_acquire);
 	unsigned int idx = tail & *u->sq_mask, head;
 	struct io_uring_sqe *sqe = &u->sqes[idx];
 	int res;
@@ -3851,14 +3907,14 @@ static int uring_read_fixed(struct uring *u, int fd, void *buf, unsigned int len
 	sqe->buf_index = 0;
 	sqe->user_data = 0xc0ffee;
 	u->sq_array[idx] = idx;
-	atomic_store_explicit((_Atomic unsigned int *)u->sq_tail, tail + 1, memory_order_release);
+	atomic_store_explicit(u->sq_tail, tail + 1, memory_order_release);
 	if (syscall(__NR_io_uring_enter, u->fd, 1, 1, IORING_ENTER_GETEVENTS, NULL, 0) < 0)
 		return -errno;
-	head = atomic_load_explicit((_Atomic unsigned int *)u->cq_head, memory_order_relaxed);
-	if (head == atomic_load_explicit((_Atomic unsigned int *)u->cq_tail, memory_order_acquire))
+	head = atomic_load_explicit(u->cq_head, memory_order_relaxed);
+	if (head == atomic_load_explicit(u->cq_tail, memory_order_acquire))
 		return -EAGAIN;
 	res = u->cqes[head & *u->cq_mask].res;
-	atomic_store_explicit((_Atomic unsigned int *)u->cq_head, head + 1, memory_order_release);
+	atomic_store_explicit(u->cq_head, head + 1, memory_order_release);
 	return res;
 }
 
@@ -3918,7 +3974,8 @@ static enum res check_iouring_fixed_buf(struct setup_ctx *c, char *why)
 	iov.iov_base = p;
 	iov.iov_len = ps;
 	if (syscall(__NR_io_uring_register, u.fd, IORING_REGISTER_BUFFERS, &iov, 1)) {
-		res = FAIL(why, "IORING_REGISTER_BUFFERS on a swapped-out page: %s", strerror(errno));
+		res = FAIL(why, "IORING_REGISTER_BUFFERS on a swapped-out page: %s",
+			   strerror(errno));
 		goto out;
 	}
 	registered = true;
@@ -3934,20 +3991,24 @@ static enum res check_iouring_fixed_buf(struct setup_ctx *c, char *why)
 	pfn2 = page_pfn(p);
 	r = uring_read_fixed(&u, mfd, p, len, 0);
 	e = pagemap_entry(p);
-	ksft_print_msg("pfn 0x%" PRIx64 "; pinned (registered) 0x%" PRIx64 "; MADV_PAGEOUT of the "
-		       "pinned page %s; after the write 0x%" PRIx64 "; READ_FIXED returned %d; now %s\n",
-		       pfn0, pfn1, swapped ? "swapped it out" : "left it mapped", pfn2, r,
-		       pm_describe(e, d, sizeof(d)));
+	ksft_print_msg(
+		"pfn 0x%llx; pinned (registered) 0x%llx; MADV_PAGEOUT of the pinned page %s; after the write 0x%llx; READ_FIXED returned %d; now %s\n",
+		(unsigned long long)pfn0, (unsigned long long)pfn1,
+		swapped ? "swapped it out" : "left it mapped", (unsigned long long)pfn2, r,
+		pm_describe(e, d, sizeof(d)));
 	if (r != (int)len) {
 		res = FAIL(why, "IORING_OP_READ_FIXED of %u bytes returned %d (%s)", len, r,
 			   r < 0 ? strerror(-r) : "short");
 	} else if (memcmp(p, src, len)) {
-		res = FAIL(why, "the io_uring read into the fixed buffer is not in the page the "
-			   "process maps (data lost%s)", pfn2 != pfn1 ? ": the pinned page was copied" : "");
-	} else if (first_diff_byte(p, len, ps - 1, fill) >= 0 || p[ps - 1] != (unsigned char)~fill) {
+		res = FAIL(why,
+			   "the io_uring read into the fixed buffer is not in the page the process maps (data lost%s)",
+			   pfn2 != pfn1 ? ": the pinned page was copied" : "");
+	} else if (first_diff_byte(p, len, ps - 1, fill) >= 0 ||
+		   p[ps - 1] != (unsigned char)~fill) {
 		res = FAIL(why, "page content changed");
 	} else if (pfn1 != pfn0) {
-		res = FAIL(why, "registering the swapped-out exclusive page copied it (needless copy)");
+		res = FAIL(why,
+			   "registering the swapped-out exclusive page copied it (needless copy)");
 	} else if (pfn2 != pfn1) {
 		res = FAIL(why, "the pinned page was copied on the write");
 	} else {
@@ -3968,12 +4029,16 @@ out:
 /* ------------------------------------------------------------------ */
 /* The table                                                            */
 
-#define S_FAULT		(1u << SETUP_FAULT)
-#define S_SWAPOFF	(1u << SETUP_SWAPOFF)
-#define S_ZRAM		(1u << SETUP_ZRAM)
-#define S_STABLE	(1u << SETUP_STABLE)
-#define S_THP_SPLIT	((1u << SETUP_THP_PTE) | (1u << SETUP_THP_SUBPAGE))
-#define S_THP		(S_THP_SPLIT | (1u << SETUP_THP_WHOLE) | (1u << SETUP_THP_PARTIAL))
+#ifndef BIT
+#define BIT(nr)		(1UL << (nr))
+#endif
+
+#define S_FAULT		BIT(SETUP_FAULT)
+#define S_SWAPOFF	BIT(SETUP_SWAPOFF)
+#define S_ZRAM		BIT(SETUP_ZRAM)
+#define S_STABLE	BIT(SETUP_STABLE)
+#define S_THP_SPLIT	(BIT(SETUP_THP_PTE) | BIT(SETUP_THP_SUBPAGE))
+#define S_THP		(S_THP_SPLIT | BIT(SETUP_THP_WHOLE) | BIT(SETUP_THP_PARTIAL))
 
 struct check {
 	const char *name;
@@ -4049,11 +4114,12 @@ static struct {
 	int nr_swaps;
 } snap;
 
-static volatile sig_atomic_t stop_signal;
+/* A lock-free atomic: what a signal handler may set besides a volatile sig_atomic_t */
+static atomic_int stop_signal;
 
 static void on_stop_signal(int sig)
 {
-	stop_signal = sig;
+	atomic_store_explicit(&stop_signal, sig, memory_order_relaxed);
 }
 
 /* A sysfs value; for "always [madvise] never" the selected word. */
@@ -4206,7 +4272,8 @@ static int supervise(unsigned int plan)
 				sleep_us(100000);
 		}
 		if (!reaped)
-			ksft_print_msg("supervisor: the worker does not die (stuck in the kernel?)\n");
+			ksft_print_msg(
+				"supervisor: the worker does not die (stuck in the kernel?)\n");
 		code = KSFT_FAIL;
 	} else if (WIFSIGNALED(status)) {
 		printf("Bail out! the checks died of signal %d during %s\n",
@@ -4220,7 +4287,7 @@ static int supervise(unsigned int plan)
 	return code;
 }
 
-static void usage(const char *prog, int code)
+static void print_usage(const char *prog, int code)
 {
 	size_t i;
 	int s;
@@ -4255,7 +4322,7 @@ static int pos_arg(const char *s, const char *prog)
 	long v = strtol(s, &end, 0);
 
 	if (*end || v < 0 || v > 1000000)
-		usage(prog, KSFT_FAIL);
+		print_usage(prog, KSFT_FAIL);
 	return (int)v;
 }
 
@@ -4275,25 +4342,46 @@ int main(int argc, char **argv)
 
 	while ((o = getopt(argc, argv, "n:r:t:p:k:f:T:s:lvh")) != -1) {
 		switch (o) {
-		case 'n': opt.iterations = pos_arg(optarg, argv[0]); break;
-		case 'r': opt.racy_max = pos_arg(optarg, argv[0]); break;
-		case 't': opt.racy_secs = pos_arg(optarg, argv[0]); break;
-		case 'p': opt.stable_pages = pos_arg(optarg, argv[0]); break;
-		case 'k': opt.ksm_secs = pos_arg(optarg, argv[0]); break;
-		case 'f': opt.race_iters = pos_arg(optarg, argv[0]); break;
-		case 'T': opt.race_secs = pos_arg(optarg, argv[0]); break;
+		case 'n':
+			opt.iterations = pos_arg(optarg, argv[0]);
+			break;
+		case 'r':
+			opt.racy_max = pos_arg(optarg, argv[0]);
+			break;
+		case 't':
+			opt.racy_secs = pos_arg(optarg, argv[0]);
+			break;
+		case 'p':
+			opt.stable_pages = pos_arg(optarg, argv[0]);
+			break;
+		case 'k':
+			opt.ksm_secs = pos_arg(optarg, argv[0]);
+			break;
+		case 'f':
+			opt.race_iters = pos_arg(optarg, argv[0]);
+			break;
+		case 'T':
+			opt.race_secs = pos_arg(optarg, argv[0]);
+			break;
 		case 's':
 			if (opt.nr_select < (int)ARRAY_SIZE(opt.select))
 				opt.select[opt.nr_select++] = optarg;
 			break;
-		case 'l': list = true; break;
-		case 'v': opt.verbose = true; break;
-		case 'h': usage(argv[0], KSFT_PASS); break;
-		default: usage(argv[0], KSFT_FAIL);
+		case 'l':
+			list = true;
+			break;
+		case 'v':
+			opt.verbose = true;
+			break;
+		case 'h':
+			print_usage(argv[0], KSFT_PASS);
+			break;
+		default:
+			print_usage(argv[0], KSFT_FAIL);
 		}
 	}
 	if (optind < argc)
-		usage(argv[0], KSFT_FAIL);
+		print_usage(argv[0], KSFT_FAIL);
 	if (opt.iterations < 1)
 		opt.iterations = 1;
 	if (opt.stable_pages < 1)
@@ -4339,10 +4427,10 @@ static int run_checks(unsigned int plan)
 	env.kpageflags = env.pfn_visible && !kpageflags_get(page_pfn(&plan), &flags);
 	ksft_print_msg("page size %ld, root %d, PFNs visible %d, kpageflags %d, soft-dirty %d\n",
 		       ps, env.root, env.pfn_visible, env.kpageflags, soft_dirty_supported());
-	ksft_print_msg("named devices: slow read %s, fast read %s, swap %s, slow swap %s "
-		       "(the test makes its own for each one not named); zram %s\n",
-		       env.slow_read ?: "-", env.fast_read ?: "-", env.swap_dev ?: "-",
-		       env.slow_swap ?: "-", env.zram ? "yes" : "no");
+	ksft_print_msg(
+		"named devices: slow read %s, fast read %s, swap %s, slow swap %s (the test makes its own for each one not named); zram %s\n",
+		env.slow_read ?: "-", env.fast_read ?: "-", env.swap_dev ?: "-",
+		env.slow_swap ?: "-", env.zram ? "yes" : "no");
 
 	for (s = 0; s < NR_SETUPS; s++) {
 		struct setup_ctx ctx;

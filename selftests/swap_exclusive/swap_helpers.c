@@ -360,8 +360,8 @@ int swap_only(const char *dev, int prio, struct swap_saved *saved)
 		goto fail;
 	}
 	if (nr > SWAP_SAVED_MAX) {
-		fprintf(stderr, "swap_only: more than %d active swap areas\n",
-			SWAP_SAVED_MAX);
+		fprintf(stderr, "%s: more than %d active swap areas\n",
+			__func__, SWAP_SAVED_MAX);
 		ret = -E2BIG;
 		goto fail;
 	}

@@ -18,6 +18,14 @@
 #endif
 
 /*
+ * The kernel's __printf(): 6.1's kselftest.h does not have it (later ones
+ * define it the same way) and tools/include is not on the include path.
+ */
+#ifndef __printf
+#define __printf(a, b) __attribute__((format(printf, a, b)))
+#endif
+
+/*
  * Write a version-1 swap header ("SWAPSPACE2" at the end of the first
  * page, page size from sysconf) on a block device or a regular file.
  * Refuses (-EBUSY) a block device that somebody holds exclusively, such
@@ -25,8 +33,10 @@
  */
 int swap_mkswap(const char *dev);
 
-/* Write val (no newline added) to a sysfs/configfs file: 0, -errno, or
- * -EIO on a short write. */
+/*
+ * Write val (no newline added) to a sysfs/configfs file: 0, -errno, or
+ * -EIO on a short write.
+ */
 int write_text(const char *path, const char *val);
 
 /* swapon(2); with SWAP_FLAG_PREFER and that priority when prio >= 0. */
@@ -50,12 +60,16 @@ struct swap_area {
  */
 int swap_list(struct swap_area *areas, int max);
 
-/* 1 if dev (compared by device number / inode) is an active swap area,
- * 0 if not, -errno on error. */
+/*
+ * 1 if dev (compared by device number / inode) is an active swap area,
+ * 0 if not, -errno on error.
+ */
 int swap_is_active(const char *dev);
 
-/* Priority of an active swap area (as in /proc/swaps) in *prio; returns 0,
- * -ENOENT if dev is not active or -errno. */
+/*
+ * Priority of an active swap area (as in /proc/swaps) in *prio; returns 0,
+ * -ENOENT if dev is not active or -errno.
+ */
 int swap_get_prio(const char *dev, int *prio);
 
 #define SWAP_SAVED_MAX 16
@@ -74,8 +88,10 @@ struct swap_saved {
  */
 int swap_only(const char *dev, int prio, struct swap_saved *saved);
 
-/* Switch the areas remembered by swap_only() back on (their original
- * priority when one was given).  Returns 0 or the first error. */
+/*
+ * Switch the areas remembered by swap_only() back on (their original
+ * priority when one was given).  Returns 0 or the first error.
+ */
 int swap_restore(struct swap_saved *saved);
 
 /*

@@ -13,6 +13,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdalign.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -37,7 +38,7 @@
 #define DM_BUF_SIZE	16384
 
 static void why_set(char *why, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+	__printf(2, 3);
 
 static void why_set(char *why, const char *fmt, ...)
 {
@@ -133,7 +134,8 @@ static int nullb_configfs(char *why)
 	if (access(NULLB_DIR, F_OK)) {
 		try_modprobe("null_blk", "nr_devices=0");
 		if (access(NULLB_DIR, F_OK)) {
-			why_set(why, "null_blk not available (CONFIG_BLK_DEV_NULL_BLK): no " NULLB_DIR);
+			why_set(why,
+				"null_blk not available (CONFIG_BLK_DEV_NULL_BLK): no " NULLB_DIR);
 			return -ENODEV;
 		}
 	}
@@ -241,7 +243,8 @@ static int dm_open(char *why)
 		int err = errno;
 
 		if (err == ENOENT)
-			why_set(why, "device-mapper not available (CONFIG_BLK_DEV_DM): no " DM_CONTROL);
+			why_set(why,
+				"device-mapper not available (CONFIG_BLK_DEV_DM): no " DM_CONTROL);
 		else
 			why_set(why, "open " DM_CONTROL ": %s", strerror(err));
 		return -err;
@@ -267,7 +270,7 @@ static struct dm_ioctl *dm_init(void *buf, const char *name)
 /* Is the target type registered (after trying to load its module)? */
 static int dm_has_target(int fd, const char *type)
 {
-	static char buf[DM_BUF_SIZE] __attribute__((aligned(8)));
+	static alignas(8) char buf[DM_BUF_SIZE];
 	struct dm_target_versions *v;
 	struct dm_ioctl *io;
 	char mod[64];
@@ -294,7 +297,7 @@ static int dm_has_target(int fd, const char *type)
 
 static int dm_remove_name(int fd, const char *name)
 {
-	static char buf[DM_BUF_SIZE] __attribute__((aligned(8)));
+	static alignas(8) char buf[DM_BUF_SIZE];
 	struct dm_ioctl *io = dm_init(buf, name);
 	int i;
 
@@ -314,7 +317,7 @@ int dm_delay_create(struct dm_delay_dev *d, const char *role,
 		    const char *lower, unsigned int read_ms,
 		    unsigned int write_ms, char *why)
 {
-	static char buf[DM_BUF_SIZE] __attribute__((aligned(8)));
+	static alignas(8) char buf[DM_BUF_SIZE];
 	struct dm_target_spec *spec;
 	unsigned long long bytes = 0;
 	struct dm_ioctl *io;
@@ -413,7 +416,7 @@ int dm_delay_destroy(struct dm_delay_dev *d)
 
 int test_devs_sweep(void)
 {
-	static char buf[DM_BUF_SIZE] __attribute__((aligned(8)));
+	static alignas(8) char buf[DM_BUF_SIZE];
 	char names[16][DM_NAME_LEN];
 	struct dm_name_list *nl;
 	struct dm_ioctl *io;

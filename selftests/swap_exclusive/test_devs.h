@@ -30,8 +30,10 @@ struct nullb_dev {
 struct nullb_opts {
 	unsigned int size_mb;
 	unsigned int blocksize;
-	/* complete every request this long after submission (timer mode);
-	 * the data is copied at submission, only the completion waits */
+	/*
+	 * complete every request this long after submission (timer mode);
+	 * the data is copied at submission, only the completion waits
+	 */
 	unsigned long completion_nsec;
 };
 

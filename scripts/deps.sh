@@ -11,6 +11,8 @@
 
 # rsync: the kselftest install (lib.mk copies with it); busybox-static:
 # the shell and tools of the guest that runs run_kselftest.sh;
+# libnuma-dev, libcap-dev: the static link of the patched tree's whole
+# vm selftest target (KSFT_RUNNER=tree, +ksft-tree);
 # lava-common (with python3-voluptuous) and python3-yaml: 'make lava'
 # writes the LAVA jobs and checks them with LAVA's own schema, which the
 # tooling tests do too (lava-common alone, not lava-dispatcher: that one
@@ -18,7 +20,7 @@
 # in scripts/sparse-check.sh (CI's x86_64 stage, make sparse, nightly).
 PKGS="linux-source-6.1 make gcc libc6-dev git quilt patch flex bison bc
 libelf-dev libssl-dev cpio xz-utils python3 perl ccache kmod
-rsync busybox-static python3-yaml python3-voluptuous lava-common sparse
+rsync busybox-static libnuma-dev libcap-dev python3-yaml python3-voluptuous lava-common sparse
 gcc-aarch64-linux-gnu libc6-dev-arm64-cross
 gcc-s390x-linux-gnu libc6-dev-s390x-cross
 gcc-powerpc64le-linux-gnu libc6-dev-ppc64el-cross

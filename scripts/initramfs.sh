@@ -22,6 +22,13 @@
 # KSELFTEST_SWAP_EXCLUSIVE_ARGS. busybox-static is the host's (amd64):
 # only targets of the host's architecture can have it.
 #
+# KSFT_RUNNER=tree: the same runner, but the selftest as the kernel tree
+# carries it after the series (tools/testing/selftests/vm/swap_exclusive_src
+# and vm/Makefile's rule, patch 0009) instead of selftests/swap_exclusive:
+# the tree's own "make TARGETS=vm install" (static, out of tree with O=),
+# and "run_kselftest.sh -t vm:swap_exclusive" in the guest. The tree is
+# KSFT_TREE (default $TREES/patched); nothing is written into it.
+#
 # Extra tests are built with kselftest.h and
 # selftests/swap_exclusive on the include path, linked with
 # EXTRA_SOURCES (e.g. its swap_helpers.c), and run with EXTRA_ARGS.
@@ -95,12 +102,40 @@ ksft_install() {
 		USERLDFLAGS=-static O="$work/ksft-build" INSTALL_PATH="$1" install \
 		>"$work/make.log" 2>&1 ||
 		{ tail -20 "$work/make.log" >&2; die "$NAME: 'make TARGETS=swap_exclusive install' failed"; }
-	for f in run_kselftest.sh kselftest/runner.sh kselftest-list.txt swap_exclusive/swap_exclusive; do
+	ksft_installed "$1" swap_exclusive
+}
+
+# ksft_tree_install <dir>: the selftest from KSFT_TREE, built and
+# installed by that tree's selftests Makefile as any vm test is. The
+# whole vm target, not swap_exclusive alone: lib.mk's install builds
+# all of a target's programs and has no way to pick one, and the vm
+# target links statically where libnuma-dev and libcap-dev are installed
+# (ksm_tests, migration; memfd_secret, mlock-random-test). The guest
+# runs only vm:swap_exclusive; the other programs are packed unused.
+ksft_tree_install() {
+	local tree=${KSFT_TREE:-$TREES/patched} sk
+	sk=$tree/tools/testing/selftests
+	[ -d "$sk/vm/swap_exclusive_src" ] ||
+		die "KSFT_RUNNER=tree: ${tree#"$TOP"/} has no tools/testing/selftests/vm/swap_exclusive_src (not a patched tree?)"
+	grep -qx 'TEST_GEN_PROGS += swap_exclusive' "$sk/vm/Makefile" ||
+		die "KSFT_RUNNER=tree: the vm/Makefile of ${tree#"$TOP"/} does not build swap_exclusive"
+	make -C "$sk" TARGETS=vm CROSS_COMPILE="$CROSS_COMPILE" \
+		USERLDFLAGS=-static O="$work/ksft-build" INSTALL_PATH="$1" install \
+		>"$work/make.log" 2>&1 ||
+		{ tail -20 "$work/make.log" >&2; die "$NAME: 'make TARGETS=vm install' in ${tree#"$TOP"/} failed (static libnuma and libcap: libnuma-dev, libcap-dev)"; }
+	ksft_installed "$1" vm
+}
+
+# ksft_installed <dir> <collection>: the install has the runner and a
+# static swap_exclusive listed as <collection>:swap_exclusive.
+ksft_installed() {
+	local f
+	for f in run_kselftest.sh kselftest/runner.sh kselftest-list.txt "$2/swap_exclusive"; do
 		[ -s "$1/$f" ] || die "$NAME: the kselftest install has no $f"
 	done
-	grep -qx swap_exclusive:swap_exclusive "$1/kselftest-list.txt" ||
-		die "$NAME: kselftest-list.txt does not list swap_exclusive:swap_exclusive"
-	static_elf "$1/swap_exclusive/swap_exclusive" ||
+	grep -qx "$2:swap_exclusive" "$1/kselftest-list.txt" ||
+		die "$NAME: kselftest-list.txt does not list $2:swap_exclusive"
+	static_elf "$1/$2/swap_exclusive" ||
 		die "$NAME: the installed swap_exclusive is not static (USERLDFLAGS=-static lost?)"
 }
 
@@ -112,15 +147,27 @@ ksft_install() {
 KSFT_APPLETS="sh basename dirname realpath cat cut grep head sed tr uniq wc mkdir mktemp ln"
 BUSYBOX=${BUSYBOX:-/bin/busybox}
 
-if [ "${SELFTEST:-1}" != 0 ] && [ "${KSFT_RUNNER:-0}" = 1 ]; then
-	[ -x "$BUSYBOX" ] || die "KSFT_RUNNER=1 needs $BUSYBOX (apt-get install busybox-static)"
-	static_elf "$BUSYBOX" || die "KSFT_RUNNER=1: $BUSYBOX is not static (install busybox-static, not busybox)"
-	ksft_install "$work/kselftest"
+case ${KSFT_RUNNER:-0} in
+0 | 1 | tree) ;;
+*) die "KSFT_RUNNER=$KSFT_RUNNER: expected 0, 1 or tree" ;;
+esac
+if [ "${SELFTEST:-1}" != 0 ] && [ "${KSFT_RUNNER:-0}" != 0 ]; then
+	kr="KSFT_RUNNER=$KSFT_RUNNER"
+	[ -x "$BUSYBOX" ] || die "$kr needs $BUSYBOX (apt-get install busybox-static)"
+	static_elf "$BUSYBOX" || die "$kr: $BUSYBOX is not static (install busybox-static, not busybox)"
+	# run_kselftest.sh's arguments: the one test of the tree's vm list
+	ksft_sel=
+	if [ "$KSFT_RUNNER" = tree ]; then
+		ksft_tree_install "$work/kselftest"
+		ksft_sel=" -t vm:swap_exclusive"
+	else
+		ksft_install "$work/kselftest"
+	fi
 	[ "$(elf_machine "$BUSYBOX")" = "$(elf_machine "$work/init")" ] ||
-		die "KSFT_RUNNER=1: $BUSYBOX is not built for $NAME (Debian's busybox-static is the host's architecture)"
+		die "$kr: $BUSYBOX is not built for $NAME (Debian's busybox-static is the host's architecture)"
 	applets=" $("$BUSYBOX" --list | tr '\n' ' ') "
 	for a in $KSFT_APPLETS; do
-		[[ "$applets" = *" $a "* ]] || die "KSFT_RUNNER=1: $BUSYBOX has no '$a' applet"
+		[[ "$applets" = *" $a "* ]] || die "$kr: $BUSYBOX has no '$a' applet"
 	done
 	# What a real system has before it runs the kselftests: the runner
 	# writes the test's lines to /dev/stdout, which udev or systemd
@@ -134,7 +181,7 @@ if [ "${SELFTEST:-1}" != 0 ] && [ "${KSFT_RUNNER:-0}" = 1 ]; then
 		echo "[ -e /dev/fd ] || ln -s /proc/self/fd /dev/fd"
 		[ -z "${SELFTEST_ARGS:-}" ] ||
 			echo "export KSELFTEST_SWAP_EXCLUSIVE_ARGS='${SELFTEST_ARGS//\'/\'\\\'\'}'"
-		echo "exec /bin/sh /kselftest/run_kselftest.sh"
+		echo "exec /bin/sh /kselftest/run_kselftest.sh$ksft_sel"
 	} >"$work/cowswap-ksft.sh"
 	echo "swap_exclusive /bin/sh /etc/cowswap-ksft.sh" >>"$work/cowswap-tests"
 elif [ "${SELFTEST:-1}" != 0 ]; then

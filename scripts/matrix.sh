@@ -1,15 +1,17 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# matrix.sh [arch/variant[@disks][+ksft] ...]: build and boot kernels, then summarise.
+# matrix.sh [arch/variant[@disks][+ksft|+ksft-tree] ...]: build and boot kernels, then summarise.
 #
 # Each argument is <arch>/<variant>, <arch> (all variants) or "all"; an
 # optional @full, @plain or @none picks the guest's disks (run-qemu.sh's
 # DISKS; default $DISKS or full), and a final +ksft runs the selftest
 # through the kernel's run_kselftest.sh (run-qemu.sh's KSFT_RUNNER=1;
 # x86_64 only, it needs the host's busybox-static), e.g.
-# x86_64/patched@none+ksft. Default: every architecture record in
-# configs/arch x every variant.
+# x86_64/patched@none+ksft; +ksft-tree runs it so as the kernel tree
+# carries it after the series (KSFT_RUNNER=tree: the vm target of
+# $KSFT_TREE, default the patched tree). Default: every architecture
+# record in configs/arch x every variant.
 #
 # Kernels are built one after the other (each build uses every core);
 # a kernel's boots start as soon as it is built and run in the
@@ -36,10 +38,11 @@ t_start=$(date +%s)
 pairs=()
 for a in "$@"; do
 	disks=${DISKS:-full}
-	# the runner flavour travels with the disks: <disks>[+ksft]
+	# the runner flavour travels with the disks: <disks>[+ksft|+ksft-tree]
 	ksft=
 	case $a in
 	*+ksft) ksft=+ksft a=${a%+ksft} ;;
+	*+ksft-tree) ksft=+ksft-tree a=${a%+ksft-tree} ;;
 	esac
 	case $a in
 	*@*) disks=${a##*@} a=${a%@*} ;;
@@ -78,10 +81,10 @@ record_error() {
 	python3 - "$res/$1/result.json" "$2" "$4" "$5" "$(expect_of "$3")" "$6" <<'PY'
 import json, sys
 path, arch, variant, msg, expect, disks = sys.argv[1:]
-runner = "kselftest" if disks.endswith("+ksft") else "direct"
-disks = disks.split("+")[0]
-# the label without the result name's -<disks> and -ksft: those are fields
-for sfx in ("-ksft" if runner == "kselftest" else "", "-" + disks):
+disks, _, flavour = disks.partition("+")
+runner = {"ksft": "kselftest", "ksft-tree": "kselftest-tree"}.get(flavour, "direct")
+# the label without the result name's -<disks> and -ksft[-tree]: those are fields
+for sfx in ("-" + flavour if flavour else "", "-" + disks):
     if sfx and variant.endswith(sfx):
         variant = variant[:-len(sfx)]
 json.dump({"arch": arch, "variant": variant, "outcome": "error", "ok": False,
@@ -97,8 +100,8 @@ for p in "${pairs[@]}"; do
 	disks=${p##*@} q=${p%@*}
 	arch=${q%/*} variant=${q#*/}
 	sfx=
-	[ "${disks%+ksft}" = full ] || sfx=-${disks%+ksft}
-	[ "$disks" = "${disks%+ksft}" ] || sfx=$sfx-ksft
+	[ "${disks%%+*}" = full ] || sfx=-${disks%%+*}
+	[ "$disks" = "${disks%%+*}" ] || sfx=$sfx-${disks#*+}
 	if [ "$variant" = mutant ]; then
 		for m in $(mutations); do boots+=("$arch $variant $m $disks $arch-mutant-$m$sfx"); done
 	else
@@ -134,9 +137,12 @@ progress() {
 boot_job() {
 	local arch=$1 variant=$2 m=$3 disks=$4 name=$5 label=${5#"$1"-} menv=() out
 	[ "$m" = - ] || menv=(MUTATION="$m")
-	[ "$disks" = "${disks%+ksft}" ] || menv+=(KSFT_RUNNER=1)
+	case $disks in
+	*+ksft) menv+=(KSFT_RUNNER=1) ;;
+	*+ksft-tree) menv+=(KSFT_RUNNER=tree) ;;
+	esac
 	mkdir -p "$res/$name"
-	stage "boot $arch/$label" env DISKS="${disks%+ksft}" QUIET=1 "${menv[@]}" \
+	stage "boot $arch/$label" env DISKS="${disks%%+*}" QUIET=1 "${menv[@]}" \
 		"$TOP/scripts/run-qemu.sh" "$arch" "$variant" >"$res/$name/run.log" 2>&1 || true
 	[ -f "$res/$name/result.json" ] ||
 		record_error "$name" "$arch" "$variant" "$label" "QEMU run produced no result (see $name/run.log)" "$disks"

@@ -18,8 +18,12 @@ inside the runner's own TAP (plan 1..1, one "selftests: swap_exclusive:
 swap_exclusive" result line). The inner lines are judged by the same
 rules; the runner's line must agree with them ("not ok ... # exit=1" when
 a check failed, "ok" when none did) and stands for the test's exit code.
+--runner kselftest-tree (KSFT_RUNNER=tree) is the same, for the test as
+the patched kernel tree carries it: the vm collection's, so the runner
+names it "selftests: vm: swap_exclusive".
 --disks (run-qemu.sh's DISKS) is recorded, and names the run with the
-runner: "x86_64/baseline@none", "x86_64/patched@none+ksft".
+runner: "x86_64/baseline@none", "x86_64/patched@none+ksft",
+"x86_64/patched@none+ksft-tree".
 
 Outcomes: "pass" (healthy boot, every TAP line ok or an allowed SKIP),
 "reproduced" (healthy boot, an odirect_inflight check lost the O_DIRECT
@@ -99,7 +103,8 @@ EXPECT_KINDS = ("fail", "any", "pass")
 # "# selftests: <collection>: <test>" and its one result line,
 #   ok 1 selftests: swap_exclusive: swap_exclusive [# SKIP]
 #   not ok 1 selftests: swap_exclusive: swap_exclusive # exit=1 | # TIMEOUT 600 seconds
-KSFT_HEADER = f"selftests: {SELFTEST}: {SELFTEST}"
+# The nested runners: the collection in that header, the label's suffix.
+KSFT_RUNNERS = {"kselftest": (SELFTEST, "+ksft"), "kselftest-tree": ("vm", "+ksft-tree")}
 KSFT_RESULT = re.compile(r"^(not ok|ok) (\d+) (selftests: \S+: \S+)(?: # (.*))?$")
 
 
@@ -183,7 +188,8 @@ def judge(args):
     started = done = pgtable = False
     current = None
     diag = []
-    nested = args.runner == "kselftest"
+    nested = args.runner in KSFT_RUNNERS
+    ksft_header = f"selftests: {KSFT_RUNNERS[args.runner][0]}: {SELFTEST}" if nested else None
 
     def tap_line(b, line):
         """One line of a test binary's own TAP (for the kselftest runner:
@@ -251,7 +257,7 @@ def judge(args):
             # <dir>: <test>" header, one result line), the test's lines
             # with "# " in front.
             b = binaries[current]
-            if line.rstrip() == "# " + KSFT_HEADER:
+            if line.rstrip() == "# " + ksft_header:
                 b["header"] += 1
             elif line.startswith("# "):
                 tap_line(b, line[2:])
@@ -283,7 +289,7 @@ def judge(args):
         problems.append("no test binary ran: TAP missing")
     for name, b in binaries.items():
         if b["nested"] and b["exit"] is not None:
-            problems += runner_verdict(name, b)
+            problems += runner_verdict(name, b, ksft_header)
     for name, b in binaries.items():
         if b["bail"]:
             problems.append(f"{name}: {b['bail']}")
@@ -477,7 +483,7 @@ def judge(args):
     return 0 if result["ok"] else 1
 
 
-def runner_verdict(name, b):
+def runner_verdict(name, b, header):
     """Problems with run_kselftest.sh's own TAP; sets b["exit"] to the exit
     code of the test that its result line reports (6.1's runner itself
     exits 0 whatever the test did)."""
@@ -488,16 +494,16 @@ def runner_verdict(name, b):
                         "where the 6.1 runner exits 0 whatever the test did")
     if b["outer_plan"] != 1 or len(outer) != 1 or b["header"] != 1:
         problems.append(f"{name}: the kselftest runner's TAP is not plan 1..1, one '# "
-                        f"{KSFT_HEADER}' and one result line (plan "
+                        f"{header}' and one result line (plan "
                         f"{b['outer_plan'] if b['outer_plan'] is not None else 'missing'}, "
                         f"{b['header']} header(s), {len(outer)} result line(s))")
     if not outer:
         return problems
     m = KSFT_RESULT.match(outer[0])
     ok, directive = m.group(1), (m.group(4) or "").strip()
-    if m.group(3) != KSFT_HEADER:
+    if m.group(3) != header:
         problems.append(f"{name}: the kselftest runner reported '{m.group(3)}', "
-                        f"not '{KSFT_HEADER}'")
+                        f"not '{header}'")
     code = re.match(r"exit=(\S+)$", directive)
     if ok == "ok":
         b["exit"] = "4" if directive.upper().startswith("SKIP") else "0"
@@ -511,9 +517,9 @@ def runner_verdict(name, b):
 
 
 def run_label(r):
-    """x86_64/baseline@none, with +ksft when run by run_kselftest.sh."""
+    """x86_64/baseline@none, with +ksft (+ksft-tree) when run by run_kselftest.sh."""
     return (f"{r['arch']}/{r['variant']}@{r.get('disks', 'full')}"
-            + ("+ksft" if r.get("runner") == "kselftest" else ""))
+            + KSFT_RUNNERS.get(r.get("runner"), (None, ""))[1])
 
 
 def reproduction(t, diag):
@@ -642,9 +648,10 @@ def main():
     j.add_argument("--no-selftest", action="store_true", help="the run had no selftest (SELFTEST=0)")
     j.add_argument("--disks", default="full", choices=["full", "plain", "none"],
                    help="the guest's disks (run-qemu.sh's DISKS), for the record and the label")
-    j.add_argument("--runner", default="direct", choices=["direct", "kselftest"],
+    j.add_argument("--runner", default="direct", choices=["direct", *KSFT_RUNNERS],
                    help="kselftest: /init ran the selftest through run_kselftest.sh "
-                   "(KSFT_RUNNER=1); its TAP is nested in the runner's")
+                   "(KSFT_RUNNER=1); its TAP is nested in the runner's; kselftest-tree: "
+                   "the same, the test from the kernel tree's vm collection (KSFT_RUNNER=tree)")
     j.add_argument("--expect-table", help="what each check must do "
                    "(default: configs/expect/<variant> if it exists; '' for none)")
     j.add_argument("--log", required=True)

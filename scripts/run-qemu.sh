@@ -15,7 +15,9 @@
 # DISKS=none no disk at all: the selftest then makes its own devices
 # (null_blk, dm-delay, zram). Both add -plain / -none to the result name.
 # KSFT_RUNNER=1 runs the selftest through the kernel's run_kselftest.sh
-# (see initramfs.sh) and adds -ksft.
+# (see initramfs.sh) and adds -ksft; KSFT_RUNNER=tree runs it the same
+# way as the kernel tree KSFT_TREE (default $TREES/patched) carries it
+# after the series (its vm target) and adds -ksft-tree.
 #
 # Output in $OUT/results/$RUN_ID/<arch>-<variant>[-<mutation>][-<extra>...]/:
 # console.log, result.json, qemu.cmd. Exit status 0 when the outcome is the
@@ -71,7 +73,8 @@ esac
 case ${KSFT_RUNNER:-0} in
 0) runner=direct ;;
 1) runner=kselftest suffix=$suffix-ksft ;;
-*) die "KSFT_RUNNER=$KSFT_RUNNER: expected 0 or 1" ;;
+tree) runner=kselftest-tree suffix=$suffix-ksft-tree ;;
+*) die "KSFT_RUNNER=$KSFT_RUNNER: expected 0, 1 or tree" ;;
 esac
 res=${RESULT_DIR:-$OUT/results/$RUN_ID/$NAME-$label$suffix}
 mkdir -p "$res"

@@ -221,6 +221,16 @@ judge_cases() {
 	expect_fail "judge: a runner's log judged as if /init had run the binary itself" \
 		"problem: swap_exclusive: TAP plan 1\.\.1, but .swap_exclusive -l. lists [0-9]+ checks" \
 		judge_log x86_64 patched pass "$j/ksft-patched.log"
+	# KSFT_RUNNER=tree: the same runner, the test from the kernel tree's
+	# vm collection; only the runner's name for it differs.
+	sed 's/selftests: swap_exclusive: swap_exclusive/selftests: vm: swap_exclusive/' \
+		"$j/ksft-patched.log" >"$j/ksft-tree-patched.log"
+	check "judge: x86_64 patched, the kernel tree's vm:swap_exclusive, passes, named @none+ksft-tree" \
+		judge_says "^x86_64/patched@none\+ksft-tree: PASS \(as expected\).*: [0-9]+ pass, 0 fail, 0 skip" \
+		x86_64 patched pass "$j/ksft-tree-patched.log" --runner kselftest-tree --disks none
+	expect_fail "judge: a +ksft log judged as the tree's (the runner names another collection)" \
+		"problem: swap_exclusive: the kselftest runner reported 'selftests: swap_exclusive: swap_exclusive', not 'selftests: vm: swap_exclusive'" \
+		judge_log x86_64 patched pass "$j/ksft-patched.log" --runner kselftest-tree --disks none
 }
 
 # The LAVA jobs (scripts/lava-jobs.py): every job generated from the

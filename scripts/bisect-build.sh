@@ -40,7 +40,7 @@ for a in "$@"; do
 		info "$a: a record of series '${SERIES:-main}', not bisected here"
 		continue
 	fi
-	key="$KARCH ${KCONFIG%% *}"
+	key=$(sources_key)
 	if [ -n "${seen[$key]:-}" ]; then
 		info "$a: same sources and fragment as ${seen[$key]}, not built twice"
 		continue

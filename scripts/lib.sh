@@ -226,6 +226,15 @@ load_distro() {
 	MEM=${MEM:-$QEMU_MEM}
 }
 
+# sources_key: after load_arch, what decides which files a record's
+# kernel compiles: its series, kernel ARCH and first fragment. Records
+# with the same key (ppc64le-hash boots ppc64le's kernel, x86_64-preempt
+# is x86_64 plus one option group) need not be compiled twice to check
+# the sources (bisect-build.sh, sparse-check.sh).
+sources_key() {
+	echo "${SERIES:-main} $KARCH ${KCONFIG%% *}"
+}
+
 # arch_field <arch> <VAR>: one field of an architecture record, for the
 # tools that are not shell (results.py reads MAY_SKIP with it).
 arch_field() {

@@ -131,8 +131,8 @@ case ${1:-} in -*) die "usage: $PROG [--existing] [arch...] | --compare <base lo
 [ $# -eq 0 ] || archs=("$@")
 need_cmd sparse git make awk
 
-# One check per set of sources (the key bisect-build.sh uses, plus the
-# series); the records that share it are named in the row.
+# One check per set of sources (lib.sh's sources_key, as in
+# bisect-build.sh); the records that share it are named in the row.
 # The record checked is the plainest of its group: fewest fragments, and
 # its own build directory (x86_64 rather than x86_64-preempt, ppc64le
 # rather than ppc64le-hash).
@@ -140,7 +140,7 @@ declare -A also=() rep=() rank=()
 keys=()
 for a in "${archs[@]}"; do
 	load_arch "$a"
-	key="${SERIES:-main} $KARCH ${KCONFIG%% *}"
+	key=$(sources_key)
 	# shellcheck disable=SC2086
 	r=$(($(echo $KCONFIG | wc -w) * 2))
 	[ "$BUILD" = "$a" ] || r=$((r + 1))
@@ -248,7 +248,7 @@ fail='' limited='' skipped=''
 
 for a in "${records[@]}"; do
 	load_arch "$a"
-	key="${SERIES:-main} $KARCH ${KCONFIG%% *}"
+	key=$(sources_key)
 	label=$a${also[$key]:+ (also${also[$key]})}
 	if [ -n "$SERIES" ]; then bv=stock pv=fixed; else bv=baseline pv=patched; fi
 	t0=$(date +%s)

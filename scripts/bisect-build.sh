@@ -29,9 +29,10 @@ if [ ! -e "$wt/.git" ]; then
 fi
 [ -z "$(git -C "$wt" status --porcelain --untracked-files=no)" ] || die "$wt has local changes"
 
-# One build per set of sources: a record that boots another record's
-# kernel (ppc64le-hash) or adds options to its fragment (x86_64-preempt)
-# compiles the same files, and records of the other series do not apply.
+# One build per set of sources (lib.sh's sources_key): a record that
+# boots another record's kernel (ppc64le-hash) or declares SOURCES_AS
+# (x86_64-preempt) compiles the same files, and records of the other
+# series do not apply. Default: every record.
 archs=()
 declare -A seen=()
 for a in "$@"; do

@@ -13,6 +13,8 @@
 # builds in a separate directory with a -<extra> suffix.
 # Every option the fragments ask for must survive olddefconfig.
 # TARGETS="mm/memory.o ..." builds only those targets (quick checks).
+# CONFIGURE_ONLY=1 stops after the configuration and its check (a new
+# record's fragment, in seconds).
 # PROFILE=1 records the time of every compiler run (see below).
 . "$(dirname "$0")/lib.sh"
 
@@ -122,6 +124,10 @@ if [ ! -f "$obj/.config" ] || ! cat $frags | md5sum | cmp -s - "$obj/.cowswap-co
 	configure
 else
 	verify_config
+fi
+if [ "${CONFIGURE_ONLY:-0}" = 1 ]; then
+	info "$NAME/$variant: configuration in ${obj#$TOP/} has every option of the fragments"
+	exit 0
 fi
 
 info "building $NAME/$variant in ${obj#$TOP/} with -j$jobs ($cc); log: ${obj#$TOP/}/build.log"

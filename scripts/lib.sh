@@ -161,6 +161,8 @@ load_arch() {
 	MAY_SKIP=
 	# SERIES=lts-6.1: a 6.1-LTS record (variants stock and fixed).
 	SERIES=
+	# SOURCES_AS: see sources_key.
+	SOURCES_AS=
 	# shellcheck disable=SC1090
 	. "$f"
 	RECORD_MAY_SKIP=$MAY_SKIP
@@ -227,12 +229,15 @@ load_distro() {
 }
 
 # sources_key: after load_arch, what decides which files a record's
-# kernel compiles: its series, kernel ARCH and first fragment. Records
-# with the same key (ppc64le-hash boots ppc64le's kernel, x86_64-preempt
-# is x86_64 plus one option group) need not be compiled twice to check
-# the sources (bisect-build.sh, sparse-check.sh).
+# kernel compiles: its series, kernel ARCH and fragments. Records with
+# the same key need not be compiled twice to check the sources
+# (bisect-build.sh, sparse-check.sh): ppc64le-hash boots ppc64le's
+# kernel. A record whose extra fragment changes options but no file the
+# series touches says so with SOURCES_AS=<fragments> (x86_64-preempt is
+# checked as x86_64); one that changes the layout the series encodes
+# (ppc64 big-endian, ppc64le-4k) keeps its own key.
 sources_key() {
-	echo "${SERIES:-main} $KARCH ${KCONFIG%% *}"
+	echo "${SERIES:-main} $KARCH ${SOURCES_AS:-$KCONFIG}"
 }
 
 # arch_field <arch> <VAR>: one field of an architecture record, for the

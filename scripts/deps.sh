@@ -17,13 +17,15 @@
 # writes the LAVA jobs and checks them with LAVA's own schema, which the
 # tooling tests do too (lava-common alone, not lava-dispatcher: that one
 # pulls in some 276 packages, systemd-sysv among them); sparse: make C=2
-# in scripts/sparse-check.sh (CI's x86_64 stage, make sparse, nightly).
+# in scripts/sparse-check.sh (CI's x86_64 stage, make sparse, nightly);
+# the ppc64 (big-endian) record's compiler and static libc.
 PKGS="linux-source-6.1 make gcc libc6-dev git quilt patch flex bison bc
 libelf-dev libssl-dev cpio xz-utils python3 perl ccache kmod
 rsync busybox-static libnuma-dev libcap-dev python3-yaml python3-voluptuous lava-common sparse
 gcc-aarch64-linux-gnu libc6-dev-arm64-cross
 gcc-s390x-linux-gnu libc6-dev-s390x-cross
 gcc-powerpc64le-linux-gnu libc6-dev-ppc64el-cross
+gcc-powerpc64-linux-gnu libc6-dev-ppc64-cross
 qemu-system-x86 qemu-system-arm qemu-system-misc qemu-system-ppc"
 PKGS_DISTRO="gcc-i686-linux-gnu libc6-dev-i386-cross
 gcc-arm-linux-gnueabihf libc6-dev-armhf-cross
@@ -32,9 +34,11 @@ gcc-mips64el-linux-gnuabi64 libc6-dev-mips64el-cross
 qemu-system-mips"
 
 # --lts: what the 6.1-LTS records (configs/arch with SERIES=lts-6.1)
-# need: the distro set's compilers and QEMU, and riscv64.
+# need: the distro set's compilers and QEMU, riscv64, 32-bit powerpc
+# (mkimage: the ppce500 kernel's default target is a uImage).
 PKGS_LTS="$PKGS_DISTRO
-gcc-riscv64-linux-gnu libc6-dev-riscv64-cross"
+gcc-riscv64-linux-gnu libc6-dev-riscv64-cross
+gcc-powerpc-linux-gnu libc6-dev-powerpc-cross u-boot-tools"
 
 check_only=0
 for a in "$@"; do

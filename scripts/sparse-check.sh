@@ -10,9 +10,9 @@
 #
 # Pairs: a main-series record compares baseline with patched, a 6.1-LTS
 # record (SERIES=lts-6.1) stock with fixed. Records with the same
-# sources and first fragment (ppc64le-hash boots ppc64le's kernel,
-# x86_64-preempt is x86_64 plus a fragment) are checked once, as in
-# bisect-build.sh.
+# lib.sh sources_key (ppc64le-hash boots ppc64le's kernel,
+# x86_64-preempt declares SOURCES_AS=x86_64.config) are checked once, as
+# in bisect-build.sh.
 #
 # Objects: every .c file that differs between the two trees' commits,
 # plus the objects that expand the swap PTE helpers of the headers the

@@ -28,21 +28,31 @@ for v in $VARIANTS; do
 done
 fail=0
 
-info "1/5 baseline: looking for pte_swp_*exclusive and __HAVE_ARCH_PTE_SWP_EXCLUSIVE"
+info "1/7 baseline: looking for pte_swp_*exclusive and __HAVE_ARCH_PTE_SWP_EXCLUSIVE"
 pat='pte_swp_[a-z_]*exclusive|__HAVE_ARCH_PTE_SWP_EXCLUSIVE'
-if hits=$(git -C "$TREES/baseline" grep -n -E "$pat"); then
+# -P: Perl regexps, which git matches with PCRE's JIT, 1 s a tree here
+# instead of 20 s with -E
+if hits=$(git -C "$TREES/baseline" grep -n -P "$pat"); then
 	echo "$hits" | head -20 >&2
 	info "FAIL: the baseline still has the feature ($(echo "$hits" | wc -l) lines)"
 	fail=1
 else
-	info "ok: no match in the baseline tree; upstream has $(git -C "$TREES/upstream" grep -E "$pat" | wc -l) lines"
+	info "ok: no match in the baseline tree; upstream has $(git -C "$TREES/upstream" grep -P "$pat" | wc -l) lines"
 fi
 
-info "2/5 series: quilt push -a --fuzz=0 on a fresh baseline worktree"
+# series_patches <dir>: the patch files its series file lists, in order.
+series_patches() {
+	grep -v -e '^#' -e '^$' "$1/series" | sed "s|^|$1/|"
+}
+
+info "2/7 series: quilt push -a --fuzz=0 on a fresh baseline worktree"
 scratch=$OUT/scratch/quilt-check
-git --git-dir="$SRC_GIT" worktree remove --force "$scratch" 2>/dev/null || rm -rf "$scratch"
-git --git-dir="$SRC_GIT" worktree prune
-git --git-dir="$SRC_GIT" worktree add -q --detach "$scratch" cowswap/baseline
+mapfile -t main_patches < <(series_patches "$TOP/patches")
+# only the files the series touches: the index holds the rest as the
+# baseline has them, so the comparison below is still of whole trees
+mapfile -t main_paths < <(patch_paths "${main_patches[@]}")
+# (and what apply-series.sh looks at to tell a 6.1 tree)
+scratch_worktree "$scratch" cowswap/baseline Makefile mm/memory.c "${main_paths[@]}"
 # staged_vs <worktree>: stage what quilt did, new files included (git
 # diff alone does not see untracked files; -f: Debian's .gitignore
 # ignores the whole top level).
@@ -89,16 +99,29 @@ selftest_ignore() {
 
 # checkpatch_dir <patch dir> <tree>: checkpatch --strict on every patch
 # of a series but its cover letter, with the tree's own checkpatch.pl.
+# The patches are checked all at once (checkpatch is single-threaded and
+# the selftest patch alone takes some 14 s), then reported in order.
 checkpatch_dir() {
-	local p out ignore n=0
+	local p out ignore n=0 res
+	local -a patches=()
+	res=$(mktemp -d)
 	for p in "$1"/[0-9]*.patch; do
 		[ -f "$p" ] || continue
 		case $(basename "$p") in 0000-*) continue ;; esac
-		n=$((n + 1))
+		patches+=("$p")
 		ignore=$(selftest_ignore "$p")
 		# shellcheck disable=SC2086
-		out=$(cd "$2" && perl scripts/checkpatch.pl --strict --terse --show-types $ignore "$p" 2>&1) || true
-		if echo "$out" | grep -qE ': (ERROR|WARNING):' ||
+		(cd "$2" && perl scripts/checkpatch.pl --strict --terse --show-types $ignore "$p" \
+			>"$res/${#patches[@]}" 2>&1; echo $? >"$res/${#patches[@]}.rc") &
+	done
+	wait
+	for p in "${patches[@]}"; do
+		n=$((n + 1))
+		ignore=$(selftest_ignore "$p")
+		out=$(cat "$res/$n")
+		# a non-zero exit with no finding: checkpatch itself failed
+		if { [ "$(cat "$res/$n.rc")" != 0 ] && ! echo "$out" | grep -qE ': (ERROR|WARNING|CHECK):'; } ||
+			echo "$out" | grep -qE ': (ERROR|WARNING):' ||
 			{ [ -n "$ignore" ] && echo "$out" | grep -qE ': CHECK:'; }; then
 			echo "$out" >&2
 			info "FAIL: $(basename "$p")"
@@ -108,6 +131,7 @@ checkpatch_dir() {
 			echo "$out" | grep ': CHECK:' >&2 || true
 		fi
 	done
+	rm -rf "$res"
 	[ "$n" -gt 0 ] || info "note: the series in ${1#"$TOP"/} is empty"
 }
 
@@ -123,10 +147,10 @@ own_words_dir() {
 	fi
 }
 
-info "3/5 checkpatch.pl --strict"
+info "3/7 checkpatch.pl --strict"
 checkpatch_dir "$TOP/patches" "$TREES/patched"
 
-info "4/5 get_maintainer.pl --mpath MAINTAINERS"
+info "4/7 get_maintainer.pl --mpath MAINTAINERS"
 while read -r f; do
 	m=$(cd "$TOP" && perl "$TREES/upstream/scripts/get_maintainer.pl" --no-tree --no-git \
 		--mpath MAINTAINERS -f "$f" 2>/dev/null) || true
@@ -137,20 +161,17 @@ while read -r f; do
 done < <(cd "$TOP" && git ls-files 2>/dev/null | grep -v '^\.gitignore$')
 [ $fail = 0 ] && info "ok: every tracked file has a maintainer"
 
-info "5/5 own words: comments added by the series vs. the upstream implementation"
+info "5/7 own words: comments added by the series vs. the upstream implementation"
 own_words_dir "$TOP/patches"
 
 lts=$TOP/patches/lts-6.1
 if [ -f "$lts/series" ]; then
 	info "6/7 lts-6.1: quilt and git am on fresh upstream worktrees, checkpatch --strict, own words"
 	qwt=$OUT/scratch/lts-quilt awt=$OUT/scratch/lts-am
-	for w in "$qwt" "$awt"; do
-		git --git-dir="$SRC_GIT" worktree remove --force "$w" 2>/dev/null || rm -rf "$w"
-	done
-	git --git-dir="$SRC_GIT" worktree prune
-	git --git-dir="$SRC_GIT" worktree add -q --detach "$qwt" cowswap/upstream
-	git --git-dir="$SRC_GIT" worktree add -q --detach "$awt" cowswap/upstream
-	mapfile -t lts_patches < <(grep -v -e '^#' -e '^$' "$lts/series" | sed "s|^|$lts/|")
+	mapfile -t lts_patches < <(series_patches "$lts")
+	mapfile -t lts_paths < <(patch_paths "${lts_patches[@]}")
+	scratch_worktree "$qwt" cowswap/upstream Makefile mm/memory.c "${lts_paths[@]}"
+	scratch_worktree "$awt" cowswap/upstream "${lts_paths[@]}"
 	if ! "$TOP/scripts/apply-series.sh" "$qwt" "$lts"; then
 		fail=1
 	elif ! git -C "$awt" -c user.name=cowswap -c user.email=cowswap@localhost \

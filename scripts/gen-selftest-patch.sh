@@ -175,8 +175,8 @@ generate() {
 	# one scratch tree per run: check-patches and a user may run at once
 	wt=$OUT/scratch/selftest-patch-$name.$$
 	mkdir -p "$OUT/scratch"
-	git --git-dir="$SRC_GIT" worktree add -q --detach "$wt" "$base" ||
-		die "$name: cannot check out $base into $wt"
+	# the files the other patches touch and vm/, nothing else
+	scratch_worktree "$wt" "$base" $(patch_paths "${others[@]}") "$VMDIR/"
 	export GIT_COMMITTER_NAME=cowswap GIT_COMMITTER_EMAIL=cowswap@localhost
 	export GIT_COMMITTER_DATE="$DATE"
 	export GIT_AUTHOR_NAME=cowswap GIT_AUTHOR_EMAIL=cowswap@localhost

@@ -266,3 +266,30 @@ selftest_names() {
 		"$o/swap_exclusive" -l "$@" || die "'swap_exclusive -l $*' failed"
 	) 9>"$o.lock"
 }
+
+# patch_paths <patch>...: every file the patches touch (both sides of
+# each 'diff --git' line), once each.
+patch_paths() {
+	[ $# -gt 0 ] || return 0
+	sed -n 's|^diff --git a/\([^ ]*\) b/\([^ ]*\)$|\1\n\2|p' "$@" | sort -u
+}
+
+# scratch_worktree <dir> <commit> <path>...: a worktree of $SRC_GIT at
+# <commit> with only <path>... checked out (a sparse checkout; a path
+# ending in / is a directory). Patching, git am and 'git add -A' work on
+# those paths, and the index still has every other file at <commit>, so
+# a diff against another commit is whole. A full checkout of the 6.1
+# tree takes some 30 s; this takes under a second.
+scratch_worktree() {
+	local wt=$1 commit=$2 p
+	shift 2
+	local -a pats=()
+	for p in "$@"; do pats+=("/$p"); done
+	git --git-dir="$SRC_GIT" worktree remove --force "$wt" 2>/dev/null || rm -rf "$wt"
+	git --git-dir="$SRC_GIT" worktree prune
+	mkdir -p "$(dirname "$wt")"
+	git --git-dir="$SRC_GIT" worktree add -q --no-checkout --detach "$wt" "$commit" &&
+		git -C "$wt" sparse-checkout set --no-cone "${pats[@]}" &&
+		git -C "$wt" checkout -q ||
+		die "cannot check out $commit into $wt"
+}

@@ -130,6 +130,34 @@ fork_race_swapin/* the fork never overlapped the swap-in within the check's boun
 # (RECORD_MAY_SKIP keeps the record's own lines: what a healthy boot
 # there always SKIPs, for scripts/tests/console_log.py.)
 
+# lacks_may_skip <record file>: the MAY_SKIP lines of the record's LACKS,
+# the mm features 6.1 does not have on its architecture. Each feature's
+# checks SKIP there, and name the option in their SKIP line.
+#   soft-dirty  no HAVE_ARCH_SOFT_DIRTY (6.1: x86_64, s390, book3s64 only)
+#   uffd-wp     no HAVE_ARCH_USERFAULTFD_WP (6.1: x86 only)
+#   thp-swap    no THP_SWAP: reclaim splits a THP before swap-out, so no
+#               THP is swapped out whole (6.1: x86_64, arm64 4K pages)
+lacks_may_skip() {
+	local x c
+	for x in $LACKS; do
+		case $x in
+		soft-dirty)
+			for c in softdirty softdirty_swapped; do
+				echo "$c/* soft-dirty does not exist here in 6.1 (only x86_64, s390 and book3s64 select HAVE_ARCH_SOFT_DIRTY)"
+			done ;;
+		uffd-wp)
+			for c in uffd_wp uffd_wp_swapped race_read_wp; do
+				echo "$c/* anonymous uffd-wp exists only on x86_64 in 6.1 (only x86 selects HAVE_ARCH_USERFAULTFD_WP)"
+			done ;;
+		thp-swap)
+			for c in thp_whole thp_partial; do
+				echo "*/$c a THP with the marker in every subpage entry needs it swapped out whole, which 6.1 does only with CONFIG_THP_SWAP (x86_64, arm64 with 4K pages); here reclaim splits it"
+			done ;;
+		*) die "$1: LACKS: unknown feature '$x' (soft-dirty, uffd-wp, thp-swap)" ;;
+		esac
+	done
+}
+
 # Architecture records live in configs/arch/<name>.conf: one small
 # declarative file per QEMU target. Load one into the current shell.
 ARCHS_ALL() {
@@ -163,8 +191,13 @@ load_arch() {
 	SERIES=
 	# SOURCES_AS: see sources_key.
 	SOURCES_AS=
+	# LACKS: see lacks_may_skip.
+	LACKS=
 	# shellcheck disable=SC1090
 	. "$f"
+	local lacks
+	lacks=$(lacks_may_skip "$f") || exit 1
+	MAY_SKIP=$lacks${lacks:+${MAY_SKIP:+$NL}}$MAY_SKIP
 	RECORD_MAY_SKIP=$MAY_SKIP
 	MAY_SKIP=${MAY_SKIP:+$MAY_SKIP$NL}$COMMON_MAY_SKIP
 	[ -n "$KARCH" ] && [ -n "$KERNEL_IMAGE" ] && [ -n "$QEMU" ] ||

@@ -101,6 +101,20 @@ judge_cases() {
 		[ -z "$bad" ] || { echo "MAY_SKIP globs that match no check:$bad"; return 1; }
 	}
 	check "judge: every record's MAY_SKIP glob matches a check of swap_exclusive -l" stale_globs
+	# results.py compare: two hand-made runs of one guest; a check that
+	# differs and a guest in one run only are named, and fail.
+	local c=$j/compare
+	mkdir -p "$c/a/g1" "$c/b/g1" "$c/c/g1" "$c/d/g1" "$c/d/g2"
+	printf '%s\n' '{"outcome": "pass", "seconds": 40, "tests": [{"name": "ksm/fault", "result": "PASS"}, {"name": "race_read_write/zram", "result": "PASS"}]}' >"$c/a/g1/result.json"
+	cp "$c/a/g1/result.json" "$c/b/g1/result.json"
+	sed 's/"race_read_write\/zram", "result": "PASS"/"race_read_write\/zram", "result": "FAIL"/' "$c/a/g1/result.json" >"$c/c/g1/result.json"
+	cp "$c/a/g1/result.json" "$c/d/g1/result.json"
+	cp "$c/a/g1/result.json" "$c/d/g2/result.json"
+	CHECK_SAYS=1 check "compare: two runs with the same results" python3 "$S/results.py" compare "$c/a" "$c/b"
+	expect_fail "compare: a check that differs is named" "1 of 2 differ: race_read_write/zram: PASS vs FAIL" \
+		python3 "$S/results.py" compare "$c/a" "$c/c"
+	expect_fail "compare: a guest in one run only" "\| g2 \| missing \| PASS \| guest in one run only" \
+		python3 "$S/results.py" compare "$c/a" "$c/d"
 	# fake <arch> <variant> <log> [list [console_log.py options]]: a
 	# healthy boot's console.
 	fake() {

@@ -40,11 +40,6 @@ else
 	info "ok: no match in the baseline tree; upstream has $(git -C "$TREES/upstream" grep -P "$pat" | wc -l) lines"
 fi
 
-# series_patches <dir>: the patch files its series file lists, in order.
-series_patches() {
-	grep -v -e '^#' -e '^$' "$1/series" | sed "s|^|$1/|"
-}
-
 info "2/7 series: quilt push -a --fuzz=0 on a fresh baseline worktree"
 scratch=$OUT/scratch/quilt-check
 mapfile -t main_patches < <(series_patches "$TOP/patches")
@@ -103,21 +98,22 @@ selftest_ignore() {
 # the selftest patch alone takes some 14 s), then reported in order.
 checkpatch_dir() {
 	local p out ignore n=0 res
-	local -a patches=()
+	local -a patches=() ignores=()
 	res=$(mktemp -d)
 	for p in "$1"/[0-9]*.patch; do
 		[ -f "$p" ] || continue
 		case $(basename "$p") in 0000-*) continue ;; esac
 		patches+=("$p")
 		ignore=$(selftest_ignore "$p")
+		ignores+=("$ignore")
 		# shellcheck disable=SC2086
 		(cd "$2" && perl scripts/checkpatch.pl --strict --terse --show-types $ignore "$p" \
 			>"$res/${#patches[@]}" 2>&1; echo $? >"$res/${#patches[@]}.rc") &
 	done
 	wait
 	for p in "${patches[@]}"; do
+		ignore=${ignores[$n]}
 		n=$((n + 1))
-		ignore=$(selftest_ignore "$p")
 		out=$(cat "$res/$n")
 		# a non-zero exit with no finding: checkpatch itself failed
 		if { [ "$(cat "$res/$n.rc")" != 0 ] && ! echo "$out" | grep -qE ': (ERROR|WARNING|CHECK):'; } ||

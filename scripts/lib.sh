@@ -300,6 +300,11 @@ selftest_names() {
 	) 9>"$o.lock"
 }
 
+# series_patches <dir>: the patch files <dir>/series lists, in order.
+series_patches() {
+	grep -v -e '^#' -e '^$' "$1/series" | sed "s|^|$1/|"
+}
+
 # patch_paths <patch>...: every file the patches touch (both sides of
 # each 'diff --git' line), once each.
 patch_paths() {

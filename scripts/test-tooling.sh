@@ -87,14 +87,17 @@ judge_cases() {
 	# renamed or removed check would allow nothing, and hide that.
 	stale_globs() {
 		local a line glob name hit bad=
+		local -a names
+		mapfile -t names <"$j/list"
+		names+=(debug_vm_pgtable)
 		for a in $(ARCHS_ALL); do
 			while IFS= read -r line; do
 				[ -n "$line" ] || continue
 				glob=${line%% *} hit=
-				while read -r name; do
+				for name in "${names[@]}"; do
 					# shellcheck disable=SC2053
 					[[ $name == $glob ]] && { hit=1; break; }
-				done < <(cat "$j/list"; echo debug_vm_pgtable)
+				done
 				[ -n "$hit" ] || bad="$bad $a:$glob"
 			done <<<"$(arch_field "$a" MAY_SKIP)"
 		done
@@ -368,7 +371,8 @@ tree_state() {
 
 # A scratch worktree of the upstream kernel to damage freely: what
 # apply-series.sh reads and patches/baseline touches is enough.
-mapfile -t baseline_paths < <(patch_paths "$TOP"/patches/baseline/*.patch)
+mapfile -t baseline_patches < <(series_patches "$TOP/patches/baseline")
+mapfile -t baseline_paths < <(patch_paths "${baseline_patches[@]}")
 scratch_worktree "$tmp/wt" cowswap/upstream Makefile mm/memory.c "${baseline_paths[@]}"
 wt=$tmp/wt
 

@@ -13,7 +13,7 @@ LTS_ARCHS ?= $(basename $(notdir $(shell grep -l '^SERIES=lts-6.1' configs/arch/
 ARCHS ?= $(filter-out $(LTS_ARCHS),$(basename $(notdir $(wildcard configs/arch/*.conf))))
 
 .PHONY: help deps source trees build boot demo matrix mutant bench stress check ci check-patches \
-	bisect selftest test-tooling distro-check nightly lts-deps lts-matrix lts-bisect lava lava-artifacts sparse \
+	bisect selftest test-tooling distro-check nightly lts-deps lts-matrix lts-bisect lava lava-artifacts lava-run sparse \
 	clean distclean
 
 help:
@@ -57,6 +57,8 @@ help:
 	@echo '                 LAVA'"'"'s schema (lava-common); LAVA_BASE_URL=<URL standing for out/>'
 	@echo '  lava-artifacts the initramfs of every record where the jobs expect it'
 	@echo '                 (out/lava/initramfs/<arch>.cpio; LAVA_ARCHS=<records>)'
+	@echo '  lava-run       run the job of ARCH= VARIANT= through LAVA'"'"'s own dispatcher'
+	@echo '                 (lava-run, unpacked, not installed) and judge its console'
 	@echo '  clean          remove build output and results (keeps source, ccache)'
 	@echo '  distclean      remove out/ entirely'
 	@echo ''
@@ -145,6 +147,11 @@ lava:
 
 lava-artifacts: trees
 	$(S)/lava-jobs.py initramfs $(LAVA_ARCHS)
+
+# One job through lava-run on this machine (the kernel must be built).
+lava-run: trees
+	$(S)/deps.sh --lava-run
+	$(S)/lava-run.sh $(ARCH) $(VARIANT)
 
 # The README's test command.
 check: deps source

@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# deps.sh [--check] [--distro] [--lts]: install the Debian packages
+# deps.sh [--check] [--distro] [--lts] [--lava-run]: install the Debian packages
 # cowswap needs (root), or with --check only list what is missing.
 # --lts adds what the 6.1-LTS records need (make lts-*). --distro adds the
 # set 'make distro-check' needs on top (cross compilers for the static
@@ -40,13 +40,19 @@ PKGS_LTS="$PKGS_DISTRO
 gcc-riscv64-linux-gnu libc6-dev-riscv64-cross
 gcc-powerpc-linux-gnu libc6-dev-powerpc-cross u-boot-tools"
 
+# --lava-run: the Python modules LAVA's dispatcher imports (lava-run.sh
+# unpacks the dispatcher itself instead of installing it).
+PKGS_LAVA_RUN="python3-configobj python3-jinja2 python3-magic python3-netifaces
+python3-pexpect python3-pyudev python3-requests python3-setproctitle python3-tz"
+
 check_only=0
 for a in "$@"; do
 	case $a in
 	--check) check_only=1 ;;
 	--distro) PKGS="$PKGS $PKGS_DISTRO" ;;
 	--lts) PKGS="$PKGS $PKGS_LTS" ;;
-	*) die "usage: $PROG [--check] [--distro] [--lts]" ;;
+	--lava-run) PKGS="$PKGS $PKGS_LAVA_RUN" ;;
+	*) die "usage: $PROG [--check] [--distro] [--lts] [--lava-run]" ;;
 	esac
 done
 

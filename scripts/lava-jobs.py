@@ -9,13 +9,24 @@
   lava-jobs.py validate [FILE...]
       Check each job with LAVA's own schema (Debian's lava-common,
       lava_common.schemas.validate, strict). Default: every job in out/lava.
-  lava-jobs.py replay JOB CONSOLE_LOG
+  lava-jobs.py replay [--chunk N] JOB CONSOLE_LOG
       Feed a console log to the job's monitor the way LAVA's
-      lava-test-monitor reads the serial line, and print the results it
-      would record (a check of the pattern without a LAVA instance).
+      lava-test-monitor reads the serial line (N characters per read,
+      matching after each), and print the results it would record (a
+      check of the pattern without a LAVA instance).
   lava-jobs.py initramfs [ARCH...]
       Build the test initramfs of each record (scripts/initramfs.sh) where
       the jobs expect it: out/lava/initramfs/<arch>.cpio.
+  lava-jobs.py device JOB TEMPLATE_DIR
+      Print the device configuration a LAVA server would hand the
+      dispatcher for this job: lava-server's device-types/qemu.jinja2
+      rendered with the job's context (what scripts/lava-run.sh feeds
+      lava-run --device).
+  lava-jobs.py log JOB LAVA_LOG CONSOLE
+      Read what lava-run logged (one JSON object per line), write the
+      guest's serial output to CONSOLE, print the results LAVA recorded
+      for the monitor and for the job, one line each; exit 1 when the job
+      did not complete or LAVA recorded no result of the monitor.
 
 Artifacts are addressed relative to --base-url, which stands for out/
 (default file://<out>/, what a dispatcher on this machine can read; a lab
@@ -28,6 +39,7 @@ The shebang is Debian's python3 on purpose: lava-common installs into
 venv) does not see.
 """
 import argparse
+import json
 import math
 import os
 import re
@@ -90,11 +102,14 @@ TEMPLATE_OPTIONS = {
 # lookbehind anchors the match at the start of a console line (pexpect
 # compiles the pattern with DOTALL and no MULTILINE, so "^" would only
 # mean the start of its buffer); "block 12 ..." in a kernel message is no
-# result.
+# result. The last lookahead waits for the character after the check's
+# name: pexpect tries the pattern on whatever part of the line has
+# arrived, and without it a name cut by the serial line's chunking
+# ("fork_afte") is a match (seen in the first lava-run of a job).
 TAP_PATTERN = (r"(?<![^\n])"
                r"(?=(?:ok \d+ # )?(?P<result>SKIP|not ok|ok))"
                r"(?:not )?ok \d+ (?:# SKIP )?"
-               r"(?P<test_case_id>[^\s:#]+)")
+               r"(?P<test_case_id>[^\s:#]+)(?=[\s:#])")
 TAP_FIXUP = {"ok": "pass", "not ok": "fail", "SKIP": "skip"}
 SELFTEST = "swap_exclusive"
 
@@ -311,16 +326,31 @@ def cmd_replay(args):
         job = yaml.safe_load(f)
     with open(args.log, encoding="utf-8", errors="replace") as f:
         # the serial line as the dispatcher reads it
-        buf = f.read().replace("\r\n", "\n").replace("\n", "\r\n")
+        text = f.read().replace("\r\n", "\n").replace("\n", "\r\n")
     tests = [a["test"] for a in job["actions"] if "test" in a]
     if not tests or "monitors" not in tests[0]:
         die(f"{args.job}: no monitors test action")
+    # pexpect sees the line in pieces, as reads return them, and tries the
+    # patterns on what it has so far: feed it in small chunks, so that a
+    # pattern that matches half a line is caught here as in LAVA.
+    chunk = max(1, args.chunk)
+    pos, buf = 0, ""
+
+    def more():
+        nonlocal pos, buf
+        if pos >= len(text):
+            return False
+        buf += text[pos:pos + chunk]
+        pos += chunk
+        return True
+
     counts = {}
     for mon in tests[0]["monitors"]:
-        start = re.compile(mon["start"], re.DOTALL).search(buf)
-        if not start:
-            die(f"{args.log}: start string '{mon['start']}' never printed")
-        buf = buf[start.end():]
+        start = re.compile(mon["start"], re.DOTALL)
+        while not (m := start.search(buf)):
+            if not more():
+                die(f"{args.log}: start string '{mon['start']}' never printed")
+        buf = buf[m.end():]
         end = re.compile(mon["end"], re.DOTALL)
         pat = re.compile(mon["pattern"], re.DOTALL)
         fix = mon.get("fixupdict") or {}
@@ -336,7 +366,7 @@ def cmd_replay(args):
             elif e:
                 buf = buf[e.end():]
                 break
-            else:
+            elif not more():
                 die(f"{args.log}: end string '{mon['end']}' never printed")
     print(f"{PROG}: replay: " + ", ".join(f"{counts.get(r, 0)} {r}" for r in ("pass", "fail", "skip", "unknown")))
 
@@ -351,6 +381,67 @@ def cmd_initramfs(args):
             die(f"{name}: scripts/initramfs.sh failed (exit {p.returncode})")
 
 
+def cmd_device(args):
+    try:
+        import jinja2  # pylint: disable=import-outside-toplevel
+    except ImportError as e:
+        die(f"cannot import jinja2 ({e}); install Debian's python3-jinja2")
+    with open(args.job, encoding="utf-8") as f:
+        job = yaml.safe_load(f)
+    if job.get("device_type") != "qemu":
+        die(f"{args.job}: device_type {job.get('device_type')!r}; only LAVA's qemu type is rendered here")
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(args.templates),
+                             trim_blocks=True, autoescape=False)
+    try:
+        text = env.from_string("{% extends 'qemu.jinja2' %}").render(**job.get("context", {}))
+    except jinja2.TemplateError as e:
+        die(f"rendering qemu.jinja2 from {args.templates}: {e}")
+    yaml.safe_load(text)  # what lava-run will parse: fail here, not there
+    sys.stdout.write(text)
+
+
+def cmd_log(args):
+    with open(args.job, encoding="utf-8") as f:
+        job = yaml.safe_load(f)
+    monitors = {m["name"] for a in job["actions"] if "test" in a for m in a["test"].get("monitors", [])}
+    counts, job_result, errors, lines = {}, None, [], 0
+    with open(args.log, encoding="utf-8", errors="replace") as f, \
+            open(args.console, "w", encoding="utf-8") as con:
+        for raw in f:
+            try:
+                entry = json.loads(raw)
+            except ValueError:
+                continue  # a traceback or a line from a tool lava-run ran
+            lines += 1
+            lvl, msg = entry.get("lvl"), entry.get("msg")
+            # "target": the serial line while an action reads it;
+            # "feedback": what it printed while the dispatcher waited
+            # elsewhere (after the monitor's end string: COWSWAP-DONE).
+            if lvl in ("target", "feedback") and isinstance(msg, str):
+                con.write(msg + "\n")
+            elif lvl == "results" and isinstance(msg, dict):
+                d = msg.get("definition", "")
+                if d in monitors:
+                    counts[msg.get("result")] = counts.get(msg.get("result"), 0) + 1
+                elif msg.get("case") == "job":
+                    job_result = msg.get("result")
+                    if msg.get("error_msg"):
+                        errors.append(" ".join(str(msg["error_msg"]).split()))
+                elif msg.get("result") not in ("pass", None):
+                    errors.append(f"{d}/{msg.get('case')}: {msg.get('result')}")
+    if not lines:
+        die(f"{args.log}: no lava-run log lines")
+    print(f"{PROG}: LAVA results of the monitor: "
+          + ", ".join(f"{counts.get(r, 0)} {r}" for r in ("pass", "fail", "skip", "unknown")))
+    print(f"{PROG}: LAVA job result: {job_result or 'none recorded'}")
+    for e in errors:
+        print(f"{PROG}: LAVA: {e}")
+    if job_result != "pass":
+        die("the LAVA job did not complete")
+    if not counts:
+        die("LAVA recorded no result of the monitor")
+
+
 def main():
     ap = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n", 1)[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -363,11 +454,20 @@ def main():
     r = sub.add_parser("replay", help="run a console log through a job's monitor")
     r.add_argument("job")
     r.add_argument("log")
+    r.add_argument("--chunk", type=int, default=16,
+                   help="characters per read of the simulated serial line (default 16)")
     i = sub.add_parser("initramfs", help="build out/lava/initramfs/<arch>.cpio")
     i.add_argument("arch", nargs="*")
+    d = sub.add_parser("device", help="render the qemu device configuration for a job")
+    d.add_argument("job")
+    d.add_argument("templates", help="lava-server's device-types directory")
+    lg = sub.add_parser("log", help="the results and the console of a lava-run log")
+    lg.add_argument("job")
+    lg.add_argument("log")
+    lg.add_argument("console")
     args = ap.parse_args()
     {"generate": cmd_generate, "validate": cmd_validate, "replay": cmd_replay,
-     "initramfs": cmd_initramfs}[args.cmd](args)
+     "initramfs": cmd_initramfs, "device": cmd_device, "log": cmd_log}[args.cmd](args)
 
 
 if __name__ == "__main__":

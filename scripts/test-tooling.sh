@@ -314,6 +314,47 @@ lava_cases() {
 			[ "$(echo "$out" | tail -1)" = "lava-jobs.py: replay: $p pass, $f fail, $k skip, 0 unknown" ]
 	}
 	CHECK_SAYS=1 check "lava: the monitor's pattern gives one result per TAP line (ok, not ok, SKIP)" lava_replay
+	# lava_names <job> <chunk>: the check names the monitor records when
+	# the serial line arrives <chunk> characters at a time are the TAP
+	# lines' names, none cut short
+	sed -nE 's/^(not )?ok [0-9]+ (# SKIP )?([^ :#]+).*/\3/p' "$l/console.log" |
+		sed 's/[^A-Za-z0-9_]\{1,\}/_/g' | tr 'A-Z' 'a-z' >"$l/names"
+	lava_names() {
+		"$S/lava-jobs.py" replay --chunk "$2" "$1" "$l/console.log" | sed '$d' | awk '{print $2}' >"$l/got" &&
+			diff -u "$l/names" "$l/got"
+	}
+	for v in 1 7 100000; do
+		check "lava: the monitor records whole check names, $v characters per read" \
+			lava_names "$l/jobs/arm64-baseline.yaml" $v
+	done
+	# without the lookahead after the name, a read that ends inside a
+	# name records a cut one (what the first lava-run showed)
+	sed 's/(?=\[\\s:#\])'"'"'$/'"'"'/' "$l/jobs/arm64-baseline.yaml" >"$l/no-lookahead.yaml"
+	expect_fail "lava: a pattern that does not wait for the end of the name cuts names" \
+		"^\+[a-z0-9_]+$" lava_names "$l/no-lookahead.yaml" 7
+	# lava-jobs.py log on a hand-made lava-run log: the console (target
+	# and feedback lines), the monitor's results, the job's result
+	{
+		echo '{"dt": "t", "lvl": "info", "msg": "start: 0 validate"}'
+		echo '{"dt": "t", "lvl": "target", "msg": "COWSWAP-BEGIN swap_exclusive"}'
+		echo '{"dt": "t", "lvl": "target", "msg": "ok 1 odirect_inflight/fault"}'
+		echo '{"dt": "t", "lvl": "results", "msg": {"case": "odirect_inflight_fault", "definition": "cowswap-swap_exclusive", "result": "pass"}}'
+		echo '{"dt": "t", "lvl": "target", "msg": "not ok 2 odirect_inflight/zram"}'
+		echo '{"dt": "t", "lvl": "results", "msg": {"case": "odirect_inflight_zram", "definition": "cowswap-swap_exclusive", "result": "fail"}}'
+		echo '{"dt": "t", "lvl": "results", "msg": {"case": "file-download", "size": ! "1"}}'
+		echo '{"dt": "t", "lvl": "feedback", "msg": "COWSWAP-DONE", "ns": "common"}'
+		echo '{"dt": "t", "lvl": "results", "msg": {"case": "job", "definition": "lava", "result": "pass"}}'
+	} >"$l/lava-run.log"
+	lava_log() {
+		"$S/lava-jobs.py" log "$l/jobs/arm64-baseline.yaml" "$l/lava-run.log" "$l/lava-console.log" &&
+			[ "$(grep -c . "$l/lava-console.log")" = 4 ] && tail -1 "$l/lava-console.log" | grep -qx COWSWAP-DONE
+	}
+	CHECK_SAYS=1 check "lava: a lava-run log gives its console and the monitor's results" lava_log
+	sed 's/"case": "job", "definition": "lava", "result": "pass"/"case": "job", "definition": "lava", "result": "fail", "error_msg": "boot timed out"/' \
+		"$l/lava-run.log" >"$l/lava-run-fail.log"
+	expect_fail "lava: a lava-run job that did not complete fails, with LAVA's error" \
+		"LAVA: boot timed out" \
+		"$S/lava-jobs.py" log "$l/jobs/arm64-baseline.yaml" "$l/lava-run-fail.log" "$l/lava-console.log"
 }
 # The sparse comparison (sparse-check.sh --compare) on hand-made sparse
 # output: the same warnings on other lines (the series moved code) pass,

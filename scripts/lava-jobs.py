@@ -27,6 +27,10 @@
       guest's serial output to CONSOLE, print the results LAVA recorded
       for the monitor and for the job, one line each; exit 1 when the job
       did not complete or LAVA recorded no result of the monitor.
+  lava-jobs.py match JOB LAVA_LOG RESULT_JSON
+      Compare LAVA's per-check results in the log with the verdicts
+      scripts/results.py gave the TAP lines (its result.json); exit 1 on
+      any difference, naming it.
 
 Artifacts are addressed relative to --base-url, which stands for out/
 (default file://<out>/, what a dispatcher on this machine can read; a lab
@@ -359,7 +363,7 @@ def cmd_replay(args):
             e, m = end.search(buf), pat.search(buf)
             if m and (not e or m.start() < e.start()):
                 res = fix.get(m.group("result"), m.group("result"))
-                case = re.sub(r"\W+", "_", m.group("test_case_id").strip().lower())
+                case = lava_case(m.group("test_case_id"))
                 print(f"{mon['name']} {case} {res}")
                 counts[res] = counts.get(res, 0) + 1
                 buf = buf[m.end():]
@@ -400,37 +404,56 @@ def cmd_device(args):
     sys.stdout.write(text)
 
 
-def cmd_log(args):
-    with open(args.job, encoding="utf-8") as f:
+def lava_case(name):
+    """A test case id as LAVA stores it: lower case, non-word runs as '_'."""
+    return re.sub(r"\W+", "_", name.strip().lower())
+
+
+def read_lava_log(job_path, log_path, console=None):
+    """What lava-run logged (one JSON object per line): the monitor's
+    results as (case, result) in order, the job's result, LAVA's errors.
+    With console, the guest's serial output is written there."""
+    with open(job_path, encoding="utf-8") as f:
         job = yaml.safe_load(f)
     monitors = {m["name"] for a in job["actions"] if "test" in a for m in a["test"].get("monitors", [])}
-    counts, job_result, errors, lines = {}, None, [], 0
-    with open(args.log, encoding="utf-8", errors="replace") as f, \
-            open(args.console, "w", encoding="utf-8") as con:
+    cases, job_result, errors, lines = [], None, [], 0
+    con = open(console, "w", encoding="utf-8") if console else None
+    with open(log_path, encoding="utf-8", errors="replace") as f:
         for raw in f:
             try:
                 entry = json.loads(raw)
             except ValueError:
-                continue  # a traceback or a line from a tool lava-run ran
+                continue  # a traceback, a line from a tool lava-run ran
             lines += 1
             lvl, msg = entry.get("lvl"), entry.get("msg")
             # "target": the serial line while an action reads it;
             # "feedback": what it printed while the dispatcher waited
             # elsewhere (after the monitor's end string: COWSWAP-DONE).
             if lvl in ("target", "feedback") and isinstance(msg, str):
-                con.write(msg + "\n")
+                if con:
+                    con.write(msg + "\n")
             elif lvl == "results" and isinstance(msg, dict):
                 d = msg.get("definition", "")
                 if d in monitors:
-                    counts[msg.get("result")] = counts.get(msg.get("result"), 0) + 1
+                    cases.append((msg.get("case"), msg.get("result")))
                 elif msg.get("case") == "job":
                     job_result = msg.get("result")
                     if msg.get("error_msg"):
                         errors.append(" ".join(str(msg["error_msg"]).split()))
                 elif msg.get("result") not in ("pass", None):
                     errors.append(f"{d}/{msg.get('case')}: {msg.get('result')}")
+    if con:
+        con.close()
     if not lines:
-        die(f"{args.log}: no lava-run log lines")
+        die(f"{log_path}: no lava-run log lines")
+    return cases, job_result, errors
+
+
+def cmd_log(args):
+    cases, job_result, errors = read_lava_log(args.job, args.log, args.console)
+    counts = {}
+    for _, res in cases:
+        counts[res] = counts.get(res, 0) + 1
     print(f"{PROG}: LAVA results of the monitor: "
           + ", ".join(f"{counts.get(r, 0)} {r}" for r in ("pass", "fail", "skip", "unknown")))
     print(f"{PROG}: LAVA job result: {job_result or 'none recorded'}")
@@ -438,8 +461,25 @@ def cmd_log(args):
         print(f"{PROG}: LAVA: {e}")
     if job_result != "pass":
         die("the LAVA job did not complete")
-    if not counts:
+    if not cases:
         die("LAVA recorded no result of the monitor")
+
+
+def cmd_match(args):
+    cases, _, _ = read_lava_log(args.job, args.log)
+    lava = dict(cases)
+    with open(args.result, encoding="utf-8") as f:
+        # results.py's verdicts of the TAP lines (the kernel's own
+        # DEBUG_VM_PGTABLE line is no TAP line and not in LAVA)
+        ours = {lava_case(t["name"]): t["result"].lower()
+                for t in json.load(f)["tests"] if t["binary"] != "kernel"}
+    diff = [f"{k}: LAVA {lava.get(k, '-')}, TAP {ours.get(k, '-')}"
+            for k in sorted(set(lava) | set(ours)) if lava.get(k) != ours.get(k)]
+    print(f"{PROG}: {len(lava)} results in LAVA, {len(ours)} TAP lines judged, {len(diff)} differ")
+    for d in diff[:20]:
+        print(f"{PROG}:   {d}")
+    if diff:
+        sys.exit(1)
 
 
 def main():
@@ -465,9 +505,14 @@ def main():
     lg.add_argument("job")
     lg.add_argument("log")
     lg.add_argument("console")
+    mt = sub.add_parser("match", help="LAVA's results of a lava-run log vs results.py's result.json")
+    mt.add_argument("job")
+    mt.add_argument("log")
+    mt.add_argument("result")
     args = ap.parse_args()
     {"generate": cmd_generate, "validate": cmd_validate, "replay": cmd_replay,
-     "initramfs": cmd_initramfs, "device": cmd_device, "log": cmd_log}[args.cmd](args)
+     "initramfs": cmd_initramfs, "device": cmd_device, "log": cmd_log,
+     "match": cmd_match}[args.cmd](args)
 
 
 if __name__ == "__main__":

@@ -111,27 +111,7 @@ $py "$TOP/scripts/results.py" judge --arch "$NAME" --variant "$variant" --expect
 	--disks none --log "$res/console.log" --json "$res/result.json" || judge_rc=$?
 
 # LAVA's per-check results must be the TAP lines the judge read.
-$py - "$res/lava-run.log" "$res/result.json" <<'EOF' || lava_ok=1
-import json, re, sys
-lava = {}
-for raw in open(sys.argv[1], errors="replace"):
-    try:
-        e = json.loads(raw)
-    except ValueError:
-        continue
-    m = e.get("msg")
-    if e.get("lvl") == "results" and isinstance(m, dict) and "cowswap-" in str(m.get("definition")):
-        lava[m["case"]] = m["result"]
-word = {"pass": "pass", "fail": "fail", "skip": "skip"}
-ours = {re.sub(r"\W+", "_", t["name"].lower()): word.get(t["result"].lower(), t["result"].lower())
-        for t in json.load(open(sys.argv[2]))["tests"] if t["binary"] != "kernel"}
-diff = [f"{k}: LAVA {lava.get(k, '-')}, TAP {ours.get(k, '-')}"
-        for k in sorted(set(lava) | set(ours)) if lava.get(k) != ours.get(k)]
-print(f"lava-run.sh: {len(lava)} results in LAVA, {len(ours)} TAP lines judged, {len(diff)} differ")
-for d in diff[:20]:
-    print(f"lava-run.sh:   {d}")
-sys.exit(1 if diff else 0)
-EOF
+"$TOP/scripts/lava-jobs.py" match "$res/job.yaml" "$res/lava-run.log" "$res/result.json" || lava_ok=1
 
 [ $lava_ok = 0 ] || die "$NAME/$variant: LAVA's run is not usable (see ${res#$TOP/}/lava-run.log)"
 [ $judge_rc = 0 ] || die "$NAME/$variant: the judge did not find '$expect' in LAVA's console (${res#$TOP/}/result.json)"

@@ -352,6 +352,16 @@ lava_cases() {
 	CHECK_SAYS=1 check "lava: a lava-run log gives its console and the monitor's results" lava_log
 	sed 's/"case": "job", "definition": "lava", "result": "pass"/"case": "job", "definition": "lava", "result": "fail", "error_msg": "boot timed out"/' \
 		"$l/lava-run.log" >"$l/lava-run-fail.log"
+	# lava-jobs.py match: LAVA's results against the judge's result.json
+	printf '%s\n' '{"tests": [{"binary": "swap_exclusive", "name": "odirect_inflight/fault", "result": "PASS"},' \
+		'{"binary": "swap_exclusive", "name": "odirect_inflight/zram", "result": "FAIL"},' \
+		'{"binary": "kernel", "name": "debug_vm_pgtable", "result": "PASS"}]}' >"$l/result.json"
+	CHECK_SAYS=1 check "lava: LAVA's results equal the judged TAP lines" \
+		"$S/lava-jobs.py" match "$l/jobs/arm64-baseline.yaml" "$l/lava-run.log" "$l/result.json"
+	sed 's/"FAIL"/"PASS"/' "$l/result.json" >"$l/result-pass.json"
+	expect_fail "lava: a check LAVA recorded otherwise than the judge fails, named" \
+		"odirect_inflight_zram: LAVA fail, TAP pass" \
+		"$S/lava-jobs.py" match "$l/jobs/arm64-baseline.yaml" "$l/lava-run.log" "$l/result-pass.json"
 	expect_fail "lava: a lava-run job that did not complete fails, with LAVA's error" \
 		"LAVA: boot timed out" \
 		"$S/lava-jobs.py" log "$l/jobs/arm64-baseline.yaml" "$l/lava-run-fail.log" "$l/lava-console.log"

@@ -37,6 +37,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "swap_helpers.h"
@@ -295,6 +296,13 @@ int main(void)
 	sync();
 	printf("COWSWAP-DONE\n");
 	fflush(stdout);
+	/*
+	 * fflush() only hands the lines to the tty layer; a UART sends them
+	 * from its interrupt, and reboot() does not wait for it. Without
+	 * tcdrain() the e500 guest lost its last lines (COWSWAP-DONE among
+	 * them) in one boot of two. Not a tty (ENOTTY): nothing to wait for.
+	 */
+	tcdrain(STDOUT_FILENO);
 	if (param("cowswap.halt", buf, sizeof(buf)) && !strcmp(buf, "poweroff"))
 		reboot(RB_POWER_OFF);
 	reboot(RB_AUTOBOOT);

@@ -36,12 +36,14 @@ qemu-system-mips"
 # --lts: what the 6.1-LTS records (configs/arch with SERIES=lts-6.1)
 # need: the distro set's compilers and QEMU, riscv64, 32-bit powerpc
 # (mkimage: the ppce500 kernel's default target is a uImage), sparc64,
-# m68k (its QEMU is in qemu-system-misc).
+# m68k, sh4 and hppa (their QEMU is in qemu-system-misc).
 PKGS_LTS="$PKGS_DISTRO
 gcc-riscv64-linux-gnu libc6-dev-riscv64-cross
 gcc-powerpc-linux-gnu libc6-dev-powerpc-cross u-boot-tools
 gcc-sparc64-linux-gnu libc6-dev-sparc64-cross qemu-system-sparc
-gcc-m68k-linux-gnu libc6-dev-m68k-cross"
+gcc-m68k-linux-gnu libc6-dev-m68k-cross
+gcc-sh4-linux-gnu libc6-dev-sh4-cross
+gcc-hppa-linux-gnu libc6-dev-hppa-cross"
 
 # --lava-run: the Python modules LAVA's dispatcher imports (lava-run.sh
 # unpacks the dispatcher itself instead of installing it).

@@ -10,6 +10,9 @@ VARIANT ?= patched
 # The main series' records; the 6.1-LTS ones (SERIES=lts-6.1, variants
 # stock and fixed) are LTS_ARCHS, run by the lts-* targets.
 LTS_ARCHS ?= $(basename $(notdir $(shell grep -l '^SERIES=lts-6.1' configs/arch/*.conf)))
+# Records whose kernels build but do not boot here (configs/arch/build-only,
+# NO_BOOT says why): built by the bisect and sparse targets, never booted.
+LTS_BUILD_ONLY ?= $(basename $(notdir $(shell grep -l '^SERIES=lts-6.1' configs/arch/build-only/*.conf)))
 ARCHS ?= $(filter-out $(LTS_ARCHS),$(basename $(notdir $(wildcard configs/arch/*.conf))))
 
 .PHONY: help deps source trees build boot demo matrix mutant bench stress check ci check-patches \
@@ -64,6 +67,7 @@ help:
 	@echo ''
 	@echo '  architectures: $(ARCHS)'
 	@echo '  6.1 LTS architectures: $(LTS_ARCHS)'
+	@echo '  6.1 LTS, built only (configs/arch/build-only): $(LTS_BUILD_ONLY)'
 	@echo '  distribution records: $(basename $(notdir $(wildcard configs/distro/*.conf)))'
 
 # With the 6.1-LTS set: CI boots the fixed kernel of two LTS records.
@@ -137,7 +141,7 @@ lts-matrix: lts-deps source
 
 lts-bisect: lts-deps trees
 	$(S)/mktrees.sh fixed
-	SERIES=lts-6.1 $(S)/bisect-build.sh $(LTS_ARCHS)
+	SERIES=lts-6.1 $(S)/bisect-build.sh $(LTS_ARCHS) $(LTS_BUILD_ONLY)
 
 # LAVA job definitions (scripts/lava-jobs.py): written, then validated
 # with LAVA's own schema; a job the schema rejects fails the target.

@@ -170,6 +170,10 @@ ARCHS_ALL() {
 load_arch() {
 	case $1 in distro-*) load_distro "${1#distro-}" && return ;; esac
 	local f=$TOP/configs/arch/$1.conf
+	# configs/arch/build-only/: targets whose kernels build but do not
+	# boot here (NO_BOOT says why); builds and bisects take them, boots
+	# refuse them, and ARCHS_ALL leaves them out.
+	[ -f "$f" ] || f=$TOP/configs/arch/build-only/$1.conf
 	[ -f "$f" ] || die "unknown architecture '$1' (known: $(ARCHS_ALL | tr '\n' ' '))"
 	# Defaults, overridden by the record.
 	NAME=$1
@@ -193,6 +197,8 @@ load_arch() {
 	SOURCES_AS=
 	# LACKS: see lacks_may_skip.
 	LACKS=
+	# NO_BOOT: why this target cannot be booted (build-only records).
+	NO_BOOT=
 	# shellcheck disable=SC1090
 	. "$f"
 	local lacks
@@ -204,6 +210,16 @@ load_arch() {
 		die "$f: KARCH, KERNEL_IMAGE and QEMU must be set"
 	[ -z "$SERIES" ] || [ -f "$TOP/patches/$SERIES/series" ] ||
 		die "$f: SERIES=$SERIES but patches/$SERIES/series does not exist"
+	case $f in
+	*/build-only/*) [ -n "$NO_BOOT" ] || die "$f: a build-only record must say why in NO_BOOT" ;;
+	*) [ -z "$NO_BOOT" ] || die "$f: NO_BOOT is set; the record belongs in configs/arch/build-only/" ;;
+	esac
+}
+
+# refuse_no_boot: die if the loaded record cannot be booted.
+refuse_no_boot() {
+	[ -z "${NO_BOOT:-}" ] ||
+		die "$NAME is built, never booted here: $NO_BOOT (scripts/build.sh $NAME <variant> builds it)"
 }
 
 # Distribution kernel records live in configs/distro/<debian-arch>.conf:

@@ -71,6 +71,7 @@ done
 for p in "${pairs[@]}"; do
 	q=${p%@*}
 	load_arch "${q%/*}"
+	refuse_no_boot
 	check_variant "${q#*/}"
 done
 

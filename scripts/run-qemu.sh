@@ -36,6 +36,7 @@
 
 [ $# -eq 2 ] || die "usage: $PROG <arch> <variant>"
 load_arch "$1"
+refuse_no_boot
 variant=$2
 # A distribution record (distro-<debian-arch>, configs/distro) boots a
 # kernel that is not one of our variants: KERNEL=<its image> distro.

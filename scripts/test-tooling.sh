@@ -493,6 +493,19 @@ find $bindirs -mindepth 1 -maxdepth 1 ! -name 'aarch64-linux-gnu-*' ! -name 'qem
 expect_fail "missing cross compiler" "required command 'aarch64-linux-gnu-gcc' not found" \
 	env PATH="$tmp/bin" "$S/build.sh" arm64 patched
 expect_fail "unknown architecture" "unknown architecture 'mips'" "$S/build.sh" mips patched
+# A build-only record (configs/arch/build-only) is refused for a boot,
+# with its NO_BOOT reason, before anything is built, and is left out of
+# the lists the matrix, nightly and LAVA runs take.
+for r in "$TOP"/configs/arch/build-only/*.conf; do
+	[ -f "$r" ] || continue
+	r=$(basename "$r" .conf)
+	expect_fail "run-qemu.sh refuses the build-only record $r" "$r is built, never booted here: ." \
+		"$S/run-qemu.sh" "$r" stock
+	expect_fail "matrix.sh refuses the build-only record $r" "$r is built, never booted here: ." \
+		env RUN_ID=tooling-no-boot "$S/matrix.sh" "$r"
+	check "the build-only record $r is not among ARCHS_ALL" \
+		bash -c '. "$1/scripts/lib.sh"; ! ARCHS_ALL | grep -qx "$2"' _ "$TOP" "$r"
+done
 expect_fail "unknown variant" "unknown variant 'vanilla'" "$S/build.sh" x86_64 vanilla
 
 # An interrupted build stops with one line and a rerun carries on. A

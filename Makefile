@@ -11,7 +11,7 @@ VARIANT ?= patched
 # stock and fixed) are LTS_ARCHS, run by the lts-* targets.
 LTS_ARCHS ?= $(basename $(notdir $(shell grep -l '^SERIES=lts-6.1' configs/arch/*.conf)))
 # Records whose kernels build but do not boot here (configs/arch/build-only,
-# NO_BOOT says why): built by the bisect and sparse targets, never booted.
+# NO_BOOT says why): built by lts-bisect, never booted.
 LTS_BUILD_ONLY ?= $(basename $(notdir $(shell grep -l '^SERIES=lts-6.1' configs/arch/build-only/*.conf)))
 ARCHS ?= $(filter-out $(LTS_ARCHS),$(basename $(notdir $(wildcard configs/arch/*.conf))))
 

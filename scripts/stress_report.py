@@ -15,6 +15,8 @@ that a debug report the judge would not notice is shown as such. Writes
 stress.json and stress.md into the results directory and exits 0 when
 every run is as expected: "pass" = judged pass, no corruption, no splat;
 "fail" (the baseline) = corruptions found, no splat, no crash or hang.
+A run whose race worker ran but never saw its two faulters overlap did
+not test the races and is not as expected either.
 """
 import argparse
 import json
@@ -159,6 +161,10 @@ def main():
                     why.append(f"a worker {what}")
         if nsplat:
             why.append(f"{nsplat} kernel splats")
+        ops = r.get("ops", {})
+        if ops.get("race_iterations") and not ops.get("race_overlapped"):
+            why.append(f"the race worker's two faulters never overlapped in "
+                       f"{ops['race_iterations']} iterations")
         r["why"] = why
         r["ok"] = not why
         out.append(r)
@@ -173,28 +179,44 @@ def main():
         json.dump({"ok": all(r["ok"] for r in out), "runs": out}, f, indent=1)
 
     md = ["| arch | variant | kernel (active at boot) | outcome | stress s | wall s | ops "
-          "| pages verified | corruptions | splats | log |", "|---" * 11 + "|"]
+          "| races overlapped | forks raced | THP | pages verified | corruptions | splats "
+          "| log |", "|---" * 14 + "|"]
     for r in out:
         ops = r.get("ops", {})
         total = sum(v for k, v in ops.items() if k != "ksm_pages_sharing_max")
         key = ", ".join(f"{k} {ops[k]}" for k in (
             "pageout", "page_writes", "odirect_reads", "odirect_slow_reads", "odirect_raced",
-            "forks", "swapoff", "ksm_pages_sharing_max", "pressure_sweeps",
+            "forks", "race_forks", "swapoff", "ksm_pages_sharing_max", "pressure_sweeps",
             "pressure_pages") if k in ops)
         if r.get("stress", {}).get("swap_used_max_kb") is not None:
             key += f", max swap used {r['stress']['swap_used_max_kb'] >> 10} MiB"
+        if "race_iterations" in ops:
+            races = "{} of {} ({} read/write)".format(
+                ops["race_overlapped"], ops["race_iterations"], ops.get("race_read_overlapped", 0))
+            forks = "{} of {}".format(ops.get("race_fork_overlapped", 0), ops.get("race_forks", 0))
+        else:
+            races = forks = "–"
+        vm = r.get("stress", {}).get("vmstat", {})
+        thp = "–"
+        if vm:
+            thp = "{} faulted, {} swapped out whole, {} split".format(
+                vm.get("thp_fault_alloc", "?"), vm.get("thp_swpout", "?"),
+                vm.get("thp_split_page", "?"))
+            if "race_thp" in ops:
+                thp += ", {} in the race region".format(ops["race_thp"])
         spl = r.get("splats", [])
         spl_txt = str(len(spl))
         if spl:
             kinds = sorted({s["what"] for s in spl})
             spl_txt += " (" + ", ".join(kinds) + ")"
-        md.append("| {} | {} | {} | **{}**{} | {} | {} | {} ({}) | {} | {} | {} | {} |".format(
+        md.append("| {} | {} | {} | **{}**{} | {} | {} | {} ({}) | {} | {} | {} | {} | {} | {} "
+                  "| {} |".format(
             r.get("arch", r["run"]), r.get("variant", "?"),
             ("+" + r["fragments"] if r["fragments"] else "plain")
             + (" ({})".format(", ".join(r["debug_active"])) if r.get("debug_active") else ""),
             r["outcome"].upper(), "" if r["ok"] else " (unexpected)",
             r.get("seconds", "–"), r.get("wall_seconds", "–"), total, key,
-            r.get("pages_verified", "–"), r.get("corruptions", "–"), spl_txt,
+            races, forks, thp, r.get("pages_verified", "–"), r.get("corruptions", "–"), spl_txt,
             os.path.relpath(r["log"], a.dir)))
     notes = []
     for r in out:

@@ -574,7 +574,7 @@ fake_stress() {
 	{
 		echo "[    0.000000] KernelAddressSanitizer initialized"
 		for l in "$@"; do echo "$l"; done
-		echo "COWSWAP-STRESS {\"seconds\":5,\"ops\":{\"pageout\":3},\"pages_verified\":10,\"corruptions\":$bad,\"errors\":0}"
+		echo "COWSWAP-STRESS {\"seconds\":5,\"ops\":{\"pageout\":3${OPS:+,$OPS}},\"pages_verified\":10,\"corruptions\":$bad,\"errors\":0}"
 	} >"$d/console.log"
 }
 report() { python3 "$S/stress_report.py" "$tmp/stress" --runs "$@"; }
@@ -593,6 +593,13 @@ expect_fail "stress report: a KASAN report in a run that passed its checks" \
 fake_stress patched-lost pass 3 "# CORRUPTION: page 7 of odirect worker 1"
 expect_fail "stress report: corruption on a kernel that must not lose data" \
 	"patched-lost: not as expected: 3 corruptions, expected 0" report patched-lost:pass
+OPS='"race_iterations":40,"race_overlapped":0' fake_stress patched-norace pass 0
+expect_fail "stress report: a race worker whose faulters never overlapped" \
+	"patched-norace: not as expected: the race worker's two faulters never overlapped in 40 iterations" \
+	report patched-norace:pass
+OPS='"race_iterations":40,"race_overlapped":7' fake_stress patched-race pass 0
+check "stress report: overlapping races are shown" \
+	report_shows '\| 7 of 40 \(0 read/write\) \|' patched-race:pass
 fake_stress baseline-quiet fail 0
 expect_fail "stress report: a baseline that loses nothing" \
 	"baseline-quiet: not as expected: the baseline lost no data" \

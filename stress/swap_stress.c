@@ -28,6 +28,14 @@
  *             out and verifies again, while the parent rewrites pages of
  *             its own: neither may see the other's writes.  Up to three
  *             children at a time.
+ *   race      two threads write-fault (or one read-faults, one writes)
+ *             the same swapped-out pages at the same moment, each in its
+ *             own half of every page, on a THP-backed region; a third
+ *             thread forks in the middle of those faults and the child
+ *             checks that no later write of the parent reaches it.
+ *             Counts the iterations in which the two faults really
+ *             overlapped and the forks that ran during a fault (see the
+ *             comment above worker_race()).
  *   swapoff   cycles a second swap area with a higher priority than the
  *             main one: COWSWAP_SLOW_SWAP_DEV (writes throttled to 4 IOPS,
  *             queue/stable_writes alternately off and on, the area limited
@@ -58,7 +66,8 @@
  *
  * Run as root, with swap already active (COWSWAP_SWAP_DEV).  Options: -t
  * seconds (default 60), -m pressure MiB (0: none, default automatic), -p
- * pageout workers, -o odirect workers, -f fork workers (default 2, 2, 1),
+ * pageout workers, -o odirect workers, -f fork workers, -r race workers
+ * (default 2, 2, 1, 1),
  * -S slow swap disk every N swapoff cycles when zram is used too (0: never,
  * default 4), -z 1/0 zram cycles on/off (default: see swapoff), -g grace
  * seconds for the final verification (default 300), -s random seed, -v.
@@ -109,10 +118,10 @@
 #define PAT_STEP	0x9e3779b97f4a7c15ULL
 #define CHILD_TAG	0x10000u
 
-enum kind { K_PAGEOUT, K_ODIRECT, K_FORK, K_SWAPOFF, K_KSM, K_PRESSURE, NR_KINDS };
+enum kind { K_PAGEOUT, K_ODIRECT, K_FORK, K_RACE, K_SWAPOFF, K_KSM, K_PRESSURE, NR_KINDS };
 
 static const char *const kind_name[NR_KINDS] = {
-	"pageout", "odirect", "fork", "swapoff", "ksm", "pressure",
+	"pageout", "odirect", "fork", "race", "swapoff", "ksm", "pressure",
 };
 
 enum op {
@@ -131,6 +140,12 @@ enum op {
 	OP_KSM_SHARING,		/* maximum of ksm/pages_sharing seen */
 	OP_SWEEP,		/* pressure: passes over its memory */
 	OP_TOUCH,		/* pressure: pages touched */
+	OP_RACE_ITER,		/* race: iterations */
+	OP_RACE_OVERLAP,	/* ... in which both faulters faulted at once */
+	OP_RACE_READ,		/* ... of them a read fault against a write fault */
+	OP_RACE_FORK,		/* race: fork() calls */
+	OP_RACE_FORK_OVERLAP,	/* ... while a faulter faulted */
+	OP_RACE_THP,		/* race: THPs found in the region after a refill */
 	NR_OPS
 };
 
@@ -139,6 +154,8 @@ static const char *const op_name[NR_OPS] = {
 	"odirect_reads", "odirect_slow_reads", "odirect_raced", "forks",
 	"swapon", "swapoff", "swapoff_slow", "ksm_unmerge",
 	"ksm_pages_sharing_max", "pressure_sweeps", "pressure_pages",
+	"race_iterations", "race_overlapped", "race_read_overlapped", "race_forks",
+	"race_fork_overlapped", "race_thp",
 };
 
 /* Per-worker statistics, in memory shared by all processes. */
@@ -172,6 +189,7 @@ static struct {
 	int pageout;
 	int odirect;
 	int fork;
+	int race;
 	int slow_every;
 	int zram;		/* -1: automatic */
 	int grace;
@@ -183,6 +201,7 @@ static struct {
 	.pageout = 2,
 	.odirect = 2,
 	.fork = 1,
+	.race = 1,
 	.slow_every = 4,
 	.zram = -1,
 	.grace = 300,
@@ -201,6 +220,7 @@ static size_t words;		/* 64-bit words per page */
 static unsigned char *ref;	/* buffered read of the fast disk */
 static char ref_why[160];	/* why there is no ref */
 static long pressure_pages;	/* size of the pressure worker's memory */
+static size_t thp_bytes = 2UL << 20;	/* hpage_pmd_size, when THP is there */
 
 /* ------------------------------------------------------------------ */
 /* Small helpers                                                        */
@@ -362,11 +382,11 @@ static long long meminfo(const char *field)
 
 /*
  * n private anonymous pages between two PROT_NONE guard pages, aligned to
- * 2 MiB when thp so that the region can get huge pages.
+ * the THP size when thp so that the region can get huge pages.
  */
 static unsigned char *map_region(size_t n, bool thp)
 {
-	size_t align = thp ? 2UL << 20 : (size_t)ps;
+	size_t align = thp ? thp_bytes : (size_t)ps;
 	size_t len = n * ps + 2 * ps + align;
 	unsigned char *p, *q;
 
@@ -1088,6 +1108,486 @@ static void worker_fork(struct wstat *me)
 }
 
 /* ------------------------------------------------------------------ */
+/* race: two threads fault on the same swap entries, a third forks     */
+
+/*
+ * Every page of the region is split into two lanes, one per faulter
+ * thread; a lane carries the pattern of (its tag, page, generation).  In
+ * each iteration the coordinator (the worker's main thread) pages out a
+ * run of pages (every sixteenth iteration the whole region, a whole
+ * THP where THP_SWAP allows it), then lets both faulters walk that run in
+ * the same order at the same moment: a writer first stores one word of
+ * its lane's next generation (so that its fault on the swap entry is a
+ * write fault), then checks the rest of the lane against the current
+ * generation and writes it; a reader (one iteration in four, one of the
+ * two) only checks.  Both threads therefore fault on the same swap
+ * entries at once: two write faults, or a read fault against a write
+ * fault.  An iteration "overlapped" when both walks were in progress at
+ * the same time (tickets from a shared counter, not clocks: guest clocks
+ * may tick in jiffies) and each faulter took a page fault during its
+ * walk (getrusage(RUSAGE_THREAD)).
+ *
+ * A third thread forks at random moments, usually in the middle of the
+ * faults.  The child copies the region at once, checks that every lane
+ * holds a generation the parent could have been writing at fork() time,
+ * waits while the parent goes on, pages its copy out, and compares: a
+ * write the parent made after fork() must never show up in the child.
+ * Then it writes its own data over half of the lanes, which the parent
+ * must never see.  A fork "overlapped" when fork() ran while a faulter
+ * walked and took a fault.
+ *
+ * The region is one THP (MADV_HUGEPAGE, aligned) when the PMD size is at
+ * most 4 MiB, else 2 MiB of small pages.  Every 64 iterations it is
+ * zapped (MADV_DONTNEED) and filled again, so that a new THP replaces
+ * the small pages that swap-in brings back: partial page-outs then split
+ * a PMD-mapped THP, whole ones swap it out.
+ */
+#define RACE_LANES	2
+#define RACE_MAX_RUN	32
+#define RACE_TAG	0x600u
+#define RACE_CHILD_TAG	0x20000u
+
+struct race_worker {
+	struct wstat *me;
+	unsigned char *p;
+	size_t n;
+	size_t lane_words;
+	uint32_t *gen[RACE_LANES];	/* per lane and page */
+	uint32_t tag[RACE_LANES];
+
+	/* The iteration the faulters run, set by the coordinator. */
+	size_t start, len;
+	int reader;			/* lane that only reads; -1: both write */
+	unsigned int spin[RACE_LANES];	/* loops to wait before the walk */
+	pthread_barrier_t go, done;
+	int arrived;
+	int quit;
+	unsigned int ticket;
+	unsigned int t0[RACE_LANES], t1[RACE_LANES];
+	long faults[RACE_LANES];
+	pthread_t th[RACE_LANES + 1];
+
+	/* The forker. */
+	pthread_mutex_t fork_lock;	/* no fork() while the region is refilled */
+	unsigned int f0, f1;		/* tickets around the last fork() */
+	int forked;			/* a fork() since the last iteration ended */
+	unsigned int seed;
+};
+
+struct race_lane_arg {
+	struct race_worker *rw;
+	int lane;
+};
+
+static size_t lane_from(const struct race_worker *rw, int t)
+{
+	return t * rw->lane_words;
+}
+
+static size_t lane_to(const struct race_worker *rw, int t)
+{
+	return t == RACE_LANES - 1 ? words : (t + 1) * rw->lane_words;
+}
+
+/* Check words [from, to) of lane t of page i against generation g. */
+static bool race_check(struct race_worker *rw, int t, size_t i, size_t from,
+		       size_t to, uint32_t g, const char *who)
+{
+	unsigned char *page = rw->p + i * ps;
+	char why[160], what[200];
+
+	cnt_add(&rw->me->verified, 1);
+	if (pat_check(page, from, to, rw->tag[t], i, g) < 0)
+		return true;
+	pat_explain(page, from, to, rw->tag[t], RACE_CHILD_TAG, i, g, why, sizeof(why));
+	snprintf(what, sizeof(what), "%s, lane %d: %s", who, t, why);
+	report(rw->me, page, i, what);
+	return false;
+}
+
+/* Write lane t of page i with its next generation. */
+static void race_write(struct race_worker *rw, int t, size_t i, size_t from)
+{
+	unsigned char *page = rw->p + i * ps;
+	uint32_t g = rw->gen[t][i];
+
+	pat_fill(page, from, from + 1, rw->tag[t], i, g + 1);
+	race_check(rw, t, i, from + 1, lane_to(rw, t), g, "faulter");
+	pat_fill(page, from + 1, lane_to(rw, t), rw->tag[t], i, g + 1);
+	__atomic_store_n(&rw->gen[t][i], g + 1, __ATOMIC_RELEASE);
+	op_add(rw->me, OP_WRITE, 1);
+}
+
+static void race_walk(struct race_worker *rw, int t)
+{
+	size_t from = lane_from(rw, t), i;
+	struct rusage u0, u1;
+	unsigned int k;
+
+	getrusage(RUSAGE_THREAD, &u0);
+	__atomic_fetch_add(&rw->arrived, 1, __ATOMIC_SEQ_CST);
+	while (__atomic_load_n(&rw->arrived, __ATOMIC_SEQ_CST) < RACE_LANES)
+		;
+	for (k = rw->spin[t]; k; k--)
+		__asm__ __volatile__("" ::: "memory");
+	rw->t0[t] = __atomic_fetch_add(&rw->ticket, 1, __ATOMIC_SEQ_CST);
+	for (i = rw->start; i < rw->start + rw->len; i++) {
+		if (rw->reader != t) {
+			race_write(rw, t, i, from);
+		} else if (!race_check(rw, t, i, from, lane_to(rw, t), rw->gen[t][i],
+				       "reader")) {
+			/* Reported once: the lane starts over. */
+			pat_fill(rw->p + i * ps, from, lane_to(rw, t), rw->tag[t], i,
+				 rw->gen[t][i] + 1);
+			__atomic_store_n(&rw->gen[t][i], rw->gen[t][i] + 1, __ATOMIC_RELEASE);
+		}
+	}
+	rw->t1[t] = __atomic_fetch_add(&rw->ticket, 1, __ATOMIC_SEQ_CST);
+	getrusage(RUSAGE_THREAD, &u1);
+	rw->faults[t] = (u1.ru_minflt - u0.ru_minflt) + (u1.ru_majflt - u0.ru_majflt);
+}
+
+static void *race_faulter(void *arg)
+{
+	struct race_lane_arg *a = arg;
+	struct race_worker *rw = a->rw;
+
+	for (;;) {
+		pthread_barrier_wait(&rw->go);
+		if (__atomic_load_n(&rw->quit, __ATOMIC_ACQUIRE))
+			break;
+		race_walk(rw, a->lane);
+		pthread_barrier_wait(&rw->done);
+	}
+	return NULL;
+}
+
+/*
+ * Does a 64-bit word hold the pattern word of one of the generations
+ * g - 1 .. g + 1?  Each 32-bit half is compared on its own: on a 32-bit
+ * machine a 64-bit store is two stores, and fork() may fall between them.
+ */
+static bool race_word_ok(uint64_t w, uint32_t tag, size_t idx, uint32_t g, size_t k)
+{
+	uint32_t lo = (uint32_t)w, hi = (uint32_t)(w >> 32);
+	bool lo_ok = false, hi_ok = false;
+	int d;
+
+	for (d = -1; d <= 1; d++) {
+		uint64_t e;
+
+		if (d < 0 && !g)
+			continue;
+		e = pat_seed(tag, idx, g + d) + k * PAT_STEP;
+		lo_ok |= lo == (uint32_t)e;
+		hi_ok |= hi == (uint32_t)(e >> 32);
+	}
+	return lo_ok && hi_ok;
+}
+
+/*
+ * The child of a fork() that raced the faulters.  Its copy of the
+ * generations was taken at some moment of fork() and its copy of each
+ * page at another, while the faulters went on: a lane may hold the
+ * generation before or after the one its copy of the counter names, word
+ * by word.  Returns 0, 2 on corruption, 3 when it could not run.
+ */
+static int race_child(struct race_worker *rw, unsigned int seed)
+{
+	size_t bytes = rw->n * ps, i, k;
+	unsigned char *snap = malloc(bytes);
+	signed char *mine = calloc(rw->n, sizeof(*mine));	/* lane written + 1 */
+	char what[200];
+	int t, bad = 0;
+
+	pagemap_reopen();
+	if (!snap || !mine)
+		return 3;
+	memcpy(snap, rw->p, bytes);
+	for (i = 0; i < rw->n; i++) {
+		const uint64_t *w = (const uint64_t *)(snap + i * ps);
+
+		for (t = 0; t < RACE_LANES; t++) {
+			uint32_t g = rw->gen[t][i];
+
+			cnt_add(&rw->me->verified, 1);
+			for (k = lane_from(rw, t); k < lane_to(rw, t); k++)
+				if (!race_word_ok(w[k], rw->tag[t], i, g, k))
+					break;
+			if (k == lane_to(rw, t))
+				continue;
+			snprintf(what, sizeof(what),
+				 "fork child, lane %d: word %zu is %#" PRIx64
+				 ", not of generation %u-%u", t, k, w[k], g ? g - 1 : 0, g + 1);
+			report(rw->me, rw->p + i * ps, i, what);
+			bad++;
+		}
+	}
+	/* Meanwhile the parent writes on; none of it may reach us. */
+	sleep_us(2000 + rnd(&seed) % 20000);
+	page_out(rw->me, rw->p, rw->n);
+	count_swapped(rw->me, rw->p, rw->n);
+	sleep_us(rnd(&seed) % 10000);
+	for (i = 0; i < rw->n; i++) {
+		unsigned char *page = rw->p + i * ps;
+
+		cnt_add(&rw->me->verified, 1);
+		if (!memcmp(page, snap + i * ps, ps))
+			continue;
+		for (k = 0; k < words; k++)
+			if (((uint64_t *)page)[k] != ((uint64_t *)(snap + i * ps))[k])
+				break;
+		snprintf(what, sizeof(what),
+			 "fork child: the page changed after fork() (word %zu, lane %zu: %#" PRIx64
+			 " became %#" PRIx64 "): the parent's write reached the child",
+			 k, k / rw->lane_words, ((uint64_t *)(snap + i * ps))[k],
+			 ((uint64_t *)page)[k]);
+		report(rw->me, page, i, what);
+		bad++;
+	}
+	/* Our own writes, which the parent must never see. */
+	for (i = 0; i < rw->n; i++) {
+		t = rnd(&seed) % RACE_LANES;
+		if (rnd(&seed) & 1) {
+			pat_fill(rw->p + i * ps, lane_from(rw, t), lane_to(rw, t),
+				 RACE_CHILD_TAG, i, rw->gen[t][i]);
+			mine[i] = t + 1;
+			op_add(rw->me, OP_WRITE, 1);
+		}
+	}
+	page_out(rw->me, rw->p, rw->n);
+	for (i = 0; i < rw->n; i++) {
+		if (!mine[i])
+			continue;
+		t = mine[i] - 1;
+		cnt_add(&rw->me->verified, 1);
+		if (pat_check(rw->p + i * ps, lane_from(rw, t), lane_to(rw, t),
+			      RACE_CHILD_TAG, i, rw->gen[t][i]) < 0)
+			continue;
+		snprintf(what, sizeof(what),
+			 "fork child, lane %d: its own write is gone after swap-in", t);
+		report(rw->me, rw->p + i * ps, i, what);
+		bad++;
+	}
+	return bad ? 2 : 0;
+}
+
+static void *race_forker(void *arg)
+{
+	struct race_worker *rw = arg;
+	unsigned int seq = 0;
+	int status;
+	pid_t pid;
+
+	while (!stopping() && !__atomic_load_n(&rw->quit, __ATOMIC_ACQUIRE)) {
+		sleep_us(rnd(&rw->seed) % 20000);
+		pthread_mutex_lock(&rw->fork_lock);
+		fflush(stdout);
+		__atomic_store_n(&rw->f0, __atomic_fetch_add(&rw->ticket, 1, __ATOMIC_SEQ_CST),
+				 __ATOMIC_SEQ_CST);
+		pid = fork();
+		if (pid == 0)
+			_exit(race_child(rw, rw->seed + ++seq));
+		__atomic_store_n(&rw->f1, __atomic_fetch_add(&rw->ticket, 1, __ATOMIC_SEQ_CST),
+				 __ATOMIC_SEQ_CST);
+		__atomic_store_n(&rw->forked, 1, __ATOMIC_SEQ_CST);
+		pthread_mutex_unlock(&rw->fork_lock);
+		seq++;
+		if (pid < 0) {
+			error_msg(rw->me, "fork: %s", strerror(errno));
+			sleep_us(100000);
+			continue;
+		}
+		op_add(rw->me, OP_RACE_FORK, 1);
+		if (waitpid(pid, &status, 0) != pid)
+			error_msg(rw->me, "waitpid %d: %s", pid, strerror(errno));
+		else if (WIFSIGNALED(status))
+			error_msg(rw->me, "child %d killed by signal %d", pid, WTERMSIG(status));
+		else if (WEXITSTATUS(status) != 0 && WEXITSTATUS(status) != 2)
+			error_msg(rw->me, "child %d exited with %d", pid, WEXITSTATUS(status));
+	}
+	return NULL;
+}
+
+/* AnonHugePages of this process (the race worker maps only the region). */
+static long long self_anon_huge_kb(void)
+{
+	char buf[4096], *p;
+
+	if (read_file("/proc/self/smaps_rollup", buf, sizeof(buf)))
+		return -1;
+	p = strstr(buf, "AnonHugePages:");
+	return p ? strtoll(p + 14, NULL, 10) : -1;
+}
+
+/* Zap the region and fault it in again, as new THPs where possible. */
+static void race_refill(struct race_worker *rw)
+{
+	long long kb;
+	size_t i;
+	int t;
+
+	pthread_mutex_lock(&rw->fork_lock);
+	for (i = 0; i < rw->n; i++)
+		for (t = 0; t < RACE_LANES; t++)
+			race_check(rw, t, i, lane_from(rw, t), lane_to(rw, t), rw->gen[t][i],
+				   "before the refill");
+	madvise(rw->p, rw->n * ps, MADV_DONTNEED);
+	for (i = 0; i < rw->n; i++) {
+		for (t = 0; t < RACE_LANES; t++) {
+			pat_fill(rw->p + i * ps, lane_from(rw, t), lane_to(rw, t), rw->tag[t], i,
+				 rw->gen[t][i] + 1);
+			rw->gen[t][i]++;
+		}
+	}
+	pthread_mutex_unlock(&rw->fork_lock);
+	kb = self_anon_huge_kb();
+	if (kb > 0)
+		op_add(rw->me, OP_RACE_THP, kb / (thp_bytes >> 10));
+	if (!rw->me->ops[OP_RACE_ITER])
+		msg("%s: %zu pages, %lld kB of them in THPs after the first fill", rw->me->name,
+		    rw->n, kb);
+}
+
+/* Were both walks in progress at once, each with a fault? */
+static bool race_overlapped(const struct race_worker *rw)
+{
+	unsigned int s = rw->t0[0] > rw->t0[1] ? rw->t0[0] : rw->t0[1];
+	unsigned int e = rw->t1[0] < rw->t1[1] ? rw->t1[0] : rw->t1[1];
+
+	return s < e && rw->faults[0] > 0 && rw->faults[1] > 0;
+}
+
+/* Did the last fork() run while a faulter walked and faulted? */
+static bool race_fork_overlapped(struct race_worker *rw)
+{
+	unsigned int f0, f1;
+	int t;
+
+	if (!__atomic_exchange_n(&rw->forked, 0, __ATOMIC_SEQ_CST))
+		return false;
+	f0 = __atomic_load_n(&rw->f0, __ATOMIC_SEQ_CST);
+	f1 = __atomic_load_n(&rw->f1, __ATOMIC_SEQ_CST);
+	for (t = 0; t < RACE_LANES; t++)
+		if (rw->faults[t] > 0 && f0 < rw->t1[t] && rw->t0[t] < f1)
+			return true;
+	return false;
+}
+
+/* Faulter t on CPU t when there are two CPUs to use. */
+static void race_pin(struct race_worker *rw)
+{
+	cpu_set_t all, one;
+	int cpu, t = 0;
+
+	if (sched_getaffinity(0, sizeof(all), &all) || CPU_COUNT(&all) < 2)
+		return;
+	for (cpu = 0; cpu < CPU_SETSIZE && t < RACE_LANES; cpu++) {
+		if (!CPU_ISSET(cpu, &all))
+			continue;
+		CPU_ZERO(&one);
+		CPU_SET(cpu, &one);
+		pthread_setaffinity_np(rw->th[t++], sizeof(one), &one);
+	}
+}
+
+static void worker_race(struct wstat *me)
+{
+	struct race_worker *rw = calloc(1, sizeof(*rw));
+	struct race_lane_arg la[RACE_LANES];
+	unsigned int seed = opt.seed ^ (me->id * 65537 + 9);
+	size_t bytes = thp_bytes <= (4UL << 20) ? thp_bytes : 2UL << 20;
+	uint64_t iter = 0;
+	size_t i;
+	int t, err;
+
+	if (!rw) {
+		error_msg(me, "out of memory");
+		return;
+	}
+	rw->me = me;
+	rw->seed = seed * 3 + 1;
+	rw->n = pages_of(bytes, 64);
+	rw->lane_words = words / RACE_LANES;
+	rw->p = map_region(rw->n, true);
+	for (t = 0; t < RACE_LANES; t++) {
+		rw->tag[t] = RACE_TAG + (me->id << 4) + t;
+		rw->gen[t] = calloc(rw->n, sizeof(uint32_t));
+		if (!rw->gen[t])
+			rw->p = NULL;
+	}
+	if (!rw->p) {
+		error_msg(me, "out of memory");
+		return;
+	}
+	for (i = 0; i < rw->n; i++)
+		for (t = 0; t < RACE_LANES; t++)
+			pat_fill(rw->p + i * ps, lane_from(rw, t), lane_to(rw, t),
+				 rw->tag[t], i, 0);
+	pthread_barrier_init(&rw->go, NULL, RACE_LANES + 1);
+	pthread_barrier_init(&rw->done, NULL, RACE_LANES + 1);
+	pthread_mutex_init(&rw->fork_lock, NULL);
+	for (t = 0; t < RACE_LANES; t++) {
+		la[t].rw = rw;
+		la[t].lane = t;
+		err = pthread_create(&rw->th[t], NULL, race_faulter, &la[t]);
+		if (err) {
+			error_msg(me, "pthread_create: %s", strerror(err));
+			return;
+		}
+	}
+	race_pin(rw);
+	err = pthread_create(&rw->th[RACE_LANES], NULL, race_forker, rw);
+	if (err) {
+		error_msg(me, "pthread_create: %s", strerror(err));
+		return;
+	}
+	while (!stopping()) {
+		if (iter % 64 == 0)
+			race_refill(rw);
+		iter++;
+		if (iter % 16 == 0) {
+			rw->start = 0;
+			rw->len = rw->n;
+		} else {
+			rw->len = 1 + rnd(&seed) % RACE_MAX_RUN;
+			rw->start = rnd(&seed) % (rw->n - rw->len + 1);
+		}
+		page_out(me, rw->p + rw->start * ps, rw->len);
+		count_swapped(me, rw->p + rw->start * ps, rw->len);
+		rw->reader = rnd(&seed) % 4 == 0 ? (int)(rnd(&seed) % RACE_LANES) : -1;
+		for (t = 0; t < RACE_LANES; t++)
+			rw->spin[t] = 0;
+		rw->spin[rnd(&seed) % RACE_LANES] = rnd(&seed) & 1 ? 1u << (rnd(&seed) % 17) : 0;
+		for (t = 0; t < RACE_LANES; t++)
+			rw->faults[t] = 0;
+		__atomic_store_n(&rw->arrived, 0, __ATOMIC_SEQ_CST);
+		pthread_barrier_wait(&rw->go);
+		pthread_barrier_wait(&rw->done);
+		op_add(me, OP_RACE_ITER, 1);
+		if (race_overlapped(rw)) {
+			op_add(me, OP_RACE_OVERLAP, 1);
+			if (rw->reader >= 0)
+				op_add(me, OP_RACE_READ, 1);
+		}
+		if (race_fork_overlapped(rw))
+			op_add(me, OP_RACE_FORK_OVERLAP, 1);
+	}
+	__atomic_store_n(&rw->quit, 1, __ATOMIC_RELEASE);
+	pthread_barrier_wait(&rw->go);
+	for (t = 0; t <= RACE_LANES; t++)
+		pthread_join(rw->th[t], NULL);
+	/* The end: everything out, read back through swap, checked. */
+	page_out(me, rw->p, rw->n);
+	count_swapped(me, rw->p, rw->n);
+	for (i = 0; i < rw->n; i++)
+		for (t = 0; t < RACE_LANES; t++)
+			race_check(rw, t, i, lane_from(rw, t), lane_to(rw, t), rw->gen[t][i],
+				   "final check");
+	op_add(me, OP_VERIFY_PASS, 1);
+}
+
+/* ------------------------------------------------------------------ */
 /* swapoff: cycle a second, higher priority swap area                   */
 
 struct swap2 {
@@ -1426,6 +1926,7 @@ static void (*const worker_fn[NR_KINDS])(struct wstat *) = {
 	[K_PAGEOUT] = worker_pageout,
 	[K_ODIRECT] = worker_odirect,
 	[K_FORK] = worker_fork,
+	[K_RACE] = worker_race,
 	[K_SWAPOFF] = worker_swapoff,
 	[K_KSM] = worker_ksm,
 	[K_PRESSURE] = worker_pressure,
@@ -1658,6 +2159,59 @@ static void thp_enable(char *saved, size_t len)
 		saved[0] = '\0';
 }
 
+/* hpage_pmd_size: what MADV_HUGEPAGE regions are aligned to. */
+static void thp_size_read(void)
+{
+	char buf[32];
+	long long v;
+
+	if (read_file("/sys/kernel/mm/transparent_hugepage/hpage_pmd_size", buf, sizeof(buf)))
+		return;
+	v = strtoll(buf, NULL, 10);
+	if (v > ps && v % ps == 0)
+		thp_bytes = v;
+}
+
+/* The /proc/vmstat counters the report shows, as deltas over the run. */
+static const char *const vm_name[] = {
+	"thp_fault_alloc", "thp_fault_fallback", "thp_split_pmd", "thp_split_page",
+	"thp_swpout", "thp_swpout_fallback", "pswpin", "pswpout",
+};
+
+#define NR_VM	ARRAY_SIZE(vm_name)
+
+static void vmstat_read(long long *v)
+{
+	char name[64];
+	long long val;
+	size_t i;
+	FILE *f;
+
+	for (i = 0; i < NR_VM; i++)
+		v[i] = -1;
+	f = fopen("/proc/vmstat", "re");
+	if (!f)
+		return;
+	while (fscanf(f, "%63s %lld", name, &val) == 2)
+		for (i = 0; i < NR_VM; i++)
+			if (!strcmp(name, vm_name[i]))
+				v[i] = val;
+	fclose(f);
+}
+
+static void vmstat_json(char *buf, size_t len, const long long *a, const long long *b)
+{
+	size_t i, off = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < NR_VM && off < len; i++) {
+		if (a[i] < 0 || b[i] < 0)
+			continue;
+		off += snprintf(buf + off, len - off, "%s\"%s\":%lld", off ? "," : "",
+				vm_name[i], b[i] - a[i]);
+	}
+}
+
 static const char *getenv_nonempty(const char *name)
 {
 	const char *v = getenv(name);
@@ -1668,7 +2222,7 @@ static const char *getenv_nonempty(const char *name)
 static void usage(const char *prog, int code)
 {
 	printf("usage: %s [-t seconds] [-m pressure-MiB] [-p pageout] [-o odirect] [-f fork]\n"
-	       "          [-S slow-every] [-z 0|1] [-g grace] [-s seed] [-v]\n"
+	       "          [-r race] [-S slow-every] [-z 0|1] [-g grace] [-s seed] [-v]\n"
 	       "Environment: COWSWAP_SWAP_DEV, COWSWAP_SLOW_SWAP_DEV, COWSWAP_FAST_READ_DEV,\n"
 	       "COWSWAP_SLOW_READ_DEV (see the comment at the top of swap_stress.c)\n", prog);
 	exit(code);
@@ -1699,11 +2253,12 @@ int main(int argc, char **argv)
 	int c, i, k, left, hung = 0, crashed = 0;
 	double t0, t_stop, t_end, next_progress;
 	long long mem_kb, swap_free_kb;
-	char opsbuf[1024], kinds[1024], thp_saved[16];
+	char opsbuf[2048], kinds[1024], thp_saved[16], vmbuf[512];
 	size_t off = 0;
 	struct totals all;
+	long long vm0[NR_VM], vm1[NR_VM];
 
-	while ((c = getopt(argc, argv, "t:m:p:o:f:S:z:g:s:vh")) != -1) {
+	while ((c = getopt(argc, argv, "t:m:p:o:f:r:S:z:g:s:vh")) != -1) {
 		switch (c) {
 		case 't':
 			opt.seconds = num_arg(optarg, argv[0]);
@@ -1719,6 +2274,9 @@ int main(int argc, char **argv)
 			break;
 		case 'f':
 			opt.fork = num_arg(optarg, argv[0]);
+			break;
+		case 'r':
+			opt.race = num_arg(optarg, argv[0]);
 			break;
 		case 'S':
 			opt.slow_every = num_arg(optarg, argv[0]);
@@ -1775,10 +2333,12 @@ int main(int argc, char **argv)
 	}
 	read_reference();
 	thp_enable(thp_saved, sizeof(thp_saved));
+	thp_size_read();
+	vmstat_read(vm0);
 	msg("swap_stress: %d s, page size %ld, seed %u, MemTotal %lld kB, SwapFree %lld kB, "
-	    "pressure %ld MiB; swap %s, slow swap %s, O_DIRECT %s / throttled %s%s",
+	    "pressure %ld MiB, THP %zu kB; swap %s, slow swap %s, O_DIRECT %s / throttled %s%s",
 	    opt.seconds, ps, opt.seed, mem_kb, swap_free_kb,
-	    pressure_pages * ps >> 20, env.swap_dev ?: "-", env.slow_swap ?: "-",
+	    pressure_pages * ps >> 20, thp_bytes >> 10, env.swap_dev ?: "-", env.slow_swap ?: "-",
 	    env.fast_read ?: "-", env.slow_read ?: "-",
 	    thp_saved[0] ? "; THP switched from never to madvise" : "");
 
@@ -1798,6 +2358,8 @@ int main(int argc, char **argv)
 		start_worker(K_ODIRECT, i);
 	for (i = 0; i < opt.fork; i++)
 		start_worker(K_FORK, i);
+	for (i = 0; i < opt.race; i++)
+		start_worker(K_RACE, i);
 	start_worker(K_SWAPOFF, 0);
 	start_worker(K_KSM, 0);
 	/* On time, and not slowed down by the pressure we create. */
@@ -1836,6 +2398,8 @@ int main(int argc, char **argv)
 	}
 	t_end = now();
 	progress(t0);
+	vmstat_read(vm1);
+	vmstat_json(vmbuf, sizeof(vmbuf), vm0, vm1);
 	if (thp_saved[0])
 		write_file(THP_ENABLED, thp_saved);
 
@@ -1866,6 +2430,15 @@ int main(int argc, char **argv)
 		else if (!nr || skipped == nr)
 			ksft_test_result_skip("stress/%s %s\n", kind_name[k],
 					      nr ? why : "no workers");
+		else if (k == K_RACE)
+			ksft_test_result_pass("stress/race: %" PRIu64 " pages verified; %" PRIu64
+					      " of %" PRIu64 " iterations overlapped (%" PRIu64
+					      " read against write), %" PRIu64 " of %" PRIu64
+					      " forks raced a fault, %" PRIu64 " THPs\n",
+					      t.verified, t.ops[OP_RACE_OVERLAP],
+					      t.ops[OP_RACE_ITER], t.ops[OP_RACE_READ],
+					      t.ops[OP_RACE_FORK_OVERLAP], t.ops[OP_RACE_FORK],
+					      t.ops[OP_RACE_THP]);
 		else
 			ksft_test_result_pass("stress/%s: %" PRIu64 " pages verified\n",
 					      kind_name[k], t.verified);
@@ -1889,12 +2462,12 @@ int main(int argc, char **argv)
 	json_ops(opsbuf, sizeof(opsbuf), &all);
 	printf("COWSWAP-STRESS {\"seconds\":%.0f,\"total_seconds\":%.0f,\"page_size\":%ld,"
 	       "\"mem_kb\":%lld,\"pressure_mb\":%ld,\"swap_used_max_kb\":%lld,"
-	       "\"seed\":%u,\"ops\":{%s},"
+	       "\"seed\":%u,\"thp_kb\":%zu,\"ops\":{%s},\"vmstat\":{%s},"
 	       "\"pages_verified\":%" PRIu64 ",\"corruptions\":%" PRIu64 ",\"errors\":%" PRIu64
 	       ",\"hung\":%d,\"crashed\":%d,\"kinds\":{%s}}\n",
 	       t_stop - t0, t_end - t0, ps, mem_kb, pressure_pages * ps >> 20,
-	       swap_used_max, opt.seed,
-	       opsbuf, all.verified, all.corruptions, all.errors, hung, crashed, kinds);
+	       swap_used_max, opt.seed, thp_bytes >> 10,
+	       opsbuf, vmbuf, all.verified, all.corruptions, all.errors, hung, crashed, kinds);
 	fflush(stdout);
 	ksft_finished();
 	return 0;

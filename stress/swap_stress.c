@@ -363,13 +363,13 @@ static int write_file(const char *path, const char *val)
 	return ret;
 }
 
-/* A field of /proc/meminfo in kB, or -1. */
-static long long meminfo(const char *field)
+/* A "Field:  N kB" line of a /proc file such as meminfo, in kB, or -1. */
+static long long proc_kb(const char *path, const char *field)
 {
 	char buf[4096], *p;
 	size_t len = strlen(field);
 
-	if (read_file("/proc/meminfo", buf, sizeof(buf)))
+	if (read_file(path, buf, sizeof(buf)))
 		return -1;
 	for (p = buf; p; p = strchr(p, '\n')) {
 		if (*p == '\n')
@@ -378,6 +378,11 @@ static long long meminfo(const char *field)
 			return strtoll(p + len + 1, NULL, 10);
 	}
 	return -1;
+}
+
+static long long meminfo(const char *field)
+{
+	return proc_kb("/proc/meminfo", field);
 }
 
 /*
@@ -1035,6 +1040,15 @@ static int fork_child(struct wstat *me, struct region *r, uint32_t ctag,
 	return bad ? 2 : 0;
 }
 
+/* A fork child's exit: 0 or 2 (it found a corruption, counted) are fine. */
+static void child_exited(struct wstat *me, pid_t pid, int status)
+{
+	if (WIFSIGNALED(status))
+		error_msg(me, "child %d killed by signal %d", pid, WTERMSIG(status));
+	else if (WEXITSTATUS(status) != 0 && WEXITSTATUS(status) != 2)
+		error_msg(me, "child %d exited with %d", pid, WEXITSTATUS(status));
+}
+
 static void reap_children(struct wstat *me, int *nr, bool block)
 {
 	int status;
@@ -1046,10 +1060,7 @@ static void reap_children(struct wstat *me, int *nr, bool block)
 			break;
 		(*nr)--;
 		block = false;
-		if (WIFSIGNALED(status))
-			error_msg(me, "child %d killed by signal %d", pid, WTERMSIG(status));
-		else if (WEXITSTATUS(status) != 0 && WEXITSTATUS(status) != 2)
-			error_msg(me, "child %d exited with %d", pid, WEXITSTATUS(status));
+		child_exited(me, pid, status);
 	}
 }
 
@@ -1203,6 +1214,29 @@ static bool race_check(struct race_worker *rw, int t, size_t i, size_t from,
 	snprintf(what, sizeof(what), "%s, lane %d: %s", who, t, why);
 	report(rw->me, page, i, what);
 	return false;
+}
+
+/* Check every lane of every page against its generation. */
+static void race_check_all(struct race_worker *rw, const char *who)
+{
+	size_t i;
+	int t;
+
+	for (i = 0; i < rw->n; i++)
+		for (t = 0; t < RACE_LANES; t++)
+			race_check(rw, t, i, lane_from(rw, t), lane_to(rw, t), rw->gen[t][i], who);
+}
+
+/* Fill every lane of every page with its generation. */
+static void race_fill_all(struct race_worker *rw)
+{
+	size_t i;
+	int t;
+
+	for (i = 0; i < rw->n; i++)
+		for (t = 0; t < RACE_LANES; t++)
+			pat_fill(rw->p + i * ps, lane_from(rw, t), lane_to(rw, t), rw->tag[t], i,
+				 rw->gen[t][i]);
 }
 
 /* Write lane t of page i with its next generation. */
@@ -1401,23 +1435,10 @@ static void *race_forker(void *arg)
 		op_add(rw->me, OP_RACE_FORK, 1);
 		if (waitpid(pid, &status, 0) != pid)
 			error_msg(rw->me, "waitpid %d: %s", pid, strerror(errno));
-		else if (WIFSIGNALED(status))
-			error_msg(rw->me, "child %d killed by signal %d", pid, WTERMSIG(status));
-		else if (WEXITSTATUS(status) != 0 && WEXITSTATUS(status) != 2)
-			error_msg(rw->me, "child %d exited with %d", pid, WEXITSTATUS(status));
+		else
+			child_exited(rw->me, pid, status);
 	}
 	return NULL;
-}
-
-/* AnonHugePages of this process (the race worker maps only the region). */
-static long long self_anon_huge_kb(void)
-{
-	char buf[4096], *p;
-
-	if (read_file("/proc/self/smaps_rollup", buf, sizeof(buf)))
-		return -1;
-	p = strstr(buf, "AnonHugePages:");
-	return p ? strtoll(p + 14, NULL, 10) : -1;
 }
 
 /* Zap the region and fault it in again, as new THPs where possible. */
@@ -1428,20 +1449,15 @@ static void race_refill(struct race_worker *rw)
 	int t;
 
 	pthread_mutex_lock(&rw->fork_lock);
+	race_check_all(rw, "before the refill");
+	madvise(rw->p, rw->n * ps, MADV_DONTNEED);
 	for (i = 0; i < rw->n; i++)
 		for (t = 0; t < RACE_LANES; t++)
-			race_check(rw, t, i, lane_from(rw, t), lane_to(rw, t), rw->gen[t][i],
-				   "before the refill");
-	madvise(rw->p, rw->n * ps, MADV_DONTNEED);
-	for (i = 0; i < rw->n; i++) {
-		for (t = 0; t < RACE_LANES; t++) {
-			pat_fill(rw->p + i * ps, lane_from(rw, t), lane_to(rw, t), rw->tag[t], i,
-				 rw->gen[t][i] + 1);
 			rw->gen[t][i]++;
-		}
-	}
+	race_fill_all(rw);
 	pthread_mutex_unlock(&rw->fork_lock);
-	kb = self_anon_huge_kb();
+	/* The race worker's process maps no other THP-backed memory. */
+	kb = proc_kb("/proc/self/smaps_rollup", "AnonHugePages");
 	if (kb > 0)
 		op_add(rw->me, OP_RACE_THP, kb / (thp_bytes >> 10));
 	if (!rw->me->ops[OP_RACE_ITER])
@@ -1498,7 +1514,6 @@ static void worker_race(struct wstat *me)
 	unsigned int seed = opt.seed ^ (me->id * 65537 + 9);
 	size_t bytes = thp_bytes <= (4UL << 20) ? thp_bytes : 2UL << 20;
 	uint64_t iter = 0;
-	size_t i;
 	int t, err;
 
 	if (!rw) {
@@ -1520,10 +1535,7 @@ static void worker_race(struct wstat *me)
 		error_msg(me, "out of memory");
 		return;
 	}
-	for (i = 0; i < rw->n; i++)
-		for (t = 0; t < RACE_LANES; t++)
-			pat_fill(rw->p + i * ps, lane_from(rw, t), lane_to(rw, t),
-				 rw->tag[t], i, 0);
+	race_fill_all(rw);
 	pthread_barrier_init(&rw->go, NULL, RACE_LANES + 1);
 	pthread_barrier_init(&rw->done, NULL, RACE_LANES + 1);
 	pthread_mutex_init(&rw->fork_lock, NULL);
@@ -1580,10 +1592,7 @@ static void worker_race(struct wstat *me)
 	/* The end: everything out, read back through swap, checked. */
 	page_out(me, rw->p, rw->n);
 	count_swapped(me, rw->p, rw->n);
-	for (i = 0; i < rw->n; i++)
-		for (t = 0; t < RACE_LANES; t++)
-			race_check(rw, t, i, lane_from(rw, t), lane_to(rw, t), rw->gen[t][i],
-				   "final check");
+	race_check_all(rw, "final check");
 	op_add(me, OP_VERIFY_PASS, 1);
 }
 

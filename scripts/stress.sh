@@ -20,6 +20,8 @@
 #   STRESS_CMDLINE    kernel parameters (default "page_owner=on")
 #   MEM               guest RAM in MiB (default 256: the pressure worker
 #                     allocates more than the RAM)
+#   MUTATION          with the mutant variant: the deliberate bug to switch
+#                     on (patches/mutants), e.g. MUTATION=fork
 #   RUN_ID, COWSWAP_TIMEOUT (default seconds + grace + 600), QUIET=0
 #
 # Results: $OUT/results/$RUN_ID/{stress.json,stress.md} and one
@@ -28,7 +30,9 @@
 # (e.g. debug and plain kernels side by side).
 # Exit status 0 when every run is as expected: no corruption and no
 # kernel splat; except the baseline (pre-fix) kernel, which is expected to
-# FAIL: its O_DIRECT workers lose data (and nothing else may go wrong).
+# FAIL: its O_DIRECT workers lose data (and nothing else may go wrong),
+# and the mutant (<arch>-mutant-<MUTATION>[-debug]/), whose deliberate bug
+# must be noticed: corrupted data or a kernel splat, the report says which.
 . "$(dirname "$0")/lib.sh"
 
 archs=()
@@ -48,6 +52,13 @@ done
 for a in "${archs[@]}"; do
 	load_arch "$a"
 done
+case " ${variants[*]} " in
+*" mutant "*)
+	[ -n "${MUTATION:-}" ] ||
+		die "the mutant kernel needs MUTATION=<name> (one of: $(mutations | tr '\n' ' '))"
+	mutation_field "$MUTATION" select >/dev/null
+	;;
+esac
 need_cmd python3
 
 secs=${STRESS_SECONDS:-120}
@@ -75,8 +86,10 @@ runs=()
 for p in "${pairs[@]}"; do
 	a=${p%/*} variant=${p#*/}
 	load_arch "$a"
-	expect=$([ "$variant" = baseline ] && echo fail || echo pass)
-	run=$NAME-$variant$suffix
+	expect=pass label=$variant
+	[ "$variant" != baseline ] || expect=fail
+	[ "$variant" != mutant ] || expect=caught label=mutant-$MUTATION
+	run=$NAME-$label$suffix
 	runs+=("$run:$expect")
 	kimg=$BUILDS/$BUILD-$variant$suffix/$KERNEL_IMAGE
 	if [ ! -f "$kimg" ] || [ "${STRESS_BUILD:-}" = always ]; then

@@ -2,10 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0
 """Tabulate scripts/stress.sh runs.
 
-  stress_report.py <results-dir> --runs <run>[:pass|fail] ... [--fragments "debug"]
+  stress_report.py <results-dir> --runs <run>[:pass|fail|caught] ... [--fragments "debug"]
 
 <run> is a run directory (<arch>-<variant>[-debug]); "fail" is what the
-baseline must show. Runs already in <results-dir>/stress.json that are
+baseline must show, "caught" what a mutant must. Runs already in <results-dir>/stress.json that are
 not named again are kept (the exit status covers only the named ones).
 
 For each run directory (console.log, result.json from run-qemu.sh) read the
@@ -14,7 +14,9 @@ splats with a wider set of patterns than the judge (results.py) uses, so
 that a debug report the judge would not notice is shown as such. Writes
 stress.json and stress.md into the results directory and exits 0 when
 every run is as expected: "pass" = judged pass, no corruption, no splat;
-"fail" (the baseline) = corruptions found, no splat, no crash or hang.
+"fail" (the baseline) = corruptions found, no splat, no crash or hang;
+"caught" (a mutant) = its deliberate bug noticed, by corrupted data or by
+a kernel splat (the kernel's own sanity checks count).
 A run whose race worker ran but never saw its two faulters overlap did
 not test the races and is not as expected either.
 """
@@ -111,8 +113,8 @@ def main():
     for spec in a.runs:
         run, _, expect = spec.partition(":")
         expect = expect or "pass"
-        if expect not in ("pass", "fail"):
-            p.error(f"{spec}: expected outcome must be pass or fail")
+        if expect not in ("pass", "fail", "caught"):
+            p.error(f"{spec}: expected outcome must be pass, fail or caught")
         d = os.path.join(a.dir, run)
         r = {"run": run, "fragments": a.fragments, "expected": expect,
              "outcome": "error", "problems": [], "log": os.path.join(d, "console.log")}
@@ -148,18 +150,22 @@ def main():
                 why.append(f"judged {r['outcome'].upper()}, expected PASS")
             if bad != 0:
                 why.append(f"{bad if bad is not None else 'unknown'} corruptions, expected 0")
+        elif expect == "caught":
+            # A mutant: either symptom of its bug will do, the report says which.
+            if not bad and not nsplat:
+                why.append("the mutant went unnoticed: no data lost, no kernel splat")
         else:
             # The baseline: data lost, but nothing else wrong.
             if r["outcome"] != "fail":
                 why.append(f"judged {r['outcome'].upper()}, expected FAIL (data loss)")
             if not bad:
-                why.append("the baseline lost no data: the stress did not reproduce the bug")
+                why.append("no data lost: the stress did not reproduce the bug")
             if r.get("errors"):
                 why.append(f"{r['errors']} errors of the test machinery")
             for what in ("hung", "crashed"):
                 if st.get(what):
                     why.append(f"a worker {what}")
-        if nsplat:
+        if nsplat and expect != "caught":
             why.append(f"{nsplat} kernel splats")
         ops = r.get("ops", {})
         if ops.get("race_iterations") and not ops.get("race_overlapped"):
@@ -234,7 +240,8 @@ def main():
     md += ["", ("STRESS OK" if ok else "STRESS FAILED") +
            ": every kernel must come out without corruption and without a kernel splat, "
            "except the baseline, which must lose O_DIRECT data (FAIL) with nothing else "
-           "going wrong."]
+           "going wrong, and a mutant, whose bug must be noticed (corrupted data or a "
+           "kernel splat)."]
     with open(os.path.join(a.dir, "stress.md"), "w") as f:
         f.write("\n".join(md) + "\n")
     print("\n".join(md))

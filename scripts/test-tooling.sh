@@ -602,8 +602,14 @@ check "stress report: overlapping races are shown" \
 	report_shows '\| 7 of 40 \(0 read/write\) \|' patched-race:pass
 fake_stress baseline-quiet fail 0
 expect_fail "stress report: a baseline that loses nothing" \
-	"baseline-quiet: not as expected: the baseline lost no data" \
+	"baseline-quiet: not as expected: no data lost" \
 	report baseline-quiet:fail
+fake_stress mutant-quiet pass 0
+expect_fail "stress report: a mutant nothing noticed" \
+	"mutant-quiet: not as expected: the mutant went unnoticed" report mutant-quiet:caught
+fake_stress mutant-bug error 0 "[   10.208894] kernel BUG at mm/memory.c:4105!"
+check "stress report: a mutant caught by a kernel BUG is as expected" \
+	report_shows 'kernel BUG at mm/memory.c:4105' mutant-bug:caught
 fake_stress baseline-lockdep fail 8 "WARNING: possible circular locking dependency detected"
 expect_fail "stress report: a baseline that loses data but also splats" \
 	"baseline-lockdep: lockdep" report baseline-lockdep:fail

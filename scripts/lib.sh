@@ -119,6 +119,20 @@ mutation_field() {
 	esac
 }
 
+# variant_label <variant>: the name a boot of the variant runs under
+# (results/<run>/<arch>-<label>...): the mutant's carries MUTATION, which
+# it must have, naming a declared mutation.
+variant_label() {
+	if [ "$1" != mutant ]; then
+		echo "$1"
+		return
+	fi
+	[ -n "${MUTATION:-}" ] ||
+		die "the mutant kernel needs MUTATION=<name> (one of: $(mutations | tr '\n' ' '))"
+	mutation_field "$MUTATION" select >/dev/null
+	echo "mutant-$MUTATION"
+}
+
 # SKIPs every record allows, on top of its own MAY_SKIP: the race checks
 # give up (SKIP, with the number of iterations tried) when the two
 # threads never overlapped within their bound, which under TCG is a

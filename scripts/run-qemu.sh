@@ -54,10 +54,8 @@ kimg=${KERNEL:-$BUILDS/$BUILD-$variant$suffix/$KERNEL_IMAGE}
 
 RUN_ID=${RUN_ID:-$(date -u +%Y%m%d-%H%M%S)}
 # The mutant boots with one of its deliberate bugs switched on.
-label=$variant
+label=$(variant_label "$variant") || exit 1
 if [ "$variant" = mutant ]; then
-	[ -n "${MUTATION:-}" ] || die "the mutant kernel needs MUTATION=<name> (one of: $(mutations | tr '\n' ' '))"
-	label=mutant-$MUTATION
 	sel=$(mutation_field "$MUTATION" select)
 	EXTRA_CMDLINE="${EXTRA_CMDLINE:-} cowswap_mutant=$MUTATION"
 	if [ "$sel" != all ]; then

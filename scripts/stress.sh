@@ -52,13 +52,9 @@ done
 for a in "${archs[@]}"; do
 	load_arch "$a"
 done
-case " ${variants[*]} " in
-*" mutant "*)
-	[ -n "${MUTATION:-}" ] ||
-		die "the mutant kernel needs MUTATION=<name> (one of: $(mutations | tr '\n' ' '))"
-	mutation_field "$MUTATION" select >/dev/null
-	;;
-esac
+for v in "${variants[@]}"; do
+	variant_label "$v" >/dev/null || exit 1
+done
 need_cmd python3
 
 secs=${STRESS_SECONDS:-120}
@@ -86,10 +82,10 @@ runs=()
 for p in "${pairs[@]}"; do
 	a=${p%/*} variant=${p#*/}
 	load_arch "$a"
-	expect=pass label=$variant
+	expect=pass
 	[ "$variant" != baseline ] || expect=fail
-	[ "$variant" != mutant ] || expect=caught label=mutant-$MUTATION
-	run=$NAME-$label$suffix
+	[ "$variant" != mutant ] || expect=caught
+	run=$NAME-$(variant_label "$variant")$suffix
 	runs+=("$run:$expect")
 	kimg=$BUILDS/$BUILD-$variant$suffix/$KERNEL_IMAGE
 	if [ ! -f "$kimg" ] || [ "${STRESS_BUILD:-}" = always ]; then

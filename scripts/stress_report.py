@@ -5,8 +5,9 @@
   stress_report.py <results-dir> --runs <run>[:pass|fail|caught] ... [--fragments "debug"]
 
 <run> is a run directory (<arch>-<variant>[-debug]); "fail" is what the
-baseline must show, "caught" what a mutant must. Runs already in <results-dir>/stress.json that are
-not named again are kept (the exit status covers only the named ones).
+baseline must show, "caught" what a mutant must. Runs already in
+<results-dir>/stress.json that are not named again are kept (the exit
+status covers only the named ones).
 
 For each run directory (console.log, result.json from run-qemu.sh) read the
 COWSWAP-STRESS line of stress/swap_stress.c and scan the console for kernel

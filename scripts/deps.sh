@@ -5,8 +5,8 @@
 # cowswap needs (root), or with --check only list what is missing.
 # --lts adds what the 6.1-LTS records need (make lts-*). --distro adds the
 # set 'make distro-check' needs on top (cross compilers for the static
-# /init of the 32-bit and MIPS Debian kernels, QEMU for MIPS); CI's
-# 'make deps' does not install it.
+# /init of the 32-bit (i386, armhf, armel) and MIPS Debian kernels, QEMU
+# for MIPS); CI's 'make deps' does not install it.
 . "$(dirname "$0")/lib.sh"
 
 # rsync: the kselftest install (lib.mk copies with it); busybox-static:
@@ -29,6 +29,7 @@ gcc-powerpc64-linux-gnu libc6-dev-ppc64-cross
 qemu-system-x86 qemu-system-arm qemu-system-misc qemu-system-ppc"
 PKGS_DISTRO="gcc-i686-linux-gnu libc6-dev-i386-cross
 gcc-arm-linux-gnueabihf libc6-dev-armhf-cross
+gcc-arm-linux-gnueabi libc6-dev-armel-cross
 gcc-mipsel-linux-gnu libc6-dev-mipsel-cross
 gcc-mips64el-linux-gnuabi64 libc6-dev-mips64el-cross
 qemu-system-mips"

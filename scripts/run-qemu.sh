@@ -113,6 +113,8 @@ fast_read:$data:readonly=on"
 plain) disks="swap:$res/swap.img:" ;;
 none) disks= ;;
 esac
+[ -z "$disks" ] || [ -n "$DISK_DEVICE" ] ||
+	die "$NAME: its machine has no disk device (DISK_DEVICE is empty): only DISKS=none boots it"
 
 drives=()
 while IFS=: read -r role file opts; do
@@ -132,6 +134,24 @@ printf '%q ' "${cmd[@]}" >"$res/qemu.cmd"
 echo >>"$res/qemu.cmd"
 
 info "booting $NAME/$label under $(basename "$QEMU") (TCG, limit ${TIMEOUT}s); console: ${res#$TOP/}/console.log"
+# A machine the guest cannot power off or reset (NO_EXIT in the record
+# says why) would sit halted until the time limit: once /init has said
+# COWSWAP-DONE, a watcher gives the kernel a few seconds for its last
+# words and then ends QEMU itself; that counts as a clean exit.
+rm -f "$res/qemu.pid" "$res/stopped-after-done"
+watch_pid=
+if [ -n "${NO_EXIT:-}" ]; then
+	cmd+=(-pidfile "$res/qemu.pid")
+	(
+		while sleep 2; do
+			grep -q '^COWSWAP-DONE' "$res/console.log" 2>/dev/null && break
+		done
+		sleep 5
+		: >"$res/stopped-after-done"
+		kill "$(cat "$res/qemu.pid")" 2>/dev/null || true
+	) &
+	watch_pid=$!
+fi
 t0=$(date +%s)
 rc=0
 if [ "${QUIET:-0}" = 1 ]; then
@@ -145,6 +165,14 @@ else
 	set -o pipefail
 fi
 elapsed=$(($(date +%s) - t0))
+if [ -n "$watch_pid" ]; then
+	kill "$watch_pid" 2>/dev/null || true
+	wait "$watch_pid" 2>/dev/null || true
+	if [ -f "$res/stopped-after-done" ]; then
+		info "$NAME cannot leave QEMU by itself ($NO_EXIT): ended it after COWSWAP-DONE"
+		rc=0
+	fi
+fi
 echo "$rc $elapsed" >"$res/qemu.exit"
 rm -f "$res/swap.img" "$res/slow_swap.img"
 

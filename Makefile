@@ -16,7 +16,7 @@ LTS_BUILD_ONLY ?= $(basename $(notdir $(shell grep -l '^SERIES=lts-6.1' configs/
 ARCHS ?= $(filter-out $(LTS_ARCHS),$(basename $(notdir $(wildcard configs/arch/*.conf))))
 
 .PHONY: help deps source trees build boot demo matrix mutant bench stress check ci check-patches \
-	bisect selftest test-tooling distro-check nightly lts-deps lts-matrix lts-bisect lava lava-artifacts lava-run sparse \
+	bisect selftest test-tooling distro-check affected affected-qemu nightly lts-deps lts-matrix lts-bisect lava lava-artifacts lava-run sparse \
 	clean distclean
 
 help:
@@ -53,6 +53,13 @@ help:
 	@echo '  distro-check   boot Debian 12'"'"'s own kernel of every configs/distro record'
 	@echo '                 with our initramfs: affected or not (DISTROS=<records>,'
 	@echo '                 JOBS=2, DISKS=none|full)'
+	@echo '  affected       is THIS machine'"'"'s kernel affected? (root) builds the selftest'
+	@echo '                 (after source and the upstream tree, or with KSFT_DIR=<6.1'
+	@echo '                 tree>/tools/testing/selftests), runs its O_DIRECT reproducer'
+	@echo '                 on devices it makes itself, puts swap and devices back, prints'
+	@echo '                 one verdict line; asks first (AFFECTED_YES=1: does not ask)'
+	@echo '  affected-qemu  the same in QEMU on a Debian 12 kernel under busybox:'
+	@echo '                 DISTRO=<record> (i386), AFFECTED_ARGS=--user-swap|--interrupt S'
 	@echo '  lts-matrix     6.1 LTS: every LTS_ARCHS record, stock (must reproduce)'
 	@echo '                 and stock + patches/lts-6.1 (must pass), no disks'
 	@echo '  lts-bisect     6.1 LTS: build LTS_ARCHS after every patch of patches/lts-6.1'
@@ -117,6 +124,21 @@ test-tooling: trees
 distro-check: trees
 	$(S)/deps.sh --distro
 	$(S)/distro-check.sh $(DISTROS)
+
+# Is the running kernel affected? Only kselftest.h and vm_util.c of the
+# upstream tree are needed, so only that tree is made (none with
+# KSFT_DIR=<a 6.1 tree>/tools/testing/selftests).
+affected: $(if $(KSFT_DIR),,source)
+	$(if $(KSFT_DIR),,$(S)/mktrees.sh upstream)
+	AFFECTED_YES=$(AFFECTED_YES) KSFT_DIR=$(KSFT_DIR) $(S)/affected.sh
+
+# The same script in QEMU on a Debian 12 kernel (affected: i386;
+# not affected: amd64).
+DISTRO ?= i386
+affected-qemu: source
+	$(S)/deps.sh --distro
+	$(S)/mktrees.sh upstream
+	$(S)/affected-qemu.sh $(DISTRO) $(AFFECTED_ARGS)
 
 # The third tier: everything (hours; scripts/nightly.sh).
 nightly: trees

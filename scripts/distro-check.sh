@@ -1,7 +1,10 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# distro-check.sh [record...]: is Debian 12's own kernel affected?
+# distro-check.sh [--dry-run] [record...]: is Debian 12's own kernel affected?
+#
+# --dry-run checks the records and the tools a boot needs, says what it
+# would fetch and boot, and stops (no download; CI's short form).
 #
 # For each distribution record (configs/distro/<record>.conf, default:
 # all of them): fetch and unpack the Debian kernel package of that
@@ -29,6 +32,11 @@
 . "$(dirname "$0")/lib.sh"
 
 t_start=$(date +%s)
+dry_run=0
+if [ "${1:-}" = --dry-run ]; then
+	dry_run=1
+	shift
+fi
 if [ $# -gt 0 ]; then
 	records=("$@")
 else
@@ -59,6 +67,15 @@ for r in "${records[@]}"; do
 	command -v "$USER_CC" >/dev/null 2>&1 ||
 		die "$r: cross compiler $USER_CC not found (scripts/deps.sh --distro installs it)"
 done
+
+if [ "$dry_run" = 1 ]; then
+	for r in "${records[@]}"; do
+		load_distro "$r"
+		info "$r: would fetch linux-image-$FLAVOUR ($DEBIAN_ARCH), boot $QEMU -machine $MACHINE${CPU:+ -cpu $CPU} -smp $SMP -m $MEM, selftest built with $USER_CC${DISTRO_SELFTEST_ARGS:+, options $DISTRO_SELFTEST_ARGS}"
+	done
+	info "dry run: ${#records[@]} record(s) checked, nothing fetched or booted"
+	exit 0
+fi
 
 export RUN_ID=${RUN_ID:-distro-$(date -u +%Y%m%d-%H%M%S)}
 res=$OUT/results/$RUN_ID

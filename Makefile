@@ -15,7 +15,7 @@ LTS_ARCHS ?= $(basename $(notdir $(shell grep -l '^SERIES=lts-6.1' configs/arch/
 LTS_BUILD_ONLY ?= $(basename $(notdir $(shell grep -l '^SERIES=lts-6.1' configs/arch/build-only/*.conf)))
 ARCHS ?= $(filter-out $(LTS_ARCHS),$(basename $(notdir $(wildcard configs/arch/*.conf))))
 
-.PHONY: help deps source trees build boot demo matrix mutant bench stress check ci check-patches \
+.PHONY: help deps source trees build boot demo matrix mutant bench stress smoke check ci check-patches \
 	bisect selftest test-tooling distro-check nightly lts-deps lts-matrix lts-bisect lava lava-artifacts lava-run sparse \
 	clean distclean
 
@@ -38,8 +38,9 @@ help:
 	@echo '  build          build one kernel: ARCH=<arch> VARIANT=<variant>'
 	@echo '  boot           boot it under QEMU and judge the console'
 	@echo '  check-patches  baseline grep, quilt/git am, checkpatch --strict'
-	@echo '  bench          baseline/patched/upstream benchmark (bench/README.md;'
-	@echo '                 kernels must be built): needless copies, fork, swapin'
+	@echo '  bench          benchmark (bench/README.md): needless copies, fork, swapin;'
+	@echo '                 x86_64 baseline/patched/upstream and i386-pae stock/fixed'
+	@echo '                 (BENCH_ARCHS=<records>), builds missing kernels'
 	@echo '  stress         bounded stress test on a debug kernel (KASAN, lockdep,'
 	@echo '                 DEBUG_PAGEALLOC, KFENCE): ARCH=, VARIANT='
 	@echo '  mutant         patched + patches/mutants (deliberate bugs): the selftest'
@@ -48,6 +49,8 @@ help:
 	@echo '  sparse         sparse (make C=2) over the files the series touch, base vs'
 	@echo '                 patched, every record of both series (SPARSE_ARCHS=<records>);'
 	@echo '                 no new warning allowed'
+	@echo '  smoke          short forms of bench, stress, LAVA and distro-check on'
+	@echo '                 kernels already built (what make check runs of them)'
 	@echo '  selftest       build selftests/swap_exclusive for the host'
 	@echo '  test-tooling   bad-input tests of the scripts'
 	@echo '  distro-check   boot Debian 12'"'"'s own kernel of every configs/distro record'
@@ -95,11 +98,18 @@ matrix: source
 check-patches: trees
 	$(S)/check-patches.sh
 
-bench:
-	$(S)/bench.sh $(ARCH)
+# The benchmark's records: the main series on x86_64 and the 6.1-LTS
+# series on i386 PAE (Debian's 686-pae layout); missing kernels are built.
+BENCH_ARCHS ?= x86_64 i386-pae
+bench: lts-deps trees
+	$(S)/mktrees.sh fixed
+	$(S)/bench.sh $(BENCH_ARCHS)
 
 stress:
 	$(S)/stress.sh $(ARCH) $(VARIANT)
+
+smoke: trees
+	$(S)/smoke.sh
 
 mutant: source
 	$(S)/matrix.sh $(ARCH)/mutant

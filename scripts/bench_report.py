@@ -1,15 +1,16 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
-"""Compare swap_bench results of the baseline, patched and upstream kernels.
+"""Compare swap_bench results of the kernels of one record.
 
   bench_report.py [--arch x86_64] [--variants "baseline patched upstream"] <run-dir>
 
 Reads <run-dir>/<arch>-<variant>/console.log (and result.json) for every
 variant, collects the `COWSWAP-BENCH {json}` lines that bench/swap_bench.c
-prints and writes <run-dir>/bench.json and <run-dir>/bench.md: one row per
-metric and size with each kernel's median (min-max), the ratios
-patched/baseline and patched/upstream of the medians, and whether the
-patched median matches upstream's (within 2% or inside its min-max).
+prints and writes <run-dir>/bench-<arch>.json and bench-<arch>.md: one row
+per metric and size with each kernel's median (min-max), each median as a
+ratio to the reference kernel's (upstream for the main series, stock for a
+6.1-LTS record), and whether the kernel with the series (patched, fixed)
+matches the reference (within 2% or inside its min-max).
 Every metric is "lower is better" (microseconds, copied pages).
 """
 import argparse
@@ -138,6 +139,10 @@ def main():
         print(f"bench_report.py: no COWSWAP-BENCH results under {a.dir} for {a.arch}", file=sys.stderr)
         return 1
 
+    # The kernel that carries a series and the one it is compared with.
+    subject = next((v for v in ("patched", "fixed") if v in variants), None)
+    reference = next((v for v in ("upstream", "stock") if v in variants), None)
+
     keys = []
     for v in variants:
         for r in runs[v]["results"]:
@@ -154,23 +159,23 @@ def main():
             if found:
                 row["unit"] = found[-1].get("unit")
         med = {v: (row[v]["median"] if row.get(v) else None) for v in variants}
-        row["patched/baseline"] = ratio(med.get("patched"), med.get("baseline"))
-        row["patched/upstream"] = ratio(med.get("patched"), med.get("upstream"))
-        up, pa = row.get("upstream"), row.get("patched")
-        # "the same as upstream": within TOLERANCE of its median, or inside
-        # its min-max (icount makes ranges narrow, a few instructions per
-        # page are a real but irrelevant difference)
-        row["patched_matches_upstream"] = (
-            None if not (up and pa) else
-            up["min"] <= pa["median"] <= up["max"] or
-            abs(pa["median"] - up["median"]) <= TOLERANCE * abs(up["median"]))
+        row["ratio"] = {v: ratio(med[v], med.get(reference)) for v in variants
+                        if reference and v != reference}
+        ref, sub = row.get(reference), row.get(subject)
+        # "the same as the reference": within TOLERANCE of its median, or
+        # inside its min-max (icount makes ranges narrow, a few
+        # instructions per page are a real but irrelevant difference)
+        row["matches_reference"] = (
+            None if not (ref and sub) else
+            ref["min"] <= sub["median"] <= ref["max"] or
+            abs(sub["median"] - ref["median"]) <= TOLERANCE * abs(ref["median"]))
         rows.append(row)
 
     out = {"arch": a.arch, "run": os.path.basename(os.path.normpath(a.dir)),
-           "clock": a.clock, "args": a.args,
+           "clock": a.clock, "args": a.args, "subject": subject, "reference": reference,
            "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
            "variants": runs, "rows": rows}
-    with open(os.path.join(a.dir, "bench.json"), "w") as f:
+    with open(os.path.join(a.dir, f"bench-{a.arch}.json"), "w") as f:
         json.dump(out, f, indent=1)
 
     md = [f"# swap_bench: {a.arch}, run {out['run']}", ""]
@@ -178,14 +183,14 @@ def main():
         md.append(f"Guest clock: {a.clock or '?'}; swap_bench options: `{a.args or '(defaults)'}`.")
         md.append("")
     md.append("Median (min–max) of each measurement; lower is better everywhere. "
-              "Ratios are of the medians. \"≈ upstream\": the patched median is within "
-              f"{TOLERANCE:.0%} of upstream's or inside its min–max.")
+              f"Ratios are of the medians, to {reference or 'nothing'}'s. "
+              f"\"≈ {reference}\": the {subject} median is within "
+              f"{TOLERANCE:.0%} of {reference}'s or inside its min–max.")
     md.append("")
-    hdr = ["metric", "MiB", "unit"] + variants
-    if "patched" in variants:
-        hdr += [f"patched/{v}" for v in ("baseline", "upstream") if v in variants]
-        if "upstream" in variants:
-            hdr.append("≈ upstream")
+    others = [v for v in variants if reference and v != reference]
+    hdr = ["metric", "MiB", "unit"] + variants + [f"{v}/{reference}" for v in others]
+    if subject and reference:
+        hdr.append(f"≈ {reference}")
     md.append("| " + " | ".join(hdr) + " |")
     md.append("|" + "---|" * len(hdr))
     for row in rows:
@@ -193,13 +198,10 @@ def main():
             continue
         cells = [row["metric"], str(row["size_mib"]), row["unit"] or ""]
         cells += [fmt_cell(row.get(v)) for v in variants]
-        if "patched" in variants:
-            for v in ("baseline", "upstream"):
-                if v in variants:
-                    cells.append(fmt_ratio(row[f"patched/{v}"]))
-            if "upstream" in variants:
-                w = row["patched_matches_upstream"]
-                cells.append("–" if w is None else ("yes" if w else "**no**"))
+        cells += [fmt_ratio(row["ratio"][v]) for v in others]
+        if subject and reference:
+            w = row["matches_reference"]
+            cells.append("–" if w is None else ("yes" if w else "**no**"))
         md.append("| " + " | ".join(cells) + " |")
 
     md += ["", "| kernel | outcome | release | clock step |", "|---|---|---|---|"]
@@ -228,7 +230,7 @@ def main():
         if m not in seen and m in DESCRIPTIONS:
             seen.append(m)
             md.append(f"- `{m}`: {DESCRIPTIONS[m]}")
-    with open(os.path.join(a.dir, "bench.md"), "w") as f:
+    with open(os.path.join(a.dir, f"bench-{a.arch}.md"), "w") as f:
         f.write("\n".join(md) + "\n")
     print("\n".join(md))
     return 0

@@ -29,7 +29,8 @@
 # KERNEL (boot this image instead), RUN_ID, RESULT_DIR (instead of the
 # directory named above),
 # COWSWAP_TIMEOUT (seconds, wall clock), MEM,
-# QEMU_EXTRA (more QEMU arguments), EXTRA_CMDLINE, EXTRA_TESTS and
+# QEMU_EXTRA (more QEMU arguments), QEMU_SMP (CPUs, instead of the
+# record's -smp), EXTRA_CMDLINE, EXTRA_TESTS and
 # SELFTEST_ARGS (see initramfs.sh), EXPECT, FRAGMENTS_EXTRA (see build.sh),
 # QUIET=1 (do not echo the test output).
 . "$(dirname "$0")/lib.sh"
@@ -46,6 +47,16 @@ else
 	check_variant "$variant"
 fi
 need_cmd "$QEMU" timeout python3
+# QEMU_SMP=<n>: boot with n CPUs instead of the record's -smp (bench.sh
+# boots one CPU under -icount).
+if [ -n "${QEMU_SMP:-}" ]; then
+	[[ $QEMU_SMP =~ ^[1-9][0-9]*$ ]] || die "QEMU_SMP=$QEMU_SMP: expected a number of CPUs"
+	if [[ " $QEMU_ARGS " == *" -smp "* ]]; then
+		QEMU_ARGS=$(sed -E "s/(^| )-smp [^ ]+/\1-smp $QEMU_SMP/" <<<"$QEMU_ARGS")
+	else
+		QEMU_ARGS="$QEMU_ARGS -smp $QEMU_SMP"
+	fi
+fi
 # FRAGMENTS_EXTRA as for build.sh: boot the <build>-<variant>-<extra> kernel.
 suffix=
 for x in ${FRAGMENTS_EXTRA:-}; do suffix=$suffix-$x; done

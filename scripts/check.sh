@@ -14,12 +14,15 @@
 #      once more with the selftest run the kselftest way (installed by
 #      the selftests Makefile, run by run_kselftest.sh under busybox);
 #      the patched kernel of arm64, s390x (also with its disks) and
-#      ppc64le (radix and hash MMU) with no disk.
+#      ppc64le (radix and hash MMU) with no disk; the x86_64 mutant with
+#      one deliberate bug; the 6.1-LTS i386-pae record stock and fixed.
 #      Boots run while the next kernel builds (matrix.sh, JOBS). Each
-#      further cold build costs CI 5-8 minutes, so the 6.1-LTS records
-#      (their series is checked in step 1, built and booted by 'make
-#      lts-matrix', 'make matrix' and the nightly run) and the mutant
-#      ('make mutant', or add x86_64/mutant to CHECK_RUNS) are not here.
+#      further cold build costs CI 5-8 minutes, so the other 6.1-LTS
+#      records (their series is checked in step 1, built and booted by
+#      'make lts-matrix', 'make matrix' and the nightly run) and the
+#      other mutations ('make mutant') are not here.
+#   3b. the short forms of bench, stress, LAVA and distro-check on those
+#      kernels (scripts/smoke.sh)
 #   4. sparse (make C=2) over the files the series touches, x86_64
 #      baseline vs patched, in the two build directories stage 3 left:
 #      no new warning (scripts/sparse-check.sh; seconds, nothing is
@@ -36,10 +39,14 @@
 # spare disk; @plain: one plain swap disk; @full: the harness's throttled
 # virtio disks, found by their serial (s390x is where the order changes).
 # A final +ksft: through run_kselftest.sh (KSFT_RUNNER=1, x86_64 only).
+# x86_64/mutant boots one deliberate bug (MUTATIONS, default fork) and
+# i386-pae is the 6.1-LTS series' record for Debian's 686-pae layout:
+# stock must reproduce the loss, fixed must not.
 CHECK_RUNS=${CHECK_RUNS:-"x86_64@none x86_64/baseline@plain x86_64/patched@full
-x86_64/patched@none+ksft
+x86_64/patched@none+ksft x86_64/mutant@none
 arm64/patched@none s390x/patched@none s390x/patched@full ppc64le/patched@none
-ppc64le-hash/patched@none"}
+ppc64le-hash/patched@none i386-pae@none"}
+export MUTATIONS=${MUTATIONS:-fork}
 export RUN_ID=${RUN_ID:-check-$(date -u +%Y%m%d-%H%M%S)}
 failed=
 mkdir -p "$OUT"
@@ -66,6 +73,9 @@ stage "selftest (in-tree run_tests, host build)" ksft_in_tree || failed="$failed
 # (matrix.sh's default is one more, measured on warm boots only).
 stage "matrix $(echo $CHECK_RUNS)" env JOBS="${JOBS:-$(nproc)}" "$TOP/scripts/matrix.sh" $CHECK_RUNS ||
 	failed="$failed matrix"
+# The targets nothing above runs (bench, stress, LAVA, distro-check), in
+# their short form, on the kernels the matrix stage built.
+stage "short forms" "$TOP/scripts/smoke.sh" || failed="$failed smoke"
 stage "sparse x86_64" "$TOP/scripts/sparse-check.sh" x86_64 || failed="$failed sparse"
 stage "tooling tests" "$TOP/scripts/test-tooling.sh" || failed="$failed tooling"
 

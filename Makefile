@@ -163,7 +163,7 @@ lava-run: trees
 	$(S)/deps.sh --lava-run
 	$(S)/lava-run.sh $(ARCH) $(VARIANT)
 
-# The README's test command.
+# The test command (docs/ci.md).
 check: deps source
 	$(S)/check.sh
 

@@ -16,7 +16,7 @@ LTS_BUILD_ONLY ?= $(basename $(notdir $(shell grep -l '^SERIES=lts-6.1' configs/
 ARCHS ?= $(filter-out $(LTS_ARCHS),$(basename $(notdir $(wildcard configs/arch/*.conf))))
 
 .PHONY: help deps source trees build boot demo matrix mutant bench stress smoke check ci check-patches \
-	bisect selftest test-tooling distro-check nightly lts-deps lts-matrix lts-bisect lava lava-artifacts lava-run sparse \
+	bisect selftest test-tooling docs-check distro-check nightly lts-deps lts-matrix lts-bisect lava lava-artifacts lava-run sparse \
 	clean distclean
 
 help:
@@ -53,6 +53,8 @@ help:
 	@echo '                 kernels already built (what make check runs of them)'
 	@echo '  selftest       build selftests/swap_exclusive for the host'
 	@echo '  test-tooling   bad-input tests of the scripts'
+	@echo '  docs-check     the docs test: make targets, repo paths and records'
+	@echo '                 named in README.md and docs/ (scripts/tests/test_docs.py)'
 	@echo '  distro-check   boot Debian 12'"'"'s own kernel of every configs/distro record'
 	@echo '                 with our initramfs: affected or not (DISTROS=<records>,'
 	@echo '                 JOBS=2, DISKS=none|full)'
@@ -117,11 +119,19 @@ mutant: source
 bisect: trees
 	$(S)/bisect-build.sh $(ARCHS)
 
-selftest:
-	$(MAKE) -C selftests/swap_exclusive
+# The selftest for this machine, against the upstream tree's kselftest
+# directory (KSFT_DIR= another 6.1 tree's), into out/selftest.
+OUT := $(or $(COWSWAP_OUT),$(CURDIR)/out)
+KSFT_DIR ?= $(OUT)/trees/upstream/tools/testing/selftests
+selftest: $(if $(filter $(OUT)/trees/%,$(KSFT_DIR)),trees)
+	$(MAKE) -C selftests/swap_exclusive KSFT_DIR=$(KSFT_DIR) OUTPUT=$(OUT)/selftest
 
 test-tooling: trees
 	$(S)/test-tooling.sh
+
+# Seconds, no tree needed; check.sh runs it first.
+docs-check:
+	python3 -m unittest discover -s scripts/tests -t scripts -p test_docs.py
 
 # Debian's own kernels; installs its extra cross compilers and QEMU.
 distro-check: trees
@@ -167,7 +177,7 @@ lava-run: trees
 	$(S)/deps.sh --lava-run
 	$(S)/lava-run.sh $(ARCH) $(VARIANT)
 
-# The README's test command.
+# The test command (docs/ci.md).
 check: deps source
 	$(S)/check.sh
 

@@ -3,6 +3,9 @@
 #
 # check.sh: the project's test command ('make check', run by .ci/run).
 #
+#   0. the docs test (make docs-check): every make target documented,
+#      every repo path README.md and docs/ name exists, every record in
+#      its docs table
 #   1. patch checks: baseline grep, quilt == git am, checkpatch, MAINTAINERS
 #   2. the selftest builds and runs as a kselftest target in the kernel
 #      tree (SKIPs on the host) and builds standalone with -Werror
@@ -53,6 +56,7 @@ mkdir -p "$OUT"
 touch "$OUT/timings.log"
 first=$(($(wc -l <"$OUT/timings.log") + 1))
 
+stage "docs" make -s -C "$TOP" docs-check || failed="$failed docs"
 stage "trees" "$TOP/scripts/mktrees.sh" || die "cannot create the kernel trees"
 stage "check-patches" "$TOP/scripts/check-patches.sh" || failed="$failed check-patches"
 # The selftest as a kselftest target inside a kernel tree (lib.mk,

@@ -32,7 +32,7 @@
 #                    "cpu MHz", right under TCG on an x86_64 host)
 #   RUN_ID           results directory name (default bench-<UTC date>)
 #   QEMU_EXTRA, QUIET as for run-qemu.sh
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib/lib.sh"
 
 [ $# -le 1 ] || die "usage: $PROG [arch]"
 load_arch "${1:-x86_64}"

@@ -29,7 +29,7 @@
 #
 # Every step runs even if an earlier one failed; the exit status is
 # non-zero if any failed. The full matrix is 'make matrix'.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib/lib.sh"
 
 # Guests: <arch>/<variant>@<disks> (scripts/matrix.sh). @none: no disk,
 # the selftest makes its own devices, as on a user's machine without a

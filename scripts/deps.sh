@@ -7,7 +7,7 @@
 # set 'make distro-check' needs on top (cross compilers for the static
 # /init of the 32-bit and MIPS Debian kernels, QEMU for MIPS); CI's
 # 'make deps' does not install it.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib/lib.sh"
 
 # rsync: the kselftest install (lib.mk copies with it); busybox-static:
 # the shell and tools of the guest that runs run_kselftest.sh;

@@ -21,7 +21,7 @@
 #
 # NIGHTLY_STAGES selects stages by number (default "1 2 3 4 5 6 7 8").
 # Results: out/results/nightly-<date>/ (one directory per stage's RUN_ID).
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib/lib.sh"
 
 day=$(date -u +%Y%m%d-%H%M)
 stages=${NIGHTLY_STAGES:-1 2 3 4 5 6 7 8}

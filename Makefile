@@ -5,6 +5,9 @@
 # 'make help' lists the targets.
 
 S := scripts
+# Debian's python3: its python3-* packages (matplotlib, yaml) are there,
+# not in another python3 on PATH (pyenv, a venv).
+PYTHON ?= $(firstword $(wildcard /usr/bin/python3) python3)
 ARCH ?= x86_64
 VARIANT ?= patched
 # The main series' records; the 6.1-LTS ones (SERIES=lts-6.1, variants
@@ -16,7 +19,7 @@ LTS_BUILD_ONLY ?= $(basename $(notdir $(shell grep -l '^SERIES=lts-6.1' configs/
 ARCHS ?= $(filter-out $(LTS_ARCHS),$(basename $(notdir $(wildcard configs/arch/*.conf))))
 
 .PHONY: help deps source trees build boot demo matrix mutant bench stress check ci check-patches \
-	bisect selftest test-tooling distro-check nightly lts-deps lts-matrix lts-bisect lava lava-artifacts lava-run sparse \
+	bisect selftest test-tooling unit distro-check nightly lts-deps lts-matrix lts-bisect lava lava-artifacts lava-run sparse \
 	clean distclean
 
 help:
@@ -50,6 +53,8 @@ help:
 	@echo '                 no new warning allowed'
 	@echo '  selftest       build selftests/swap_exclusive for the host'
 	@echo '  test-tooling   bad-input tests of the scripts'
+	@echo '  unit           unit tests of the Python package (scripts/tests, committed'
+	@echo '                 fixtures; seconds, no kernel)'
 	@echo '  distro-check   boot Debian 12'"'"'s own kernel of every configs/distro record'
 	@echo '                 with our initramfs: affected or not (DISTROS=<records>,'
 	@echo '                 JOBS=2, DISKS=none|full)'
@@ -112,6 +117,10 @@ selftest:
 
 test-tooling: trees
 	$(S)/test-tooling.sh
+
+# The Python package's unit tests (scripts/cowswap, scripts/tests/test_*.py).
+unit:
+	$(PYTHON) -m unittest discover -s $(S)/tests -t $(S)
 
 # Debian's own kernels; installs its extra cross compilers and QEMU.
 distro-check: trees

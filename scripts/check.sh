@@ -3,6 +3,8 @@
 #
 # check.sh: the project's test command ('make check', run by .ci/run).
 #
+#   0. unit tests of the Python package ('make unit': the judge, the
+#      summary, the reports, on committed fixtures; seconds)
 #   1. patch checks: baseline grep, quilt == git am, checkpatch, MAINTAINERS
 #   2. the selftest builds and runs as a kselftest target in the kernel
 #      tree (SKIPs on the host) and builds standalone with -Werror
@@ -46,6 +48,7 @@ mkdir -p "$OUT"
 touch "$OUT/timings.log"
 first=$(($(wc -l <"$OUT/timings.log") + 1))
 
+stage "unit tests" make -s -C "$TOP" unit || failed="$failed unit"
 stage "trees" "$TOP/scripts/mktrees.sh" || die "cannot create the kernel trees"
 stage "check-patches" "$TOP/scripts/check-patches.sh" || failed="$failed check-patches"
 # The selftest as a kselftest target inside a kernel tree (lib.mk,

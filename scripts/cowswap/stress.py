@@ -26,7 +26,7 @@ import os
 import re
 import sys
 
-from cowswap import results  # the judge's own splat patterns
+from cowswap.judge import SPLATS as JUDGE_SPLATS  # the judge's own splat patterns
 
 STAMP = re.compile(r"^\[\s*\d+\.\d+\]\s?")
 # What the debug options of configs/debug.config print. The first match of
@@ -48,7 +48,7 @@ DEBUG_SPLATS = [
     (re.compile(r"BUG: soft lockup|BUG: workqueue lockup|hard LOCKUP"), "lockup"),
     (re.compile(r"Out of memory|invoked oom-killer"), "OOM"),
     (re.compile(r"Call trace:"), "stack trace (arm64)"),
-] + [(rx, what) for rx, what in results.SPLATS]
+] + [(rx, what) for rx, what in JUDGE_SPLATS]
 # Stack traces follow a report's header line; alone they are a splat.
 TRACES = ("stack trace (arm64)", "kernel stack trace")
 # What the debug options say at boot when they are really on: evidence
@@ -64,7 +64,7 @@ ACTIVE = [
 
 
 def judged(line):
-    return any(rx.search(line) for rx, _ in results.SPLATS)
+    return any(rx.search(line) for rx, _ in JUDGE_SPLATS)
 
 
 def scan(log):

@@ -101,20 +101,11 @@ def fmt_ratio(x):
     return "–" if x is None else f"{x:.3f}"
 
 
-def main():
-    p = argparse.ArgumentParser(description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("dir")
-    p.add_argument("--arch", default="x86_64")
-    p.add_argument("--variants", default="baseline patched upstream")
-    p.add_argument("--clock", default="", help="how the guest clock ran (for the header)")
-    p.add_argument("--args", default="", help="swap_bench options used (for the header)")
-    a = p.parse_args()
-    variants = a.variants.split()
-
+def load_runs(d, arch, variants):
+    """{variant: its COWSWAP-BENCH results, kernel, outcome, problems}."""
     runs = {}
     for v in variants:
-        vdir = os.path.join(a.dir, f"{a.arch}-{v}")
+        vdir = os.path.join(d, f"{arch}-{v}")
         log = os.path.join(vdir, "console.log")
         info = {"outcome": "missing", "kernel": None, "results": [], "problems": []}
         if os.path.exists(log):
@@ -133,17 +124,17 @@ def main():
         except (OSError, ValueError):
             pass
         runs[v] = info
-    if not any(r["results"] for r in runs.values()):
-        print(f"bench_report.py: no COWSWAP-BENCH results under {a.dir} for {a.arch}", file=sys.stderr)
-        return 1
+    return runs
 
+
+def compare_rows(runs, variants):
+    """One row per (metric, size): each kernel's result and the ratios."""
     keys = []
     for v in variants:
         for r in runs[v]["results"]:
             k = (r["metric"], r["size_mib"])
             if k not in keys:
                 keys.append(k)
-
     rows = []
     for metric, size in keys:
         row = {"metric": metric, "size_mib": size, "unit": None}
@@ -164,29 +155,17 @@ def main():
             up["min"] <= pa["median"] <= up["max"] or
             abs(pa["median"] - up["median"]) <= TOLERANCE * abs(up["median"]))
         rows.append(row)
+    return rows
 
-    out = {"arch": a.arch, "run": os.path.basename(os.path.normpath(a.dir)),
-           "clock": a.clock, "args": a.args,
-           "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-           "variants": runs, "rows": rows}
-    with open(os.path.join(a.dir, "bench.json"), "w") as f:
-        json.dump(out, f, indent=1)
 
-    md = [f"# swap_bench: {a.arch}, run {out['run']}", ""]
-    if a.clock or a.args:
-        md.append(f"Guest clock: {a.clock or '?'}; swap_bench options: `{a.args or '(defaults)'}`.")
-        md.append("")
-    md.append("Median (min–max) of each measurement; lower is better everywhere. "
-              "Ratios are of the medians. \"≈ upstream\": the patched median is within "
-              f"{TOLERANCE:.0%} of upstream's or inside its min–max.")
-    md.append("")
+def metrics_table(rows, variants):
+    """Markdown lines: one per metric and size, each kernel's cell and the ratios."""
     hdr = ["metric", "MiB", "unit"] + variants
     if "patched" in variants:
         hdr += [f"patched/{v}" for v in ("baseline", "upstream") if v in variants]
         if "upstream" in variants:
             hdr.append("≈ upstream")
-    md.append("| " + " | ".join(hdr) + " |")
-    md.append("|" + "---|" * len(hdr))
+    md = ["| " + " | ".join(hdr) + " |", "|" + "---|" * len(hdr)]
     for row in rows:
         if row["metric"] == "clock_step_us":
             continue
@@ -200,26 +179,40 @@ def main():
                 w = row["patched_matches_upstream"]
                 cells.append("–" if w is None else ("yes" if w else "**no**"))
         md.append("| " + " | ".join(cells) + " |")
+    return md
 
-    md += ["", "| kernel | outcome | release | clock step |", "|---|---|---|---|"]
+
+def kernels_and_notes(runs, variants):
+    """Markdown lines: the kernels' outcomes and clocks, then the notes."""
+    md = ["", "| kernel | outcome | release | clock step |", "|---|---|---|---|"]
+    notes = []
     for v in variants:
         step = [r for r in runs[v]["results"] if r["metric"] == "clock_step_us"]
         md.append(f"| {v} | {runs[v]['outcome']} | {runs[v]['kernel'] or '–'} | "
                   + (f"{step[0]['median']:.3f} µs" if step else "–") + " |")
-    notes = []
-    for v in variants:
-        for s in runs[v].get("skipped", []):
-            notes.append(f"- {v}: SKIP {s}")
-        for s in runs[v].get("failed", []):
-            notes.append(f"- {v}: FAILED {s}")
-        for s in runs[v]["problems"]:
-            notes.append(f"- {v}: problem: {s}")
-        step = [r for r in runs[v]["results"] if r["metric"] == "clock_step_us"]
+        notes += [f"- {v}: SKIP {s}" for s in runs[v].get("skipped", [])]
+        notes += [f"- {v}: FAILED {s}" for s in runs[v].get("failed", [])]
+        notes += [f"- {v}: problem: {s}" for s in runs[v]["problems"]]
         if step and step[0]["median"] > 100:
             notes.append(f"- {v}: the guest clock moves in {step[0]['median']:.0f} µs steps: "
                          "times are not trustworthy")
     if notes:
         md += ["", "Notes:", ""] + notes
+    return md
+
+
+def report_md(out, runs, rows, variants):
+    md = [f"# swap_bench: {out['arch']}, run {out['run']}", ""]
+    if out["clock"] or out["args"]:
+        md.append(f"Guest clock: {out['clock'] or '?'}; swap_bench options: "
+                  f"`{out['args'] or '(defaults)'}`.")
+        md.append("")
+    md.append("Median (min–max) of each measurement; lower is better everywhere. "
+              "Ratios are of the medians. \"≈ upstream\": the patched median is within "
+              f"{TOLERANCE:.0%} of upstream's or inside its min–max.")
+    md.append("")
+    md += metrics_table(rows, variants)
+    md += kernels_and_notes(runs, variants)
     md += ["", "Metrics:", ""]
     seen = []
     for row in rows:
@@ -227,11 +220,35 @@ def main():
         if m not in seen and m in DESCRIPTIONS:
             seen.append(m)
             md.append(f"- `{m}`: {DESCRIPTIONS[m]}")
+    return md
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("dir")
+    p.add_argument("--arch", default="x86_64")
+    p.add_argument("--variants", default="baseline patched upstream")
+    p.add_argument("--clock", default="", help="how the guest clock ran (for the header)")
+    p.add_argument("--args", default="", help="swap_bench options used (for the header)")
+    a = p.parse_args()
+    variants = a.variants.split()
+    runs = load_runs(a.dir, a.arch, variants)
+    if not any(r["results"] for r in runs.values()):
+        print(f"bench_report.py: no COWSWAP-BENCH results under {a.dir} for {a.arch}", file=sys.stderr)
+        return 1
+    rows = compare_rows(runs, variants)
+    out = {"arch": a.arch, "run": os.path.basename(os.path.normpath(a.dir)),
+           "clock": a.clock, "args": a.args,
+           "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+           "variants": runs, "rows": rows}
+    with open(os.path.join(a.dir, "bench.json"), "w") as f:
+        json.dump(out, f, indent=1)
+    md = report_md(out, runs, rows, variants)
     with open(os.path.join(a.dir, "bench.md"), "w") as f:
         f.write("\n".join(md) + "\n")
     print("\n".join(md))
     return 0
-
 
 if __name__ == "__main__":
     sys.exit(main())

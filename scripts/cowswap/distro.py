@@ -28,6 +28,7 @@ import json
 import os
 import re
 import sys
+from types import SimpleNamespace
 
 CHECK = "odirect_inflight/"
 STAMP = re.compile(r"^\[\s*\d+\.\d+\]\s?")
@@ -44,8 +45,8 @@ def read_lines(path):
     return [STAMP.sub("", ln) for ln in text.split("\n")]
 
 
-def verdict(lines, qemu_exit, timeout):
-    """(verdict, evidence, reason) for one console log."""
+def scan(lines):
+    """What the console says about the odirect_inflight checks and the boot."""
     started = done = False
     plan = None
     lost = {}        # setup -> (K, N, diagnostic line): failed with the diagnostic
@@ -93,7 +94,17 @@ def verdict(lines, qemu_exit, timeout):
                 lost[setup] = diag[1:]
             else:
                 failed_plain.append(setup)
+    return SimpleNamespace(started=started, done=done, plan=plan, lost=lost, passed=passed,
+                           failed_plain=failed_plain, skipped=skipped,
+                           module_fail=module_fail, panic=panic, last_kernel=last_kernel)
 
+
+def verdict(lines, qemu_exit, timeout):
+    """(verdict, evidence, reason) for one console log."""
+    c = scan(lines)
+    started, done, plan, panic = c.started, c.done, c.plan, c.panic
+    lost, passed, failed_plain, skipped = c.lost, c.passed, c.failed_plain, c.skipped
+    module_fail, last_kernel = c.module_fail, c.last_kernel
     ran = len(lost) + len(passed) + len(failed_plain)
     hits = [(k, v) for k, v in lost.items() if v[0] > 0]
     if hits:

@@ -100,129 +100,118 @@ def scan(log):
     return stress, splats, corrupt, tap, active
 
 
-def main():
-    p = argparse.ArgumentParser(description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("dir")
-    p.add_argument("--runs", nargs="+", required=True)
-    p.add_argument("--fragments", default="debug")
-    a = p.parse_args()
+def read_run(d, run, expect, fragments):
+    """One run directory: its result.json, its console's COWSWAP-STRESS
+    line, splats and corruption messages."""
+    r = {"run": run, "fragments": fragments, "expected": expect,
+         "outcome": "error", "problems": [], "log": os.path.join(d, "console.log")}
+    if os.path.exists(os.path.join(d, "build-failed")):
+        with open(os.path.join(d, "build-failed")) as f:
+            r["problems"].append(f.read().strip())
+    if os.path.exists(os.path.join(d, "result.json")):
+        with open(os.path.join(d, "result.json")) as f:
+            j = json.load(f)
+        r.update(arch=j["arch"], variant=j["variant"], outcome=j["outcome"],
+                 wall_seconds=j["seconds"])
+        r["problems"] += j["problems"]
+    if not os.path.exists(r["log"]):
+        r["splats"] = []
+        return r
+    stress, splats, corrupt, tap, active = scan(r["log"])
+    r.update(splats=splats, corruption_messages=corrupt[:20], tap=tap,
+             debug_active=active)
+    if stress:
+        r.update(stress=stress, seconds=stress.get("seconds"),
+                 ops=stress.get("ops", {}),
+                 pages_verified=stress.get("pages_verified"),
+                 corruptions=stress.get("corruptions"),
+                 errors=stress.get("errors"))
+    else:
+        r["problems"].append("no COWSWAP-STRESS line: the stress test did not finish")
+    return r
 
-    out = []
-    for spec in a.runs:
-        run, _, expect = spec.partition(":")
-        expect = expect or "pass"
-        if expect not in ("pass", "fail", "caught"):
-            p.error(f"{spec}: expected outcome must be pass, fail or caught")
-        d = os.path.join(a.dir, run)
-        r = {"run": run, "fragments": a.fragments, "expected": expect,
-             "outcome": "error", "problems": [], "log": os.path.join(d, "console.log")}
-        if os.path.exists(os.path.join(d, "build-failed")):
-            with open(os.path.join(d, "build-failed")) as f:
-                r["problems"].append(f.read().strip())
-        if os.path.exists(os.path.join(d, "result.json")):
-            with open(os.path.join(d, "result.json")) as f:
-                j = json.load(f)
-            r.update(arch=j["arch"], variant=j["variant"], outcome=j["outcome"],
-                     wall_seconds=j["seconds"])
-            r["problems"] += j["problems"]
-        if os.path.exists(r["log"]):
-            stress, splats, corrupt, tap, active = scan(r["log"])
-            r.update(splats=splats, corruption_messages=corrupt[:20], tap=tap,
-                     debug_active=active)
-            if stress:
-                r.update(stress=stress, seconds=stress.get("seconds"),
-                         ops=stress.get("ops", {}),
-                         pages_verified=stress.get("pages_verified"),
-                         corruptions=stress.get("corruptions"),
-                         errors=stress.get("errors"))
-            else:
-                r["problems"].append("no COWSWAP-STRESS line: the stress test did not finish")
-        else:
-            r["splats"] = []
-        nsplat = len(r.get("splats", []))
-        bad = r.get("corruptions")
-        st = r.get("stress") or {}
-        why = []   # why the run is not what it should be, one reason each
-        if expect == "pass":
-            if r["outcome"] != "pass":
-                why.append(f"judged {r['outcome'].upper()}, expected PASS")
-            if bad != 0:
-                why.append(f"{bad if bad is not None else 'unknown'} corruptions, expected 0")
-        elif expect == "caught":
-            # A mutant: either symptom of its bug will do, the report says which.
-            if not bad and not nsplat:
-                why.append("the mutant went unnoticed: no data lost, no kernel splat")
-        else:
-            # The baseline: data lost, but nothing else wrong.
-            if r["outcome"] != "fail":
-                why.append(f"judged {r['outcome'].upper()}, expected FAIL (data loss)")
-            if not bad:
-                why.append("no data lost: the stress did not reproduce the bug")
-            if r.get("errors"):
-                why.append(f"{r['errors']} errors of the test machinery")
-            for what in ("hung", "crashed"):
-                if st.get(what):
-                    why.append(f"a worker {what}")
-        if nsplat and expect != "caught":
-            why.append(f"{nsplat} kernel splats")
-        ops = r.get("ops", {})
-        if ops.get("race_iterations") and not ops.get("race_overlapped"):
-            why.append(f"the race worker's two faulters never overlapped in "
-                       f"{ops['race_iterations']} iterations")
-        r["why"] = why
-        r["ok"] = not why
-        out.append(r)
 
-    ok = all(r["ok"] for r in out)
-    path = os.path.join(a.dir, "stress.json")
-    named = {r["run"] for r in out}
-    if os.path.exists(path):
-        with open(path) as f:
-            out = [r for r in json.load(f).get("runs", []) if r["run"] not in named] + out
-    with open(path, "w") as f:
-        json.dump({"ok": all(r["ok"] for r in out), "runs": out}, f, indent=1)
+def why_not(r, expect):
+    """Why the run is not what it should be, one reason each."""
+    nsplat = len(r.get("splats", []))
+    bad = r.get("corruptions")
+    st = r.get("stress") or {}
+    why = []
+    if expect == "pass":
+        if r["outcome"] != "pass":
+            why.append(f"judged {r['outcome'].upper()}, expected PASS")
+        if bad != 0:
+            why.append(f"{bad if bad is not None else 'unknown'} corruptions, expected 0")
+    elif expect == "caught":
+        # A mutant: either symptom of its bug will do, the report says which.
+        if not bad and not nsplat:
+            why.append("the mutant went unnoticed: no data lost, no kernel splat")
+    else:
+        # The baseline: data lost, but nothing else wrong.
+        if r["outcome"] != "fail":
+            why.append(f"judged {r['outcome'].upper()}, expected FAIL (data loss)")
+        if not bad:
+            why.append("no data lost: the stress did not reproduce the bug")
+        if r.get("errors"):
+            why.append(f"{r['errors']} errors of the test machinery")
+        for what in ("hung", "crashed"):
+            if st.get(what):
+                why.append(f"a worker {what}")
+    if nsplat and expect != "caught":
+        why.append(f"{nsplat} kernel splats")
+    ops = r.get("ops", {})
+    if ops.get("race_iterations") and not ops.get("race_overlapped"):
+        why.append(f"the race worker's two faulters never overlapped in "
+                   f"{ops['race_iterations']} iterations")
+    return why
 
+
+def table_row(r, d):
+    """The Markdown line of one run."""
+    ops = r.get("ops", {})
+    total = sum(v for k, v in ops.items() if k != "ksm_pages_sharing_max")
+    key = ", ".join(f"{k} {ops[k]}" for k in (
+        "pageout", "page_writes", "odirect_reads", "odirect_slow_reads", "odirect_raced",
+        "forks", "race_forks", "swapoff", "ksm_pages_sharing_max", "pressure_sweeps",
+        "pressure_pages") if k in ops)
+    if r.get("stress", {}).get("swap_used_max_kb") is not None:
+        key += f", max swap used {r['stress']['swap_used_max_kb'] >> 10} MiB"
+    if "race_iterations" in ops:
+        races = "{} of {} ({} read/write)".format(
+            ops["race_overlapped"], ops["race_iterations"], ops.get("race_read_overlapped", 0))
+        forks = "{} of {}".format(ops.get("race_fork_overlapped", 0), ops.get("race_forks", 0))
+    else:
+        races = forks = "–"
+    vm = r.get("stress", {}).get("vmstat", {})
+    thp = "–"
+    if vm:
+        thp = "{} faulted, {} swapped out whole, {} split".format(
+            vm.get("thp_fault_alloc", "?"), vm.get("thp_swpout", "?"),
+            vm.get("thp_split_page", "?"))
+        if "race_thp" in ops:
+            thp += ", {} in the race region".format(ops["race_thp"])
+    spl = r.get("splats", [])
+    spl_txt = str(len(spl))
+    if spl:
+        kinds = sorted({s["what"] for s in spl})
+        spl_txt += " (" + ", ".join(kinds) + ")"
+    kernel = ("+" + r["fragments"] if r["fragments"] else "plain") + (
+        " ({})".format(", ".join(r["debug_active"])) if r.get("debug_active") else "")
+    return ("| {} | {} | {} | **{}**{} | {} | {} | {} ({}) | {} | {} | {} | {} | {} | {} "
+            "| {} |".format(
+                r.get("arch", r["run"]), r.get("variant", "?"), kernel,
+                r["outcome"].upper(), "" if r["ok"] else " (unexpected)",
+                r.get("seconds", "–"), r.get("wall_seconds", "–"), total, key,
+                races, forks, thp, r.get("pages_verified", "–"), r.get("corruptions", "–"),
+                spl_txt, os.path.relpath(r["log"], d)))
+
+
+def report_md(out, d, ok):
+    """stress.md: the table, the details, the verdict."""
     md = ["| arch | variant | kernel (active at boot) | outcome | stress s | wall s | ops "
           "| races overlapped | forks raced | THP | pages verified | corruptions | splats "
           "| log |", "|---" * 14 + "|"]
-    for r in out:
-        ops = r.get("ops", {})
-        total = sum(v for k, v in ops.items() if k != "ksm_pages_sharing_max")
-        key = ", ".join(f"{k} {ops[k]}" for k in (
-            "pageout", "page_writes", "odirect_reads", "odirect_slow_reads", "odirect_raced",
-            "forks", "race_forks", "swapoff", "ksm_pages_sharing_max", "pressure_sweeps",
-            "pressure_pages") if k in ops)
-        if r.get("stress", {}).get("swap_used_max_kb") is not None:
-            key += f", max swap used {r['stress']['swap_used_max_kb'] >> 10} MiB"
-        if "race_iterations" in ops:
-            races = "{} of {} ({} read/write)".format(
-                ops["race_overlapped"], ops["race_iterations"], ops.get("race_read_overlapped", 0))
-            forks = "{} of {}".format(ops.get("race_fork_overlapped", 0), ops.get("race_forks", 0))
-        else:
-            races = forks = "–"
-        vm = r.get("stress", {}).get("vmstat", {})
-        thp = "–"
-        if vm:
-            thp = "{} faulted, {} swapped out whole, {} split".format(
-                vm.get("thp_fault_alloc", "?"), vm.get("thp_swpout", "?"),
-                vm.get("thp_split_page", "?"))
-            if "race_thp" in ops:
-                thp += ", {} in the race region".format(ops["race_thp"])
-        spl = r.get("splats", [])
-        spl_txt = str(len(spl))
-        if spl:
-            kinds = sorted({s["what"] for s in spl})
-            spl_txt += " (" + ", ".join(kinds) + ")"
-        md.append("| {} | {} | {} | **{}**{} | {} | {} | {} ({}) | {} | {} | {} | {} | {} | {} "
-                  "| {} |".format(
-            r.get("arch", r["run"]), r.get("variant", "?"),
-            ("+" + r["fragments"] if r["fragments"] else "plain")
-            + (" ({})".format(", ".join(r["debug_active"])) if r.get("debug_active") else ""),
-            r["outcome"].upper(), "" if r["ok"] else " (unexpected)",
-            r.get("seconds", "–"), r.get("wall_seconds", "–"), total, key,
-            races, forks, thp, r.get("pages_verified", "–"), r.get("corruptions", "–"), spl_txt,
-            os.path.relpath(r["log"], a.dir)))
+    md += [table_row(r, d) for r in out]
     notes = []
     for r in out:
         for w in r.get("why", []):
@@ -241,6 +230,38 @@ def main():
            "except the baseline, which must lose O_DIRECT data (FAIL) with nothing else "
            "going wrong, and a mutant, whose bug must be noticed (corrupted data or a "
            "kernel splat)."]
+    return md
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("dir")
+    p.add_argument("--runs", nargs="+", required=True)
+    p.add_argument("--fragments", default="debug")
+    a = p.parse_args()
+
+    out = []
+    for spec in a.runs:
+        run, _, expect = spec.partition(":")
+        expect = expect or "pass"
+        if expect not in ("pass", "fail", "caught"):
+            p.error(f"{spec}: expected outcome must be pass, fail or caught")
+        r = read_run(os.path.join(a.dir, run), run, expect, a.fragments)
+        r["why"] = why_not(r, expect)
+        r["ok"] = not r["why"]
+        out.append(r)
+
+    ok = all(r["ok"] for r in out)
+    path = os.path.join(a.dir, "stress.json")
+    named = {r["run"] for r in out}
+    if os.path.exists(path):
+        with open(path) as f:
+            out = [r for r in json.load(f).get("runs", []) if r["run"] not in named] + out
+    with open(path, "w") as f:
+        json.dump({"ok": all(r["ok"] for r in out), "runs": out}, f, indent=1)
+
+    md = report_md(out, a.dir, ok)
     with open(os.path.join(a.dir, "stress.md"), "w") as f:
         f.write("\n".join(md) + "\n")
     print("\n".join(md))

@@ -22,6 +22,7 @@
 #      (their series is checked in step 1, built and booted by 'make
 #      lts-matrix', 'make matrix' and the nightly run) and the mutant
 #      ('make mutant', or add x86_64/mutant to CHECK_RUNS) are not here.
+#      Then out/report/ from that run: index.html, results.md, junit.xml.
 #   4. sparse (make C=2) over the files the series touches, x86_64
 #      baseline vs patched, in the two build directories stage 3 left:
 #      no new warning (scripts/sparse-check.sh; seconds, nothing is
@@ -69,6 +70,8 @@ stage "selftest (in-tree run_tests, host build)" ksft_in_tree || failed="$failed
 # (matrix.sh's default is one more, measured on warm boots only).
 stage "matrix $(echo $CHECK_RUNS)" env JOBS="${JOBS:-$(nproc)}" "$TOP/scripts/matrix.sh" $CHECK_RUNS ||
 	failed="$failed matrix"
+# The run as pages and JUnit XML (out/report/; CI systems read junit.xml).
+stage "report" make -s -C "$TOP" report RUN="$RUN_ID" || failed="$failed report"
 stage "sparse x86_64" "$TOP/scripts/sparse-check.sh" x86_64 || failed="$failed sparse"
 stage "tooling tests" "$TOP/scripts/test-tooling.sh" || failed="$failed tooling"
 

@@ -20,7 +20,8 @@
 #      the build directories exist and only sparse runs)
 #
 # NIGHTLY_STAGES selects stages by number (default "1 2 3 4 5 6 7 8").
-# Results: out/results/nightly-<date>/ (one directory per stage's RUN_ID).
+# Results: out/results/nightly-<date>/ (one directory per stage's RUN_ID),
+# rendered into out/report/ (index.html, results.md, junit.xml).
 . "$(dirname "$0")/lib/lib.sh"
 
 day=$(date -u +%Y%m%d-%H%M)
@@ -66,6 +67,11 @@ if want 7; then
 fi
 # shellcheck disable=SC2086
 want 8 && { stage "nightly: sparse" "$TOP/scripts/sparse-check.sh" $archs || failed="$failed sparse"; }
+# This night's runs as pages and JUnit XML (out/report/).
+night=()
+for d in "$OUT/results/nightly-$day-"*; do [ -d "$d" ] && night+=(--run "$d"); done
+[ ${#night[@]} = 0 ] || stage "nightly: report" "$TOP/scripts/report.py" html "${night[@]}" ||
+	failed="$failed report"
 
 echo
 echo "Stage timings of this nightly run (seconds):"

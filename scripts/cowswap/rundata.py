@@ -36,6 +36,8 @@ KINDS = ("matrix", "mutants", "bench", "stress", "distro")
 # overrides it).
 COMMANDS = {"matrix": "make matrix", "mutants": "make mutant", "bench": "make bench",
             "stress": "make stress", "distro": "make distro-check"}
+# Snapshot names whose runs another command makes than their kind's.
+NAME_COMMANDS = {"lts-matrix": "make lts-matrix"}
 # The order of the matrix's columns: the variants as lib.sh lists them.
 VARIANT_ORDER = ("upstream", "baseline", "patched", "stock", "fixed", "mutant")
 GUEST_FIELDS = ("guest", "record", "variant", "column", "disks", "runner", "outcome",
@@ -185,7 +187,7 @@ def snapshot(run, name, kind=None, command=None, commit=None):
     if kind not in KINDS:
         raise ValueError(f"kind '{kind}': expected one of {', '.join(KINDS)}")
     snap = {"schema": SCHEMA, "name": name, "kind": kind,
-            "command": command or COMMANDS[kind], "run": run["run"], "date": run_date(run),
+            "command": command or NAME_COMMANDS.get(name) or COMMANDS[kind], "run": run["run"], "date": run_date(run),
             "commit": commit or head_commit()}
     if kind in ("matrix", "mutants"):
         guests = [g for g in run["guests"]

@@ -147,7 +147,7 @@ class Snapshot(unittest.TestCase):
             snap = json.load(f)
         self.assertEqual(rundata.check_snapshot(snap, "x"), [])
         self.assertEqual((snap["kind"], snap["command"], snap["run"], snap["date"]),
-                         ("matrix", "make matrix", "fixture-matrix", "2026-12-06T12:00:00Z"))
+                         ("matrix", "make lts-matrix", "fixture-matrix", "2026-12-06T12:00:00Z"))
         self.assertEqual(len(snap["guests"]), 6)
 
     def test_kind_without_data(self):

@@ -35,7 +35,7 @@ from cowswap import TOP, docs, junit, out_dir, plots, rundata, tables
 CSS = """
 body { font-family: sans-serif; margin: 1.5em; color: #222; }
 table { border-collapse: collapse; margin: 0.5em 0 1.5em; }
-th, td { border: 1px solid #bbb; padding: 0.3em 0.6em; text-align: left; }
+th, td { border: 1px solid #bbb; padding: 0.3em 0.6em; text-align: left; vertical-align: top; }
 thead th { background: #eee; }
 .v-pass { background: #c8e6c9; }
 .v-reproduced { background: #e1bee7; }

@@ -5,6 +5,9 @@
 # 'make help' lists the targets.
 
 S := scripts
+# Debian's python3: its python3-* packages (matplotlib, yaml) are there,
+# not in another python3 on PATH (pyenv, a venv).
+PYTHON ?= $(firstword $(wildcard /usr/bin/python3) python3)
 ARCH ?= x86_64
 VARIANT ?= patched
 # The main series' records; the 6.1-LTS ones (SERIES=lts-6.1, variants
@@ -16,7 +19,7 @@ LTS_BUILD_ONLY ?= $(basename $(notdir $(shell grep -l '^SERIES=lts-6.1' configs/
 ARCHS ?= $(filter-out $(LTS_ARCHS),$(basename $(notdir $(wildcard configs/arch/*.conf))))
 
 .PHONY: help deps source trees build boot demo matrix mutant bench stress smoke check ci check-patches \
-	bisect selftest test-tooling docs-check distro-check nightly lts-deps lts-matrix lts-bisect lava lava-artifacts lava-run sparse \
+	bisect selftest test-tooling docs-check unit report docs snapshot distro-check nightly lts-deps lts-matrix lts-bisect lava lava-artifacts lava-run sparse \
 	clean distclean
 
 help:
@@ -55,6 +58,15 @@ help:
 	@echo '  test-tooling   bad-input tests of the scripts'
 	@echo '  docs-check     the docs test: make targets, repo paths and records'
 	@echo '                 named in README.md and docs/ (scripts/tests/test_docs.py)'
+	@echo '  unit           unit tests of the Python package (scripts/tests, committed'
+	@echo '                 fixtures; seconds, no kernel; the browser test needs chromium:'
+	@echo '                 scripts/deps.sh --browser)'
+	@echo '  report         every run under out/results (RUN=<run> for one) as'
+	@echo '                 out/report/index.html (matrix, plots), results.md, junit.xml'
+	@echo '  snapshot       keep one run'"'"'s data for the docs: RUN=<run> NAME=<block>'
+	@echo '                 writes docs/results/<NAME>.json (COMMAND=, COMMIT= to record)'
+	@echo '  docs           fill the generated blocks of README.md and docs/*.md from'
+	@echo '                 docs/results/*.json'
 	@echo '  distro-check   boot Debian 12'"'"'s own kernel of every configs/distro record'
 	@echo '                 with our initramfs: affected or not (DISTROS=<records>,'
 	@echo '                 JOBS=2, DISKS=none|full)'
@@ -131,7 +143,24 @@ test-tooling: trees
 
 # Seconds, no tree needed; check.sh runs it first.
 docs-check:
-	python3 -m unittest discover -s scripts/tests -t scripts -p test_docs.py
+	$(PYTHON) -m unittest discover -s scripts/tests -t scripts -p test_docs.py
+
+# The Python package's unit tests (scripts/cowswap, scripts/tests/test_*.py).
+unit:
+	$(PYTHON) -m unittest discover -s $(S)/tests -t $(S)
+
+# Results as pages (scripts/cowswap/report.py): out/report/ from out/results.
+report:
+	$(PYTHON) $(S)/report.py html $(if $(RUN),--run '$(RUN)')
+
+# docs/results/<NAME>.json from out/results/<RUN>, then 'make docs'.
+snapshot:
+	@[ -n '$(RUN)' ] && [ -n '$(NAME)' ] || { echo 'usage: make snapshot RUN=<run> NAME=<block name>' >&2; exit 1; }
+	$(PYTHON) $(S)/report.py snapshot --run '$(RUN)' --name '$(NAME)' \
+		$(if $(COMMAND),--command '$(COMMAND)') $(if $(COMMIT),--commit '$(COMMIT)')
+
+docs:
+	$(PYTHON) $(S)/report.py docs
 
 # Debian's own kernels; installs its extra cross compilers and QEMU.
 distro-check: trees
@@ -182,7 +211,7 @@ check: deps source
 	$(S)/check.sh
 
 clean:
-	rm -rf out/build out/results out/initramfs out/timings.log
+	rm -rf out/build out/results out/report out/initramfs out/timings.log
 
 distclean:
 	@for t in out/trees/*; do [ -d "$$t" ] && git -C "$$t" diff --quiet 2>/dev/null || \

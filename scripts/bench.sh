@@ -40,7 +40,7 @@
 #                    "cpu MHz", right under TCG on an x86_64 host)
 #   RUN_ID           results directory name (default bench-<UTC date>)
 #   QEMU_EXTRA, QUIET as for run-qemu.sh
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib/lib.sh"
 
 records=${*:-x86_64}
 [ "${BENCH_BUILD:-}" = "" ] || [ "$BENCH_BUILD" = never ] || [ "$BENCH_BUILD" = always ] ||

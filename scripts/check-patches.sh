@@ -20,7 +20,7 @@
 # userspace test cannot avoid (see selftest_ignore below and "The selftest
 # in a kernel tree" in docs/selftest.md); any other finding in it, a CHECK
 # included, fails.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib/lib.sh"
 
 need_cmd git perl quilt python3
 for v in $VARIANTS; do

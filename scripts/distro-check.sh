@@ -29,7 +29,7 @@
 #   RUN_ID        results go to out/results/$RUN_ID/distro-<record>/
 #   COWSWAP_TIMEOUT  wall-clock limit per boot (seconds, default 900)
 # Exit status: 0 when every kernel got a verdict, 1 when one is unknown.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib/lib.sh"
 
 t_start=$(date +%s)
 dry_run=0
@@ -87,8 +87,8 @@ info "fetching the Debian kernel packages"
 # initramfs.sh builds the kernel's cpio generator on first use: do it
 # once here, not in two boots at the same time.
 [ -x "$OUT/tools/gen_init_cpio" ] ||
-	"$TOP/scripts/initramfs.sh" "distro-${records[0]}" "$res/first.cpio" >/dev/null 2>&1 ||
-	die "cannot build the initramfs for distro-${records[0]}; run 'MODULES_FROM=$OUT/distro/${records[0]}/root scripts/initramfs.sh distro-${records[0]} /tmp/x.cpio' to see why"
+	"$TOP/scripts/guest/initramfs.sh" "distro-${records[0]}" "$res/first.cpio" >/dev/null 2>&1 ||
+	die "cannot build the initramfs for distro-${records[0]}; run 'MODULES_FROM=$OUT/distro/${records[0]}/root scripts/guest/initramfs.sh distro-${records[0]} /tmp/x.cpio' to see why"
 rm -f "$res/first.cpio"
 
 # boot_one <record>: boot, then write verdict.json and verdict.txt.

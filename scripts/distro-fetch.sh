@@ -16,7 +16,7 @@
 #   PACKAGE=linux-image-6.1.0-NN-<flavour>  VERSION=<Debian version>
 #   KREL=<kernel release>  KERNEL=<image>  ROOT=<unpacked package>
 # A package already unpacked at the same version is not fetched again.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib/lib.sh"
 
 [ $# -gt 0 ] || die "usage: $PROG <record>... (records: $(DISTROS_ALL | tr '\n' ' '))"
 need_cmd apt-get apt-cache dpkg-deb depmod

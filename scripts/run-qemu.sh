@@ -33,7 +33,7 @@
 # record's -smp), EXTRA_CMDLINE, EXTRA_TESTS and
 # SELFTEST_ARGS (see initramfs.sh), EXPECT, FRAGMENTS_EXTRA (see build.sh),
 # QUIET=1 (do not echo the test output).
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib/lib.sh"
 
 [ $# -eq 2 ] || die "usage: $PROG <arch> <variant>"
 load_arch "$1"
@@ -133,7 +133,7 @@ while IFS=: read -r role file opts; do
 done <<<"$disks"
 
 cpio=$res/initramfs.cpio
-"$TOP/scripts/initramfs.sh" "$NAME" "$cpio"
+"$TOP/scripts/guest/initramfs.sh" "$NAME" "$cpio"
 
 append="$CMDLINE panic=-1 ${EXTRA_CMDLINE:-}"
 # shellcheck disable=SC2206

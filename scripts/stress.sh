@@ -34,7 +34,7 @@
 # lose data (and nothing else may go wrong),
 # and the mutant (<arch>-mutant-<MUTATION>[-debug]/), whose deliberate bug
 # must be noticed: corrupted data or a kernel splat, the report says which.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib/lib.sh"
 
 archs=()
 variants=()

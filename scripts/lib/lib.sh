@@ -2,7 +2,7 @@
 # Common helpers for the cowswap scripts. Source it, do not run it.
 set -euo pipefail
 
-TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 OUT=${COWSWAP_OUT:-$TOP/out}
 SRC_GIT=$OUT/src/linux.git
 TREES=$OUT/trees

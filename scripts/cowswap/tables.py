@@ -100,12 +100,23 @@ def stress_table(runs):
                   "corruptions", "races overlapped", "splats"], rows)
 
 
+# What a user of a kernel with that verdict does.
+DISTRO_ADVICE = {
+    "affected": "apply `patches/lts-6.1` (docs/lts-6.1.md)",
+    "not affected": "nothing: 6.1 keeps the marker on this architecture",
+    "unknown": "run the command again; see the reason",
+}
+
+
 def distro_table(rows):
     out = []
     for r in rows:
         why = r["reason"] if r["verdict"] == "unknown" else f"`{r['evidence']}`"
-        out.append([r["record"], r["package"], r["version"], f"**{r['verdict']}**", why])
-    return table(["arch", "kernel package", "version", "verdict", "evidence"], out)
+        out.append([r["record"], r["package"], r["version"], f"**{r['verdict']}**", why,
+                    f"`make distro-check DISTROS={r['record']}`",
+                    DISTRO_ADVICE.get(r["verdict"], "")])
+    return table(["record", "kernel package", "version", "verdict", "evidence",
+                  "measured by", "what to do"], out)
 
 
 def kind_table(kind, data):

@@ -20,7 +20,7 @@
 # SMOKE_TIMEOUT: the wall-clock limit of each boot (default 420 s: a
 # healthy boot takes a minute or two; a guest that hangs must fail CI
 # long before its full-length limit).
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib/lib.sh"
 
 [ $# -gt 0 ] || set -- bench stress lava distro
 limit=${SMOKE_TIMEOUT:-420}

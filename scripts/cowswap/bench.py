@@ -214,10 +214,11 @@ def report_md(out, runs, rows, variants):
                   f"`{out['args'] or '(defaults)'}`.")
         md.append("")
     subject, reference = roles(variants)
-    md.append("Median (min–max) of each measurement; lower is better everywhere. "
-              f"Ratios are of the medians, to {reference or 'no reference'}'s. "
-              f"\"≈ {reference}\": the {subject} median is within "
-              f"{TOLERANCE:.0%} of {reference}'s or inside its min–max.")
+    md.append("Median (min–max) of each measurement; lower is better everywhere.")
+    if subject and reference:
+        md[-1] += (f" Ratios are of the medians, to {reference}'s. \"≈ {reference}\": the "
+                   f"{subject} median is within {TOLERANCE:.0%} of {reference}'s or inside "
+                   "its min–max.")
     md.append("")
     md += metrics_table(rows, variants)
     md += kernels_and_notes(runs, variants)

@@ -281,7 +281,7 @@ def main():
     s.add_argument("--name", required=True)
     s.add_argument("--kind", choices=rundata.KINDS)
     s.add_argument("--command", help="the command that made the run (default by kind)")
-    s.add_argument("--commit", help="the commit the run was made at (default: HEAD now)")
+    s.add_argument("--commit", help="the commit the run was made at (default: the run's commit file, else HEAD now)")
     s.add_argument("--out", help="directory (default docs/results)")
     d = sub.add_parser("docs", help="fill the generated blocks of README.md and docs/*.md")
     d.add_argument("--check", action="store_true")

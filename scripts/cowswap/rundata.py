@@ -182,7 +182,13 @@ def default_kind(name, run):
     return "matrix"
 
 
-def head_commit():
+def run_commit(run):
+    """The commit that made the run (its 'commit' file, which run-qemu.sh
+    writes at the first boot), else HEAD now."""
+    path = os.path.join(run["dir"], "commit")
+    if os.path.exists(path):
+        with open(path) as f:
+            return f.read().strip() or "unknown"
     p = subprocess.run(["git", "-C", TOP, "rev-parse", "HEAD"], capture_output=True, text=True)
     return p.stdout.strip() if p.returncode == 0 else "unknown"
 
@@ -194,7 +200,7 @@ def snapshot(run, name, kind=None, command=None, commit=None):
         raise ValueError(f"kind '{kind}': expected one of {', '.join(KINDS)}")
     snap = {"schema": SCHEMA, "name": name, "kind": kind,
             "command": command or NAME_COMMANDS.get(name) or COMMANDS[kind], "run": run["run"], "date": run_date(run),
-            "commit": commit or head_commit()}
+            "commit": commit or run_commit(run)}
     if kind in ("matrix", "mutants"):
         guests = [g for g in run["guests"]
                   if (g["variant"].startswith("mutant")) == (kind == "mutants")]

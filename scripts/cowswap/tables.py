@@ -111,7 +111,8 @@ DISTRO_ADVICE = {
 def distro_table(rows):
     out = []
     for r in rows:
-        why = r["reason"] if r["verdict"] == "unknown" else f"`{r['evidence']}`"
+        # the evidence line up to its first ';' (the count of lost reads)
+        why = r["reason"] if r["verdict"] == "unknown" else f"`{r['evidence'].split(';')[0]}`"
         out.append([r["record"], r["package"], r["version"], f"**{r['verdict']}**", why,
                     f"`make distro-check DISTROS={r['record']}`",
                     DISTRO_ADVICE.get(r["verdict"], "")])

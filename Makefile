@@ -5,6 +5,9 @@
 # 'make help' lists the targets.
 
 S := scripts
+# Debian's python3: its python3-* packages (matplotlib, yaml) are there,
+# not in another python3 on PATH (pyenv, a venv).
+PYTHON ?= $(firstword $(wildcard /usr/bin/python3) python3)
 ARCH ?= x86_64
 VARIANT ?= patched
 # The main series' records; the 6.1-LTS ones (SERIES=lts-6.1, variants
@@ -15,8 +18,8 @@ LTS_ARCHS ?= $(basename $(notdir $(shell grep -l '^SERIES=lts-6.1' configs/arch/
 LTS_BUILD_ONLY ?= $(basename $(notdir $(shell grep -l '^SERIES=lts-6.1' configs/arch/build-only/*.conf)))
 ARCHS ?= $(filter-out $(LTS_ARCHS),$(basename $(notdir $(wildcard configs/arch/*.conf))))
 
-.PHONY: help deps source trees build boot demo matrix mutant bench stress check ci check-patches \
-	bisect selftest test-tooling distro-check affected affected-qemu nightly lts-deps lts-matrix lts-bisect lava lava-artifacts lava-run sparse \
+.PHONY: help deps source trees build boot demo matrix mutant bench stress smoke check ci check-patches \
+	bisect selftest test-tooling docs-check unit report docs snapshot distro-check affected affected-qemu nightly lts-deps lts-matrix lts-bisect lava lava-artifacts lava-run sparse \
 	clean distclean
 
 help:
@@ -38,8 +41,9 @@ help:
 	@echo '  build          build one kernel: ARCH=<arch> VARIANT=<variant>'
 	@echo '  boot           boot it under QEMU and judge the console'
 	@echo '  check-patches  baseline grep, quilt/git am, checkpatch --strict'
-	@echo '  bench          baseline/patched/upstream benchmark (bench/README.md;'
-	@echo '                 kernels must be built): needless copies, fork, swapin'
+	@echo '  bench          benchmark (bench/README.md): needless copies, fork, swapin;'
+	@echo '                 x86_64 baseline/patched/upstream and i386-pae stock/fixed'
+	@echo '                 (BENCH_ARCHS=<records>), builds missing kernels'
 	@echo '  stress         bounded stress test on a debug kernel (KASAN, lockdep,'
 	@echo '                 DEBUG_PAGEALLOC, KFENCE): ARCH=, VARIANT='
 	@echo '  mutant         patched + patches/mutants (deliberate bugs): the selftest'
@@ -48,8 +52,21 @@ help:
 	@echo '  sparse         sparse (make C=2) over the files the series touch, base vs'
 	@echo '                 patched, every record of both series (SPARSE_ARCHS=<records>);'
 	@echo '                 no new warning allowed'
+	@echo '  smoke          short forms of bench, stress, LAVA and distro-check on'
+	@echo '                 kernels already built (what make check runs of them)'
 	@echo '  selftest       build selftests/swap_exclusive for the host'
 	@echo '  test-tooling   bad-input tests of the scripts'
+	@echo '  docs-check     the docs test: make targets, repo paths and records'
+	@echo '                 named in README.md and docs/ (scripts/tests/test_docs.py)'
+	@echo '  unit           unit tests of the Python package (scripts/tests, committed'
+	@echo '                 fixtures; seconds, no kernel; the browser test needs chromium:'
+	@echo '                 scripts/deps.sh --browser)'
+	@echo '  report         every run under out/results (RUN=<run> for one) as'
+	@echo '                 out/report/index.html (matrix, plots), results.md, junit.xml'
+	@echo '  snapshot       keep one run'"'"'s data for the docs: RUN=<run> NAME=<block>'
+	@echo '                 writes docs/results/<NAME>.json (COMMAND=, COMMIT= to record)'
+	@echo '  docs           fill the generated blocks of README.md and docs/*.md from'
+	@echo '                 docs/results/*.json'
 	@echo '  distro-check   boot Debian 12'"'"'s own kernel of every configs/distro record'
 	@echo '                 with our initramfs: affected or not (DISTROS=<records>,'
 	@echo '                 JOBS=2, DISKS=none|full)'
@@ -102,11 +119,18 @@ matrix: source
 check-patches: trees
 	$(S)/check-patches.sh
 
-bench:
-	$(S)/bench.sh $(ARCH)
+# The benchmark's records: the main series on x86_64 and the 6.1-LTS
+# series on i386 PAE (Debian's 686-pae layout); missing kernels are built.
+BENCH_ARCHS ?= x86_64 i386-pae
+bench: lts-deps trees
+	$(S)/mktrees.sh fixed
+	$(S)/bench.sh $(BENCH_ARCHS)
 
 stress:
 	$(S)/stress.sh $(ARCH) $(VARIANT)
+
+smoke: trees
+	$(S)/smoke.sh
 
 mutant: source
 	$(S)/matrix.sh $(ARCH)/mutant
@@ -114,11 +138,36 @@ mutant: source
 bisect: trees
 	$(S)/bisect-build.sh $(ARCHS)
 
-selftest:
-	$(MAKE) -C selftests/swap_exclusive
+# The selftest for this machine, against the upstream tree's kselftest
+# directory (KSFT_DIR= another 6.1 tree's), into out/selftest.
+OUT := $(or $(COWSWAP_OUT),$(CURDIR)/out)
+KSFT_DIR ?= $(OUT)/trees/upstream/tools/testing/selftests
+selftest: $(if $(filter $(OUT)/trees/%,$(KSFT_DIR)),trees)
+	$(MAKE) -C selftests/swap_exclusive KSFT_DIR=$(KSFT_DIR) OUTPUT=$(OUT)/selftest
 
 test-tooling: trees
 	$(S)/test-tooling.sh
+
+# Seconds, no tree needed; check.sh runs it first.
+docs-check:
+	$(PYTHON) -m unittest discover -s scripts/tests -t scripts -p test_docs.py
+
+# The Python package's unit tests (scripts/cowswap, scripts/tests/test_*.py).
+unit:
+	$(PYTHON) -m unittest discover -s $(S)/tests -t $(S)
+
+# Results as pages (scripts/cowswap/report.py): out/report/ from out/results.
+report:
+	$(PYTHON) $(S)/report.py html $(if $(RUN),--run '$(RUN)')
+
+# docs/results/<NAME>.json from out/results/<RUN>, then 'make docs'.
+snapshot:
+	@[ -n '$(RUN)' ] && [ -n '$(NAME)' ] || { echo 'usage: make snapshot RUN=<run> NAME=<block name>' >&2; exit 1; }
+	$(PYTHON) $(S)/report.py snapshot --run '$(RUN)' --name '$(NAME)' \
+		$(if $(COMMAND),--command '$(COMMAND)') $(if $(COMMIT),--commit '$(COMMIT)')
+
+docs:
+	$(PYTHON) $(S)/report.py docs
 
 # Debian's own kernels; installs its extra cross compilers and QEMU.
 distro-check: trees
@@ -179,12 +228,12 @@ lava-run: trees
 	$(S)/deps.sh --lava-run
 	$(S)/lava-run.sh $(ARCH) $(VARIANT)
 
-# The README's test command.
+# The test command (docs/ci.md).
 check: deps source
 	$(S)/check.sh
 
 clean:
-	rm -rf out/build out/results out/initramfs out/timings.log
+	rm -rf out/build out/results out/report out/initramfs out/timings.log
 
 distclean:
 	@for t in out/trees/*; do [ -d "$$t" ] && git -C "$$t" diff --quiet 2>/dev/null || \

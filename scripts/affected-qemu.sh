@@ -18,7 +18,7 @@
 # failed; see the console log), as affected.sh.
 # Environment: RUN_ID (results in $OUT/results/$RUN_ID/affected-<record>),
 # COWSWAP_TIMEOUT.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib/lib.sh"
 # exit status 1 means "affected" here: errors are 3
 die() {
 	echo "$PROG: error: $*" >&2

@@ -1,13 +1,15 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# bench.sh [arch]: run bench/swap_bench.c on the baseline, patched and
-# upstream kernels of one architecture (default x86_64), one QEMU boot
-# each, and compare them: out/results/<run>/bench.json and bench.md
-# (scripts/bench_report.py).
+# bench.sh [record...]: run bench/swap_bench.c on every variant of each
+# record's series, one QEMU boot per kernel, and compare them: the main
+# series' baseline, patched and upstream kernels (default record x86_64),
+# a 6.1-LTS record's stock and fixed kernels (e.g. i386-pae). Results:
+# out/results/<run>/bench-<record>.json and .md (scripts/bench_report.py),
+# and bench.md with every record's table.
 #
-# Kernels are not built here: each must exist in out/build/<arch>-<variant>
-# (scripts/build.sh <arch> <variant>).
+# A kernel that is missing is built first (scripts/build.sh, incremental);
+# BENCH_BUILD=never fails instead, BENCH_BUILD=always rebuilds anyway.
 #
 # Every boot gets one more disk, a sparse BENCH_SWAP_MIB image with the
 # virtio serial "cowswap-bench", which swap_bench formats and uses as its
@@ -18,40 +20,67 @@
 # Environment:
 #   BENCH_ARGS       swap_bench options (default: the program's defaults,
 #                    e.g. "-r 5 -c 64 -f 64,256,1024 -s 64,256")
-#   BENCH_VARIANTS   variants to run (default "baseline patched upstream")
+#   BENCH_VARIANTS   variants to run (default: every variant of the
+#                    record's series, "baseline patched upstream" or
+#                    "stock fixed")
 #   BENCH_KERNEL_<VARIANT>  boot this image instead of the built one, e.g.
-#                    BENCH_KERNEL_BASELINE=/path/to/bzImage
+#                    BENCH_KERNEL_BASELINE=/path/to/bzImage (one record)
+#   BENCH_BUILD      never | always (default: build what is missing)
 #   BENCH_SWAP_MIB   size of the bench swap disk (default 3072)
 #   MEM              guest RAM in MiB (default 2048)
 #   COWSWAP_TIMEOUT  wall-clock limit per boot (default 1200 s)
 #   BENCH_ICOUNT     1 (default): guest time counts instructions (QEMU
 #                    -icount shift=0,sleep=on), immune to host load;
 #                    0: wall-clock time
-#   BENCH_TSC_KHZ    x86_64: the guest TSC rate, passed as tsc_early_khz=
+#   BENCH_SMP        guest CPUs (default 1 with icount, else the record's):
+#                    an SMP guest under -icount does not get past
+#                    bringing up its second CPU (x86_64, measured)
+#   BENCH_TSC_KHZ    x86: the guest TSC rate, passed as tsc_early_khz=
 #                    (default: 1000000 with icount, else the host's
 #                    "cpu MHz", right under TCG on an x86_64 host)
 #   RUN_ID           results directory name (default bench-<UTC date>)
 #   QEMU_EXTRA, QUIET as for run-qemu.sh
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib/lib.sh"
 
-[ $# -le 1 ] || die "usage: $PROG [arch]"
-load_arch "${1:-x86_64}"
-need_cmd "$QEMU" python3 truncate
-variants=${BENCH_VARIANTS:-baseline patched upstream}
+records=${*:-x86_64}
+[ "${BENCH_BUILD:-}" = "" ] || [ "$BENCH_BUILD" = never ] || [ "$BENCH_BUILD" = always ] ||
+	die "BENCH_BUILD=$BENCH_BUILD: expected never or always"
+need_cmd python3 truncate
 
-# Check every kernel before booting any.
-declare -A kimg
-for v in $variants; do
-	check_variant "$v"
-	var=BENCH_KERNEL_${v^^}
-	if [ -n "${!var:-}" ]; then
-		[ -f "${!var}" ] || die "$var=${!var}: no such file"
-		kimg[$v]=${!var}
+# variants_of: the variants bench.sh runs for the loaded record.
+variants_of() {
+	if [ -n "${BENCH_VARIANTS:-}" ]; then
+		echo "$BENCH_VARIANTS"
+	elif [ "${SERIES:-}" = lts-6.1 ]; then
+		echo "stock fixed"
 	else
-		kimg[$v]=$BUILDS/$BUILD-$v/$KERNEL_IMAGE
-		[ -f "${kimg[$v]}" ] ||
-			die "no $v kernel for $NAME at ${kimg[$v]#"$TOP"/}; build it first with 'scripts/build.sh $BUILD $v' (this script does not build kernels)"
+		echo "baseline patched upstream"
 	fi
+}
+
+# Check every record and kernel before booting any; build what is missing.
+declare -A kimg
+for r in $records; do
+	load_arch "$r"
+	refuse_no_boot
+	need_cmd "$QEMU"
+	for v in $(variants_of); do
+		check_variant "$v"
+		var=BENCH_KERNEL_${v^^}
+		if [ -n "${!var:-}" ]; then
+			[ "$(echo $records | wc -w)" = 1 ] || die "$var is for one record; got: $records"
+			[ -f "${!var}" ] || die "$var=${!var}: no such file"
+			kimg[$r/$v]=${!var}
+			continue
+		fi
+		kimg[$r/$v]=$BUILDS/$BUILD-$v/$KERNEL_IMAGE
+		if [ ! -f "${kimg[$r/$v]}" ] || [ "${BENCH_BUILD:-}" = always ]; then
+			[ "${BENCH_BUILD:-}" != never ] ||
+				die "no $v kernel for $NAME at ${kimg[$r/$v]#"$TOP"/} and BENCH_BUILD=never (build it with 'scripts/build.sh $BUILD $v')"
+			stage "bench: build $BUILD/$v" "$TOP/scripts/build.sh" "$BUILD" "$v" ||
+				die "cannot build the $v kernel of $NAME"
+		fi
+	done
 done
 
 # Guest clock.  By default QEMU runs with -icount shift=0,sleep=on: the
@@ -65,53 +94,69 @@ done
 # calibrate the TSC and fall back to jiffies, CLOCK_MONOTONIC then moves in
 # 4 ms steps: give it the TSC rate, 1 GHz under icount shift=0, the host's
 # TSC rate otherwise.  swap_bench reports the clock step it sees.
-cmdline=${EXTRA_CMDLINE:-}
+# An SMP guest under -icount stops while bringing up its second CPU (the
+# x86_64 kernel sat at "x86: Booting SMP configuration:" until the time
+# limit), and with one vCPU the instruction count of the timed code does
+# not depend on how the host schedules QEMU's vCPU threads either: the
+# benchmark boots one CPU unless BENCH_SMP says otherwise.
 qemu_extra=${QEMU_EXTRA:-}
-khz=${BENCH_TSC_KHZ:-}
+smp=${BENCH_SMP:-}
 if [ "${BENCH_ICOUNT:-1}" != 0 ]; then
 	qemu_extra="-icount shift=0,sleep=on $qemu_extra"
-	khz=${khz:-1000000}
+	smp=${smp:-1}
 	clock="icount (1 ns per guest instruction)"
 else
 	clock="wall clock"
-fi
-if [ "$KARCH" = x86_64 ]; then
-	if [ -z "$khz" ] && [ "$(uname -m)" = x86_64 ]; then
-		khz=$(awk -F: '/^cpu MHz/ { printf "%d", $2 * 1000; exit }' /proc/cpuinfo)
-	fi
-	if [ -n "$khz" ]; then
-		cmdline="tsc_early_khz=$khz tsc=reliable $cmdline"
-	else
-		info "warning: host TSC rate unknown (set BENCH_TSC_KHZ): guest clock may tick in jiffies"
-	fi
 fi
 
 RUN_ID=${RUN_ID:-bench-$(date -u +%Y%m%d-%H%M%S)}
 dir=$OUT/results/$RUN_ID
 mkdir -p "$dir"
 failed=
-for v in $variants; do
-	img=$dir/bench-swap-$NAME-$v.img
-	rm -f "$img"
-	truncate -s "${BENCH_SWAP_MIB:-3072}M" "$img"
-	info "$NAME/$v: swap_bench ${BENCH_ARGS:-} (kernel ${kimg[$v]#"$TOP"/}, $clock)"
-	rc=0
-	RUN_ID=$RUN_ID EXPECT=pass SELFTEST=0 \
-		KERNEL=${kimg[$v]} \
-		EXTRA_TESTS=$TOP/bench/swap_bench.c \
-		EXTRA_SOURCES="$TOP/selftests/swap_exclusive/swap_helpers.c $TOP/selftests/swap_exclusive/pagemap.c" \
-		EXTRA_ARGS="${BENCH_ARGS:-}" \
-		COWSWAP_TIMEOUT=${COWSWAP_TIMEOUT:-1200} \
-		MEM=${MEM:-2048} \
-		EXTRA_CMDLINE="$cmdline" \
-		QEMU_EXTRA="-drive if=none,id=benchswap,format=raw,file=$img -device $DISK_DEVICE,drive=benchswap,serial=cowswap-bench $qemu_extra" \
-		"$TOP/scripts/run-qemu.sh" "$NAME" "$v" || rc=$?
-	rm -f "$img"
-	[ "$rc" = 0 ] || failed="$failed $v"
+: >"$dir/bench.md.tmp"
+for r in $records; do
+	load_arch "$r"
+	variants=$(variants_of)
+	cmdline=${EXTRA_CMDLINE:-}
+	khz=${BENCH_TSC_KHZ:-}
+	[ "${BENCH_ICOUNT:-1}" = 0 ] || khz=${khz:-1000000}
+	if [ "$KARCH" = x86_64 ] || [ "$KARCH" = i386 ]; then
+		if [ -z "$khz" ] && [ "$(uname -m)" = x86_64 ]; then
+			khz=$(awk -F: '/^cpu MHz/ { printf "%d", $2 * 1000; exit }' /proc/cpuinfo)
+		fi
+		if [ -n "$khz" ]; then
+			cmdline="tsc_early_khz=$khz tsc=reliable $cmdline"
+		else
+			info "warning: host TSC rate unknown (set BENCH_TSC_KHZ): guest clock may tick in jiffies"
+		fi
+	fi
+	for v in $variants; do
+		img=$dir/bench-swap-$NAME-$v.img
+		rm -f "$img"
+		truncate -s "${BENCH_SWAP_MIB:-3072}M" "$img"
+		info "$NAME/$v: swap_bench ${BENCH_ARGS:-} (kernel ${kimg[$r/$v]#"$TOP"/}, $clock${smp:+, $smp CPU})"
+		rc=0
+		RUN_ID=$RUN_ID EXPECT=pass SELFTEST=0 \
+			KERNEL=${kimg[$r/$v]} \
+			EXTRA_TESTS=$TOP/bench/swap_bench.c \
+			EXTRA_SOURCES="$TOP/selftests/swap_exclusive/swap_helpers.c $TOP/selftests/swap_exclusive/pagemap.c" \
+			EXTRA_ARGS="${BENCH_ARGS:-}" \
+			COWSWAP_TIMEOUT=${COWSWAP_TIMEOUT:-1200} \
+			MEM=${MEM:-2048} \
+			QEMU_SMP=$smp \
+			EXTRA_CMDLINE="$cmdline" \
+			QEMU_EXTRA="-drive if=none,id=benchswap,format=raw,file=$img -device $DISK_DEVICE,drive=benchswap,serial=cowswap-bench $qemu_extra" \
+			"$TOP/scripts/run-qemu.sh" "$NAME" "$v" || rc=$?
+		rm -f "$img"
+		[ "$rc" = 0 ] || failed="$failed $NAME/$v"
+	done
+	python3 "$TOP/scripts/bench_report.py" --arch "$NAME" --variants "$variants" \
+		--clock "$clock${smp:+, $smp CPU}" --args "${BENCH_ARGS:-}" "$dir" >/dev/null ||
+		die "bench_report.py failed for $NAME"
+	cat "$dir/bench-$NAME.md" >>"$dir/bench.md.tmp"
+	echo >>"$dir/bench.md.tmp"
 done
-
-python3 "$TOP/scripts/bench_report.py" --arch "$NAME" --variants "$variants" \
-	--clock "$clock" --args "${BENCH_ARGS:-}" "$dir" ||
-	die "bench_report.py failed"
-info "report: ${dir#"$TOP"/}/bench.md"
+mv "$dir/bench.md.tmp" "$dir/bench.md"
+cat "$dir/bench.md"
+info "report: ${dir#"$TOP"/}/bench.md and bench-<record>.json"
 [ -z "$failed" ] || die "boot not clean (see result.json) for:$failed"

@@ -18,9 +18,9 @@
 #      selftests/swap_exclusive today
 # That patch is checked with four finding types ignored, each one that a
 # userspace test cannot avoid (see selftest_ignore below and "The selftest
-# in the kernel tree" in README.md); any other finding in it, a CHECK
+# in a kernel tree" in docs/selftest.md); any other finding in it, a CHECK
 # included, fails.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib/lib.sh"
 
 need_cmd git perl quilt python3
 for v in $VARIANTS; do

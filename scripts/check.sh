@@ -3,6 +3,11 @@
 #
 # check.sh: the project's test command ('make check', run by .ci/run).
 #
+#   0. the docs test (make docs-check): every make target documented,
+#      every repo path README.md and docs/ name exists, every record in
+#      its docs table; and the unit tests of the Python package ('make
+#      unit': the judge, the summary, the reports, on committed
+#      fixtures; seconds)
 #   1. patch checks: baseline grep, quilt == git am, checkpatch, MAINTAINERS
 #   2. the selftest builds and runs as a kselftest target in the kernel
 #      tree (SKIPs on the host) and builds standalone with -Werror
@@ -14,12 +19,16 @@
 #      once more with the selftest run the kselftest way (installed by
 #      the selftests Makefile, run by run_kselftest.sh under busybox);
 #      the patched kernel of arm64, s390x (also with its disks) and
-#      ppc64le (radix and hash MMU) with no disk.
+#      ppc64le (radix and hash MMU) with no disk; the x86_64 mutant with
+#      one deliberate bug; the 6.1-LTS i386-pae record stock and fixed.
 #      Boots run while the next kernel builds (matrix.sh, JOBS). Each
-#      further cold build costs CI 5-8 minutes, so the 6.1-LTS records
-#      (their series is checked in step 1, built and booted by 'make
-#      lts-matrix', 'make matrix' and the nightly run) and the mutant
-#      ('make mutant', or add x86_64/mutant to CHECK_RUNS) are not here.
+#      further cold build costs CI 5-8 minutes, so the other 6.1-LTS
+#      records (their series is checked in step 1, built and booted by
+#      'make lts-matrix', 'make matrix' and the nightly run) and the
+#      other mutations ('make mutant') are not here.
+#      Then out/report/ from that run: index.html, results.md, junit.xml.
+#   3b. the short forms of bench, stress, LAVA and distro-check on those
+#      kernels (scripts/smoke.sh)
 #   4. sparse (make C=2) over the files the series touches, x86_64
 #      baseline vs patched, in the two build directories stage 3 left:
 #      no new warning (scripts/sparse-check.sh; seconds, nothing is
@@ -29,23 +38,29 @@
 #
 # Every step runs even if an earlier one failed; the exit status is
 # non-zero if any failed. The full matrix is 'make matrix'.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib/lib.sh"
 
 # Guests: <arch>/<variant>@<disks> (scripts/matrix.sh). @none: no disk,
 # the selftest makes its own devices, as on a user's machine without a
 # spare disk; @plain: one plain swap disk; @full: the harness's throttled
 # virtio disks, found by their serial (s390x is where the order changes).
 # A final +ksft: through run_kselftest.sh (KSFT_RUNNER=1, x86_64 only).
+# x86_64/mutant boots one deliberate bug (MUTATIONS, default fork) and
+# i386-pae is the 6.1-LTS series' record for Debian's 686-pae layout:
+# stock must reproduce the loss, fixed must not.
 CHECK_RUNS=${CHECK_RUNS:-"x86_64@none x86_64/baseline@plain x86_64/patched@full
-x86_64/patched@none+ksft
+x86_64/patched@none+ksft x86_64/mutant@none
 arm64/patched@none s390x/patched@none s390x/patched@full ppc64le/patched@none
-ppc64le-hash/patched@none"}
+ppc64le-hash/patched@none i386-pae@none"}
+export MUTATIONS=${MUTATIONS:-fork}
 export RUN_ID=${RUN_ID:-check-$(date -u +%Y%m%d-%H%M%S)}
 failed=
 mkdir -p "$OUT"
 touch "$OUT/timings.log"
 first=$(($(wc -l <"$OUT/timings.log") + 1))
 
+stage "docs" make -s -C "$TOP" docs-check || failed="$failed docs"
+stage "unit tests" make -s -C "$TOP" unit || failed="$failed unit"
 stage "trees" "$TOP/scripts/mktrees.sh" || die "cannot create the kernel trees"
 stage "check-patches" "$TOP/scripts/check-patches.sh" || failed="$failed check-patches"
 # The selftest as a kselftest target inside a kernel tree (lib.mk,
@@ -66,6 +81,11 @@ stage "selftest (in-tree run_tests, host build)" ksft_in_tree || failed="$failed
 # (matrix.sh's default is one more, measured on warm boots only).
 stage "matrix $(echo $CHECK_RUNS)" env JOBS="${JOBS:-$(nproc)}" "$TOP/scripts/matrix.sh" $CHECK_RUNS ||
 	failed="$failed matrix"
+# The targets nothing above runs (bench, stress, LAVA, distro-check), in
+# their short form, on the kernels the matrix stage built.
+stage "short forms" "$TOP/scripts/smoke.sh" || failed="$failed smoke"
+# The run as pages and JUnit XML (out/report/; CI systems read junit.xml).
+stage "report" make -s -C "$TOP" report RUN="$RUN_ID" || failed="$failed report"
 stage "sparse x86_64" "$TOP/scripts/sparse-check.sh" x86_64 || failed="$failed sparse"
 stage "tooling tests" "$TOP/scripts/test-tooling.sh" || failed="$failed tooling"
 

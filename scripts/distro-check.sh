@@ -1,7 +1,10 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# distro-check.sh [record...]: is Debian 12's own kernel affected?
+# distro-check.sh [--dry-run] [record...]: is Debian 12's own kernel affected?
+#
+# --dry-run checks the records and the tools a boot needs, says what it
+# would fetch and boot, and stops (no download; CI's short form).
 #
 # For each distribution record (configs/distro/<record>.conf, default:
 # all of them): fetch and unpack the Debian kernel package of that
@@ -26,9 +29,14 @@
 #   RUN_ID        results go to out/results/$RUN_ID/distro-<record>/
 #   COWSWAP_TIMEOUT  wall-clock limit per boot (seconds, default 900)
 # Exit status: 0 when every kernel got a verdict, 1 when one is unknown.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib/lib.sh"
 
 t_start=$(date +%s)
+dry_run=0
+if [ "${1:-}" = --dry-run ]; then
+	dry_run=1
+	shift
+fi
 if [ $# -gt 0 ]; then
 	records=("$@")
 else
@@ -62,6 +70,15 @@ for r in "${records[@]}"; do
 		die "$r: the $MACHINE machine has no disk device for DISKS=$DISKS (DISK_DEVICE is empty): use DISKS=none"
 done
 
+if [ "$dry_run" = 1 ]; then
+	for r in "${records[@]}"; do
+		load_distro "$r"
+		info "$r: would fetch linux-image-$FLAVOUR ($DEBIAN_ARCH), boot $QEMU -machine $MACHINE${CPU:+ -cpu $CPU} -smp $SMP -m $MEM, selftest built with $USER_CC${DISTRO_SELFTEST_ARGS:+, options $DISTRO_SELFTEST_ARGS}"
+	done
+	info "dry run: ${#records[@]} record(s) checked, nothing fetched or booted"
+	exit 0
+fi
+
 export RUN_ID=${RUN_ID:-distro-$(date -u +%Y%m%d-%H%M%S)}
 res=$OUT/results/$RUN_ID
 mkdir -p "$res"
@@ -73,8 +90,8 @@ info "fetching the Debian kernel packages"
 # once here, not in two boots at the same time.
 [ -x "$OUT/tools/gen_init_cpio" ] ||
 	MODULES_FROM=$OUT/distro/${records[0]}/root \
-		"$TOP/scripts/initramfs.sh" "distro-${records[0]}" "$res/first.cpio" >/dev/null 2>&1 ||
-	die "cannot build the initramfs for distro-${records[0]}; run 'MODULES_FROM=$OUT/distro/${records[0]}/root scripts/initramfs.sh distro-${records[0]} /tmp/x.cpio' to see why"
+		"$TOP/scripts/guest/initramfs.sh" "distro-${records[0]}" "$res/first.cpio" >/dev/null 2>&1 ||
+	die "cannot build the initramfs for distro-${records[0]}; run 'MODULES_FROM=$OUT/distro/${records[0]}/root scripts/guest/initramfs.sh distro-${records[0]} /tmp/x.cpio' to see why"
 rm -f "$res/first.cpio"
 
 # boot_one <record>: boot, then write verdict.json and verdict.txt.

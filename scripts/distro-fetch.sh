@@ -21,7 +21,7 @@
 # distro-fetch.sh --flavours <debian-arch>...: list the kernel flavours
 # Debian 12 ships for each architecture ("<arch> <flavour> <package>"),
 # from the package lists alone (state in $OUT/distro/apt-<arch>).
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib/lib.sh"
 
 [ $# -gt 0 ] || die "usage: $PROG <record>... (records: $(DISTROS_ALL | tr '\n' ' ')), or $PROG --flavours <debian-arch>..."
 need_cmd apt-get apt-cache dpkg-deb depmod

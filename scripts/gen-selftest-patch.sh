@@ -29,7 +29,7 @@
 #
 # SELFTEST_DIR=<dir> takes the test from another directory than
 # selftests/swap_exclusive (as initramfs.sh and selftest_names do).
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib/lib.sh"
 
 SUBJECT="selftests/vm: add swap_exclusive"
 AUTHOR="Cowswap Developers <cowswap@localhost>"

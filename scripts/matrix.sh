@@ -25,11 +25,14 @@
 # its own console log and result.json, so the verdicts do not depend on
 # the order. One line per finished job, with an estimate of what is left.
 #
+# The mutant boots once per deliberate bug of patches/mutants, or only
+# the ones MUTATIONS names (e.g. MUTATIONS=fork, CI's short form).
+#
 # Results: $OUT/results/$RUN_ID/{summary.md,summary.json,<arch>-<variant>/}.
 # A build failure is recorded as an "error" result and the run goes on;
 # the exit status is non-zero unless every baseline reproduced the bug
 # and every upstream and patched kernel passed.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib/lib.sh"
 
 export RUN_ID=${RUN_ID:-$(date -u +%Y%m%d-%H%M%S)}
 if [ -z "${JOBS:-}" ]; then
@@ -114,7 +117,10 @@ for p in "${pairs[@]}"; do
 	[ "${disks%%+*}" = full ] || sfx=-${disks%%+*}
 	[ "$disks" = "${disks%%+*}" ] || sfx=$sfx-${disks#*+}
 	if [ "$variant" = mutant ]; then
-		for m in $(mutations); do boots+=("$arch $variant $m $disks $arch-mutant-$m$sfx"); done
+		for m in ${MUTATIONS:-$(mutations)}; do
+			mutation_field "$m" select >/dev/null
+			boots+=("$arch $variant $m $disks $arch-mutant-$m$sfx")
+		done
 	else
 		boots+=("$arch $variant - $disks $arch-$variant$sfx")
 	fi

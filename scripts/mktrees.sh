@@ -16,7 +16,7 @@
 # is never touched. A tree that already carries the current patches is
 # left alone (its files keep their timestamps, builds stay incremental).
 # If a patch does not apply, the tree is put back where it was.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib/lib.sh"
 
 need_cmd git
 git --git-dir="$SRC_GIT" rev-parse -q --verify cowswap/upstream >/dev/null 2>&1 ||

@@ -12,7 +12,7 @@
 #   3. the mutant kernel: one boot per deliberate bug (x86_64)
 #   4. the stress test on the debug kernels of every architecture
 #      (patched and upstream, and the x86_64 baseline for contrast)
-#   5. the benchmark (x86_64)
+#   5. the benchmark (x86_64, and i386-pae for the 6.1-LTS series)
 #   6. Debian's own kernels (distro-check)
 #   7. bisect: every architecture built after every patch, of both series
 #   8. sparse over the files the series touch, every record of both
@@ -20,8 +20,11 @@
 #      the build directories exist and only sparse runs)
 #
 # NIGHTLY_STAGES selects stages by number (default "1 2 3 4 5 6 7 8").
-# Results: out/results/nightly-<date>/ (one directory per stage's RUN_ID).
-. "$(dirname "$0")/lib.sh"
+# Results: out/results/nightly-<date>-<stage>/ (one directory per stage's
+# RUN_ID), out/results/nightly-<date>/nightly.json (every stage's time,
+# exit status and verdict, and the commit), rendered into out/report/
+# (index.html, results.md, junit.xml).
+. "$(dirname "$0")/lib/lib.sh"
 
 day=$(date -u +%Y%m%d-%H%M)
 stages=${NIGHTLY_STAGES:-1 2 3 4 5 6 7 8}
@@ -53,7 +56,7 @@ if want 4; then
 	RUN_ID=nightly-$day-stress stage "nightly: stress x86_64 baseline" \
 		"$TOP/scripts/stress.sh" x86_64 baseline || failed="$failed stress-baseline"
 fi
-want 5 && { RUN_ID=nightly-$day-bench stage "nightly: bench" "$TOP/scripts/bench.sh" x86_64 ||
+want 5 && { RUN_ID=nightly-$day-bench stage "nightly: bench" "$TOP/scripts/bench.sh" x86_64 i386-pae ||
 	failed="$failed bench"; }
 want 6 && { RUN_ID=nightly-$day-distro stage "nightly: distro-check" "$TOP/scripts/distro-check.sh" ||
 	failed="$failed distro-check"; }
@@ -66,10 +69,32 @@ if want 7; then
 fi
 # shellcheck disable=SC2086
 want 8 && { stage "nightly: sparse" "$TOP/scripts/sparse-check.sh" $archs || failed="$failed sparse"; }
+# This night's runs as pages and JUnit XML (out/report/).
+night=()
+for d in "$OUT/results/nightly-$day-"*; do [ -d "$d" ] && night+=(--run "$d"); done
+[ ${#night[@]} = 0 ] || stage "nightly: report" "$TOP/scripts/report.py" html "${night[@]}" ||
+	failed="$failed report"
 
 echo
 echo "Stage timings of this nightly run (seconds):"
 tail -n +"$first" "$OUT/timings.log" | grep -P '\tnightly: ' |
 	awk -F'\t' '{ printf "  %6ss  %s%s\n", $3, $2, ($4 == 0 ? "" : "  (FAILED)") }'
+# The run as data: every stage with its time, exit status and run
+# directory, and the commit it ran on.
+mkdir -p "$OUT/results/nightly-$day"
+tail -n +"$first" "$OUT/timings.log" | grep -P '\tnightly: ' |
+	python3 -c '
+import json, sys
+stages = []
+for line in sys.stdin:
+    when, name, secs, rc = line.rstrip("\n").split("\t")
+    stages.append({"stage": name[len("nightly: "):], "finished": when,
+                   "seconds": int(secs), "exit": int(rc),
+                   "verdict": "pass" if rc == "0" else "fail"})
+json.dump({"run": sys.argv[1], "commit": sys.argv[2], "stages_asked": sys.argv[3].split(),
+           "stages": stages}, sys.stdout, indent=1)
+print()' "nightly-$day" "$(git -C "$TOP" describe --always --dirty 2>/dev/null || echo unknown)" "$stages" \
+	>"$OUT/results/nightly-$day/nightly.json"
+info "stage table: ${OUT#"$TOP"/}/results/nightly-$day/nightly.json"
 [ -z "$failed" ] || die "FAILED:$failed"
 info "PASS: every nightly stage passed"

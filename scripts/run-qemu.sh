@@ -29,10 +29,11 @@
 # KERNEL (boot this image instead), RUN_ID, RESULT_DIR (instead of the
 # directory named above),
 # COWSWAP_TIMEOUT (seconds, wall clock), MEM,
-# QEMU_EXTRA (more QEMU arguments), EXTRA_CMDLINE, EXTRA_TESTS and
+# QEMU_EXTRA (more QEMU arguments), QEMU_SMP (CPUs, instead of the
+# record's -smp), EXTRA_CMDLINE, EXTRA_TESTS and
 # SELFTEST_ARGS (see initramfs.sh), EXPECT, FRAGMENTS_EXTRA (see build.sh),
 # QUIET=1 (do not echo the test output).
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib/lib.sh"
 
 [ $# -eq 2 ] || die "usage: $PROG <arch> <variant>"
 load_arch "$1"
@@ -46,6 +47,16 @@ else
 	check_variant "$variant"
 fi
 need_cmd "$QEMU" timeout python3
+# QEMU_SMP=<n>: boot with n CPUs instead of the record's -smp (bench.sh
+# boots one CPU under -icount).
+if [ -n "${QEMU_SMP:-}" ]; then
+	[[ $QEMU_SMP =~ ^[1-9][0-9]*$ ]] || die "QEMU_SMP=$QEMU_SMP: expected a number of CPUs"
+	if [[ " $QEMU_ARGS " == *" -smp "* ]]; then
+		QEMU_ARGS=$(sed -E "s/(^| )-smp [^ ]+/\1-smp $QEMU_SMP/" <<<"$QEMU_ARGS")
+	else
+		QEMU_ARGS="$QEMU_ARGS -smp $QEMU_SMP"
+	fi
+fi
 # FRAGMENTS_EXTRA as for build.sh: boot the <build>-<variant>-<extra> kernel.
 suffix=
 for x in ${FRAGMENTS_EXTRA:-}; do suffix=$suffix-$x; done
@@ -77,6 +88,11 @@ tree) runner=kselftest-tree suffix=$suffix-ksft-tree ;;
 esac
 res=${RESULT_DIR:-$OUT/results/$RUN_ID/$NAME-$label$suffix}
 mkdir -p "$res"
+# The run directory says which commit of this repository made it (the
+# first boot of a run writes it; snapshots of the run quote it).
+[ -s "$(dirname "$res")/commit" ] ||
+	git -C "$TOP" describe --always --dirty --abbrev=12 >"$(dirname "$res")/commit" 2>/dev/null ||
+	echo unknown >"$(dirname "$res")/commit"
 # The swap images are sparse, but the guest fills them: a disk that runs
 # full under QEMU shows up as I/O errors in the guest, far from the cause.
 need_space "$res" "${COWSWAP_RUN_MB:-640}" "a QEMU run (swap images)"
@@ -124,7 +140,7 @@ while IFS=: read -r role file opts; do
 done <<<"$disks"
 
 cpio=$res/initramfs.cpio
-"$TOP/scripts/initramfs.sh" "$NAME" "$cpio"
+"$TOP/scripts/guest/initramfs.sh" "$NAME" "$cpio"
 
 append="$CMDLINE panic=-1 ${EXTRA_CMDLINE:-}"
 # shellcheck disable=SC2206

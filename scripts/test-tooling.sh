@@ -12,7 +12,7 @@
 # the LAVA job cases (lava-common's schema; no trees, seconds). --sparse
 # runs only the sparse comparison's cases (hand-made sparse output).
 # --affected runs only scripts/affected.sh's cases (a stand-in selftest).
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib/lib.sh"
 
 boot=1 only=
 case ${1:-} in
@@ -574,7 +574,7 @@ for r in "$TOP"/configs/arch/build-only/*.conf; do
 	expect_fail "matrix.sh refuses the build-only record $r" "$r is built, never booted here: ." \
 		env RUN_ID=tooling-no-boot "$S/matrix.sh" "$r"
 	check "the build-only record $r is not among ARCHS_ALL" \
-		bash -c '. "$1/scripts/lib.sh"; ! ARCHS_ALL | grep -qx "$2"' _ "$TOP" "$r"
+		bash -c '. "$1/scripts/lib/lib.sh"; ! ARCHS_ALL | grep -qx "$2"' _ "$TOP" "$r"
 done
 expect_fail "unknown variant" "unknown variant 'vanilla'" "$S/build.sh" x86_64 vanilla
 

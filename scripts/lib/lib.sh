@@ -2,7 +2,7 @@
 # Common helpers for the cowswap scripts. Source it, do not run it.
 set -euo pipefail
 
-TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 OUT=${COWSWAP_OUT:-$TOP/out}
 SRC_GIT=$OUT/src/linux.git
 TREES=$OUT/trees
@@ -296,8 +296,11 @@ load_distro() {
 		[ -n "$MACHINE" ] || die "$f: DEBIAN_ARCH, FLAVOUR, KERNEL_IMAGE, QEMU and MACHINE must be set"
 	QEMU_ARGS="-machine $MACHINE${CPU:+ -cpu $CPU} -smp $SMP"
 	CMDLINE="${CONSOLE:+console=$CONSOLE }$CMDLINE_EXTRA"
-	# run-qemu.sh's MEM; the caller's value wins.
-	MEM=${MEM:-$QEMU_MEM}
+	# run-qemu.sh's MEM; the caller's value wins. What the caller set is
+	# kept aside on the first call: a second record loaded by the same
+	# script gets its own QEMU_MEM, not the first record's.
+	[ -n "${CALLER_MEM+set}" ] || CALLER_MEM=${MEM:-}
+	MEM=${CALLER_MEM:-$QEMU_MEM}
 }
 
 # sources_key: after load_arch, what decides which files a record's

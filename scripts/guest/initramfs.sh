@@ -3,7 +3,7 @@
 #
 # initramfs.sh <arch> <output.cpio>: build the test initramfs.
 #
-# No busybox: a static C /init (scripts/init/init.c) and static test
+# No busybox: a static C /init (scripts/guest/init.c) and static test
 # binaries, packed with the kernel's own usr/gen_init_cpio. Contents:
 #   /init                     runs the tests listed in /etc/cowswap-tests
 #   /tests/swap_exclusive     the kselftest (selftests/swap_exclusive)
@@ -50,7 +50,7 @@
 # (/lib/modules/<release>/... with a modules.dep, for busybox's modprobe)
 # with the package's /boot/config-<release>: the script finds, loads and
 # unloads them itself. AFFECTED_ARGS are the guest script's arguments.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib/lib.sh"
 
 [ $# -eq 2 ] || die "usage: $PROG <arch> <output.cpio>"
 load_arch "$1"
@@ -75,7 +75,7 @@ fi
 
 info "building static /init and tests for $NAME with $USER_CC"
 "$USER_CC" -static -O2 -Wall -Wextra -I"$st" -o "$work/init" \
-	"$TOP/scripts/init/init.c" "$st/swap_helpers.c" ||
+	"$TOP/scripts/guest/init.c" "$st/swap_helpers.c" ||
 	die "$NAME: cannot build /init (is the static libc for $USER_CC installed?)"
 
 : >"$work/cowswap-tests"

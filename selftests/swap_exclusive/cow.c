@@ -67,18 +67,152 @@ static int fk_write(unsigned char *p, unsigned char fill, unsigned char mine,
 	return fk_done(p, r);
 }
 
+/* A child forked to look at the page, and the pipes to take turns with it. */
+struct peer {
+	int p2c[2], c2p[2];
+	pid_t pid;
+};
+
+#define PEER_INIT	{ { -1, -1 }, { -1, -1 }, -1 }
+
+/*
+ * Fork a child with a pipe each way.  In the child (pr->pid == 0) pagemap
+ * is reopened for it; each side closes the other's ends.
+ */
+static enum res peer_fork(struct peer *pr, char *why)
+{
+	if (pipe(pr->p2c) || pipe(pr->c2p))
+		return SKIP(why, "pipe: %s", strerror(errno));
+	fflush(stdout);
+	pr->pid = fork();
+	if (pr->pid < 0)
+		return SKIP(why, "fork: %s", strerror(errno));
+	if (!pr->pid) {
+		close(pr->p2c[1]);
+		close(pr->c2p[0]);
+		pagemap_reopen();	/* /proc/self of the child */
+		return RES_PASS;
+	}
+	close(pr->p2c[0]);
+	close(pr->c2p[1]);
+	pr->p2c[0] = -1;
+	pr->c2p[1] = -1;
+	return RES_PASS;
+}
+
+/* In the child: wait for the parent's 'g'; anything else ends the child. */
+static void peer_wait_go(struct peer *pr)
+{
+	unsigned char go;
+
+	if (xread(pr->p2c[0], &go, 1) || go != 'g')
+		_exit(0);
+}
+
+static void peer_send(struct peer *pr, unsigned char go)
+{
+	xwrite(pr->p2c[1], &go, 1);
+}
+
+/* Let the child end without looking at the page, and reap it. */
+static void peer_cancel(struct peer *pr)
+{
+	peer_send(pr, 'x');
+	waitpid(pr->pid, NULL, 0);
+}
+
+static void peer_close(struct peer *pr)
+{
+	int *fd[] = { &pr->p2c[0], &pr->p2c[1], &pr->c2p[0], &pr->c2p[1] };
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(fd); i++) {
+		if (*fd[i] >= 0)
+			close(*fd[i]);
+		*fd[i] = -1;
+	}
+}
+
+#define FK_P	0x01	/* the parent's byte (never a fill byte) */
+#define FK_C	0x02	/* the child's byte */
+
+struct fk_result {
+	int status;
+	uint64_t pfn;
+};
+
+/* The child of fork_after_swapout(): its turn, then its report. */
+static void fk_child(struct peer *pr, unsigned char *p, unsigned char fill,
+		     bool parent_first)
+{
+	struct fk_result cres = { FK_ERR, 0 };
+	int st;
+
+	peer_wait_go(pr);
+	/* parent_first: the parent has written, I must not see it */
+	st = fk_write(p, fill, FK_C, FK_P, &cres.pfn);
+	if (!parent_first) {
+		/* my write came first: the parent's turn, then I look again */
+		xwrite(pr->c2p[1], "g", 1);
+		peer_wait_go(pr);
+		if (st == FK_OK)
+			st = fk_done(p, fk_verify(p, fill, FK_C, FK_P, true));
+	}
+	cres.status = st;
+	xwrite(pr->c2p[1], &cres, sizeof(cres));
+	_exit(0);
+}
+
+/* The parent's turn in fork_after_swapout(); the child's report in *cres. */
+static int fk_parent(struct peer *pr, unsigned char *p, unsigned char fill,
+		     bool parent_first, struct fk_result *cres, uint64_t *ppfn)
+{
+	unsigned char go;
+	int pres = FK_OK;
+
+	if (parent_first) {
+		pres = fk_write(p, fill, FK_P, FK_C, ppfn);
+		peer_send(pr, 'g');
+		if (xread(pr->c2p[0], cres, sizeof(*cres)))
+			cres->status = FK_ERR;
+		if (pres == FK_OK)
+			pres = fk_done(p, fk_verify(p, fill, FK_P, FK_C, true));
+		return pres;
+	}
+	peer_send(pr, 'g');
+	if (xread(pr->c2p[0], &go, 1)) {
+		cres->status = FK_ERR;
+		return pres;
+	}
+	pres = fk_write(p, fill, FK_P, FK_C, ppfn);
+	peer_send(pr, 'g');
+	if (xread(pr->c2p[0], cres, sizeof(*cres)))
+		cres->status = FK_ERR;
+	return pres;
+}
+
+static enum res fk_verdict(int pres, int cst, char *why)
+{
+	if (pres == FK_SAW_OTHER || cst == FK_SAW_OTHER)
+		return FAIL(why, "a write leaked between parent and child");
+	if (pres == FK_NO_PAGEOUT || cst == FK_NO_PAGEOUT)
+		return SKIP(why, "MADV_PAGEOUT did not page the written page out again");
+	if (pres != FK_OK || cst != FK_OK)
+		return FAIL(why, "page content changed unexpectedly (parent: %s, child: %s)",
+			    fk_str[pres], fk_str[cst]);
+	return RES_PASS;
+}
+
 static enum res fork_after_swapout(struct setup_ctx *c, bool parent_first,
 				   char *why)
 {
-	const unsigned char P = 0x01, C = 0x02;	/* never a fill byte */
-	int p2c[2] = { -1, -1 }, c2p[2] = { -1, -1 };
-	struct { int status; uint64_t pfn; } cres = { FK_ERR, 0 };
-	unsigned char fill = new_fill(), *p, go;
-	int pres = FK_OK, status = 0;
+	struct fk_result cres = { FK_ERR, 0 };
+	unsigned char fill = new_fill(), *p;
+	struct peer pr = PEER_INIT;
+	int pres, status = 0;
 	struct test_mem m;
 	uint64_t ppfn = 0;
 	enum res res;
-	pid_t pid;
 
 	res = mem_get(c, &m, 0, why);
 	if (res != RES_PASS)
@@ -86,99 +220,28 @@ static enum res fork_after_swapout(struct setup_ctx *c, bool parent_first,
 	p = (unsigned char *)m.page;
 	memset(p, fill, ps);
 	res = mem_page_out_why(&m, why);
+	if (res == RES_PASS)
+		res = peer_fork(&pr, why);
 	if (res != RES_PASS)
 		goto out;
-	if (pipe(p2c) || pipe(c2p)) {
-		res = SKIP(why, "pipe: %s", strerror(errno));
-		goto out;
-	}
-	fflush(stdout);
-	pid = fork();
-	if (pid < 0) {
-		res = SKIP(why, "fork: %s", strerror(errno));
-		goto out;
-	}
-	if (!pid) {
-		int st = FK_ERR;
-
-		close(p2c[1]);
-		close(c2p[0]);
-		pagemap_reopen();	/* /proc/self of the child */
-		if (xread(p2c[0], &go, 1) || go != 'g')
-			_exit(0);
-		if (parent_first) {
-			/* parent has written: I must not see it */
-			st = fk_write(p, fill, C, P, &cres.pfn);
-		} else {
-			st = fk_write(p, fill, C, P, &cres.pfn);
-			cres.status = st;
-			xwrite(c2p[1], &go, 1);
-			if (xread(p2c[0], &go, 1))
-				_exit(0);
-			if (st == FK_OK)
-				st = fk_done(p, fk_verify(p, fill, C, P, true));
-		}
-		cres.status = st;
-		xwrite(c2p[1], &cres, sizeof(cres));
-		_exit(0);
-	}
-	close(p2c[0]);
-	close(c2p[1]);
-	p2c[0] = -1;
-	c2p[1] = -1;
-
+	if (!pr.pid)
+		fk_child(&pr, p, fill, parent_first);
 	res = bring_back(c, why);
 	if (res != RES_PASS) {
-		go = 'x';
-		xwrite(p2c[1], &go, 1);
-		waitpid(pid, NULL, 0);
+		peer_cancel(&pr);
 		goto out;
 	}
-	go = 'g';
-	if (parent_first) {
-		pres = fk_write(p, fill, P, C, &ppfn);
-		xwrite(p2c[1], &go, 1);
-		if (xread(c2p[0], &cres, sizeof(cres)))
-			cres.status = FK_ERR;
-		if (pres == FK_OK)
-			pres = fk_done(p, fk_verify(p, fill, P, C, true));
-	} else {
-		xwrite(p2c[1], &go, 1);
-		if (xread(c2p[0], &go, 1)) {
-			cres.status = FK_ERR;
-		} else {
-			pres = fk_write(p, fill, P, C, &ppfn);
-			go = 'g';
-			xwrite(p2c[1], &go, 1);
-			if (xread(c2p[0], &cres, sizeof(cres)))
-				cres.status = FK_ERR;
-		}
-	}
-	waitpid(pid, &status, 0);
+	pres = fk_parent(&pr, p, fill, parent_first, &cres, &ppfn);
+	waitpid(pr.pid, &status, 0);
 	if (WIFSIGNALED(status))
 		ksft_print_msg("child killed by signal %d\n", WTERMSIG(status));
 
 	ksft_print_msg("parent: %s, child: %s; pfn parent 0x%llx child 0x%llx%s\n",
 		       fk_str[pres], fk_str[cres.status], (unsigned long long)ppfn,
 		       (unsigned long long)cres.pfn, mem_describe(&m));
-	if (pres == FK_SAW_OTHER || cres.status == FK_SAW_OTHER)
-		res = FAIL(why, "a write leaked between parent and child");
-	else if (pres == FK_NO_PAGEOUT || cres.status == FK_NO_PAGEOUT)
-		res = SKIP(why, "MADV_PAGEOUT did not page the written page out again");
-	else if (pres != FK_OK || cres.status != FK_OK)
-		res = FAIL(why, "page content changed unexpectedly (parent: %s, child: %s)",
-			   fk_str[pres], fk_str[cres.status]);
-	else
-		res = RES_PASS;
+	res = fk_verdict(pres, cres.status, why);
 out:
-	if (p2c[0] >= 0)
-		close(p2c[0]);
-	if (p2c[1] >= 0)
-		close(p2c[1]);
-	if (c2p[0] >= 0)
-		close(c2p[0]);
-	if (c2p[1] >= 0)
-		close(c2p[1]);
+	peer_close(&pr);
 	mem_put(&m);
 	return res;
 }
@@ -193,6 +256,28 @@ enum res check_fork_child_first(struct setup_ctx *c, char *why)
 	return fork_after_swapout(c, false, why);
 }
 
+/*
+ * The setup's memory filled with fill and paged out with a pipe
+ * reference held on the check's page (none where m->no_refs), so that it
+ * stays in the swap cache; *pfn its PFN before.  The caller puts m and
+ * ref, also on failure.
+ */
+static enum res mem_out_held(struct setup_ctx *c, struct test_mem *m, struct page_ref *ref,
+			     unsigned char fill, uint64_t *pfn, char *why)
+{
+	enum res res = mem_get(c, m, MEM_REFS, why);
+	int r;
+
+	if (res != RES_PASS)
+		return res;
+	memset(m->page, fill, ps);
+	*pfn = page_pfn(m->page);
+	r = m->no_refs ? 0 : page_ref_get(ref, m->page);
+	if (r)
+		return SKIP(why, "vmsplice: %s", strerror(-r));
+	return mem_page_out_held(m, *pfn, why);
+}
+
 /* reuse_pfn: exclusive page with an extra reference keeps its PFN. */
 enum res check_reuse_pfn(struct setup_ctx *c, char *why)
 {
@@ -202,27 +287,15 @@ enum res check_reuse_pfn(struct setup_ctx *c, char *why)
 	struct test_mem m;
 	char d[96];
 	enum res res;
-	int r;
 
 	if (!env.pfn_visible)
 		return SKIP(why, "pagemap hides PFNs (needs CAP_SYS_ADMIN)");
-	res = mem_get(c, &m, MEM_REFS, why);
+	res = mem_out_held(c, &m, &ref, fill, &pfn0, why);
+	if (res == RES_PASS)
+		res = bring_back(c, why);
 	if (res != RES_PASS)
-		return res;
+		goto out;
 	p = (unsigned char *)m.page;
-	memset(p, fill, ps);
-	pfn0 = page_pfn(p);
-	r = m.no_refs ? 0 : page_ref_get(&ref, p);
-	if (r) {
-		res = SKIP(why, "vmsplice: %s", strerror(-r));
-		goto out;
-	}
-	res = mem_page_out_held(&m, pfn0, why);
-	if (res != RES_PASS)
-		goto out;
-	res = bring_back(c, why);
-	if (res != RES_PASS)
-		goto out;
 	p[ps - 1] = (unsigned char)~fill;
 	e = pagemap_entry(p);
 	pfn1 = pm_pfn(e);
@@ -242,65 +315,61 @@ out:
 	return res;
 }
 
+struct sc_result {
+	int ok;		/* 1 content intact, 0 changed, -1 no report */
+	uint64_t pfn;
+};
+
+/* The child of shared_copy: what it sees of the page, when told to look. */
+static void sc_child(struct peer *pr, const unsigned char *p, unsigned char fill)
+{
+	struct sc_result cres;
+
+	peer_wait_go(pr);
+	cres.ok = first_diff_byte(p, 0, ps, fill) < 0;
+	cres.pfn = page_pfn(p);
+	xwrite(pr->c2p[1], &cres, sizeof(cres));
+	_exit(0);
+}
+
+static enum res sc_verdict(const struct sc_result *cres, const unsigned char *p,
+			   unsigned char fill, uint64_t pfn0, uint64_t ppfn, char *why)
+{
+	if (cres->ok < 0)
+		return FAIL(why, "child did not report");
+	if (!cres->ok)
+		return FAIL(why, "the child sees the parent's write");
+	if (ppfn == pfn0 || ppfn == cres->pfn)
+		return FAIL(why, "the parent wrote in place into a page shared with its child");
+	if (p[0] != (unsigned char)~fill || first_diff_byte(p, 1, ps, fill) >= 0)
+		return FAIL(why, "parent's page content wrong");
+	return RES_PASS;
+}
+
 /* shared_copy: page shared with a child forked after the swap-out. */
 enum res check_shared_copy(struct setup_ctx *c, char *why)
 {
-	unsigned char fill = new_fill(), *p, go = 'g';
+	unsigned char fill = new_fill(), *p;
 	struct page_ref ref = { { -1, -1 } };
-	struct { int ok; uint64_t pfn; } cres = { 0, 0 };
-	int p2c[2] = { -1, -1 }, c2p[2] = { -1, -1 };
+	struct sc_result cres = { 0, 0 };
+	struct peer pr = PEER_INIT;
 	uint64_t pfn0, ppfn;
 	struct test_mem m;
 	enum res res;
-	pid_t pid;
-	int r;
 
 	if (!env.pfn_visible)
 		return SKIP(why, "pagemap hides PFNs (needs CAP_SYS_ADMIN)");
-	res = mem_get(c, &m, MEM_REFS, why);
+	res = mem_out_held(c, &m, &ref, fill, &pfn0, why);
+	if (res == RES_PASS)
+		res = peer_fork(&pr, why);
 	if (res != RES_PASS)
-		return res;
+		goto out;
 	p = (unsigned char *)m.page;
-	memset(p, fill, ps);
-	pfn0 = page_pfn(p);
-	r = m.no_refs ? 0 : page_ref_get(&ref, p);	/* keeps the page in the swap cache */
-	if (r) {
-		res = SKIP(why, "vmsplice: %s", strerror(-r));
-		goto out;
-	}
-	res = mem_page_out_held(&m, pfn0, why);
-	if (res != RES_PASS)
-		goto out;
-	if (pipe(p2c) || pipe(c2p)) {
-		res = SKIP(why, "pipe: %s", strerror(errno));
-		goto out;
-	}
-	fflush(stdout);
-	pid = fork();
-	if (pid < 0) {
-		res = SKIP(why, "fork: %s", strerror(errno));
-		goto out;
-	}
-	if (!pid) {
-		close(p2c[1]);
-		close(c2p[0]);
-		pagemap_reopen();	/* /proc/self of the child */
-		if (xread(p2c[0], &go, 1) || go != 'g')
-			_exit(0);
-		cres.ok = first_diff_byte(p, 0, ps, fill) < 0;
-		cres.pfn = page_pfn(p);
-		xwrite(c2p[1], &cres, sizeof(cres));
-		_exit(0);
-	}
-	close(p2c[0]);
-	close(c2p[1]);
-	p2c[0] = -1;
-	c2p[1] = -1;
+	if (!pr.pid)
+		sc_child(&pr, p, fill);
 	res = bring_back(c, why);
 	if (res != RES_PASS) {
-		go = 'x';
-		xwrite(p2c[1], &go, 1);
-		waitpid(pid, NULL, 0);
+		peer_cancel(&pr);
 		goto out;
 	}
 	p[0] = (unsigned char)~fill;
@@ -312,42 +381,24 @@ enum res check_shared_copy(struct setup_ctx *c, char *why)
 		 * find a page mapped exclusive and hit the BUG_ON() in
 		 * do_swap_page() instead of letting us report the bug.
 		 */
-		go = 'x';
-		xwrite(p2c[1], &go, 1);
-		waitpid(pid, NULL, 0);
+		peer_cancel(&pr);
 		ksft_print_msg("pfn 0x%llx before and after the parent's write\n",
 			       (unsigned long long)pfn0);
 		res = FAIL(why, "the parent wrote in place into a page shared with its child");
 		goto out;
 	}
-	xwrite(p2c[1], &go, 1);
-	if (xread(c2p[0], &cres, sizeof(cres)))
+	peer_send(&pr, 'g');
+	if (xread(pr.c2p[0], &cres, sizeof(cres)))
 		cres.ok = -1;
-	waitpid(pid, NULL, 0);
+	waitpid(pr.pid, NULL, 0);
 	ksft_print_msg(
 		"pfn before 0x%llx, parent after its write 0x%llx, child 0x%llx; child content %s%s\n",
 		(unsigned long long)pfn0, (unsigned long long)ppfn, (unsigned long long)cres.pfn,
 		cres.ok > 0 ? "intact" : cres.ok ? "unknown" : "CHANGED",
 		mem_describe(&m));
-	if (cres.ok < 0)
-		res = FAIL(why, "child did not report");
-	else if (!cres.ok)
-		res = FAIL(why, "the child sees the parent's write");
-	else if (ppfn == pfn0 || ppfn == cres.pfn)
-		res = FAIL(why, "the parent wrote in place into a page shared with its child");
-	else if (p[0] != (unsigned char)~fill || first_diff_byte(p, 1, ps, fill) >= 0)
-		res = FAIL(why, "parent's page content wrong");
-	else
-		res = RES_PASS;
+	res = sc_verdict(&cres, p, fill, pfn0, ppfn, why);
 out:
-	if (p2c[0] >= 0)
-		close(p2c[0]);
-	if (p2c[1] >= 0)
-		close(p2c[1]);
-	if (c2p[0] >= 0)
-		close(c2p[0]);
-	if (c2p[1] >= 0)
-		close(c2p[1]);
+	peer_close(&pr);
 	page_ref_put(&ref, NULL);
 	mem_put(&m);
 	return res;

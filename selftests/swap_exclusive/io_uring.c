@@ -122,6 +122,87 @@ static int uring_read_fixed(struct uring *u, int fd, void *buf, unsigned int len
 	return res;
 }
 
+#define FIXED_LEN	512	/* bytes of the IORING_OP_READ_FIXED */
+
+/* The data the io_uring read brings: in src, and in a memfd (*mfd). */
+static enum res uring_source(unsigned char *src, int *mfd, char *why)
+{
+	static const char text[] = "io_uring fixed buffer data ";
+	unsigned int i;
+
+	for (i = 0; i < FIXED_LEN; i++)
+		src[i] = (unsigned char)text[i % (sizeof(text) - 1)];
+	*mfd = (int)syscall(__NR_memfd_create, "swap_exclusive", 0);
+	if (*mfd < 0 || pwrite(*mfd, src, FIXED_LEN, 0) != (ssize_t)FIXED_LEN)
+		return SKIP(why, "memfd: %s", strerror(errno));
+	return RES_PASS;
+}
+
+/* PFNs of the page: swapped out, pinned (registered), after the write. */
+struct fixed_pfns {
+	uint64_t out, pinned, written;
+	bool registered;
+};
+
+static enum res fixed_verdict(const unsigned char *p, const unsigned char *src,
+			      unsigned char fill, const struct fixed_pfns *f, int r,
+			      char *why)
+{
+	if (r != FIXED_LEN)
+		return FAIL(why, "IORING_OP_READ_FIXED of %d bytes returned %d (%s)", FIXED_LEN,
+			    r, r < 0 ? strerror(-r) : "short");
+	if (memcmp(p, src, FIXED_LEN))
+		return FAIL(why,
+			    "the io_uring read into the fixed buffer is not in the page the process maps (data lost%s)",
+			    f->written != f->pinned ? ": the pinned page was copied" : "");
+	if (first_diff_byte(p, FIXED_LEN, ps - 1, fill) >= 0 ||
+	    p[ps - 1] != (unsigned char)~fill)
+		return FAIL(why, "page content changed");
+	if (f->pinned != f->out)
+		return FAIL(why,
+			    "registering the swapped-out exclusive page copied it (needless copy)");
+	if (f->written != f->pinned)
+		return FAIL(why, "the pinned page was copied on the write");
+	return RES_PASS;
+}
+
+/*
+ * The swapped-out page p registered as fixed buffer 0 (the pipe's
+ * reference dropped once it is pinned), paged out again and written,
+ * then read into with IORING_OP_READ_FIXED from mfd.
+ */
+static enum res fixed_buf_run(struct setup_ctx *c, struct uring *u, struct page_ref *ref,
+			      unsigned char *p, unsigned char fill, int mfd,
+			      struct fixed_pfns *f, int *r, char *why)
+{
+	struct iovec iov = { .iov_base = p, .iov_len = ps };
+	bool swapped;
+	char d[96];
+	uint64_t e;
+
+	if (syscall(__NR_io_uring_register, u->fd, IORING_REGISTER_BUFFERS, &iov, 1))
+		return FAIL(why, "IORING_REGISTER_BUFFERS on a swapped-out page: %s",
+			    strerror(errno));
+	f->registered = true;
+	f->pinned = page_pfn(p);
+	page_ref_put(ref, NULL);
+
+	madvise(p, ps, MADV_PAGEOUT);
+	swapped = page_swapped(p);
+	if (bring_back(c, why) != RES_PASS)
+		return RES_SKIP;
+	p[ps - 1] = (unsigned char)~fill;
+	f->written = page_pfn(p);
+	*r = uring_read_fixed(u, mfd, p, FIXED_LEN, 0);
+	e = pagemap_entry(p);
+	ksft_print_msg(
+		"pfn 0x%llx; pinned (registered) 0x%llx; MADV_PAGEOUT of the pinned page %s; after the write 0x%llx; READ_FIXED returned %d; now %s\n",
+		(unsigned long long)f->out, (unsigned long long)f->pinned,
+		swapped ? "swapped it out" : "left it mapped", (unsigned long long)f->written,
+		*r, pm_describe(e, d, sizeof(d)));
+	return RES_PASS;
+}
+
 /*
  * iouring_fixed_buf: a page registered as an io_uring fixed buffer
  * (IORING_REGISTER_BUFFERS pins it with FOLL_PIN | FOLL_LONGTERM).  The
@@ -134,17 +215,12 @@ static int uring_read_fixed(struct uring *u, int fd, void *buf, unsigned int len
  */
 enum res check_iouring_fixed_buf(struct setup_ctx *c, char *why)
 {
-	static const char text[] = "io_uring fixed buffer data ";
 	struct page_ref ref = { { -1, -1 } };
 	unsigned char fill = new_fill(), *p = NULL, *src = NULL;
-	uint64_t pfn0, pfn1, pfn2, e;
 	struct uring u = { .fd = -1 };
-	bool registered = false, swapped;
-	unsigned int len = 512, i;
+	struct fixed_pfns f = { 0 };
 	int r, mfd = -1;
 	enum res res;
-	char d[96];
-	struct iovec iov;
 
 	if (!env.pfn_visible)
 		return SKIP(why, "pagemap hides PFNs (needs CAP_SYS_ADMIN)");
@@ -154,78 +230,27 @@ enum res check_iouring_fixed_buf(struct setup_ctx *c, char *why)
 	if (r)
 		return SKIP(why, "io_uring_setup: %s", strerror(-r));
 	p = (unsigned char *)map_pages(1);
-	src = malloc(len);
-	if (!p || !src) {
-		res = SKIP(why, "out of memory");
+	src = malloc(FIXED_LEN);
+	res = p && src ? uring_source(src, &mfd, why) : SKIP(why, "out of memory");
+	if (res != RES_PASS)
 		goto out;
-	}
-	for (i = 0; i < len; i++)
-		src[i] = (unsigned char)text[i % (sizeof(text) - 1)];
-	mfd = (int)syscall(__NR_memfd_create, "swap_exclusive", 0);
-	if (mfd < 0 || pwrite(mfd, src, len, 0) != (ssize_t)len) {
-		res = SKIP(why, "memfd: %s", strerror(errno));
-		goto out;
-	}
 	memset(p, fill, ps);
-	pfn0 = page_pfn(p);
-	res = page_out_with_ref(&ref, p, pfn0, why);
-	if (res != RES_PASS)
-		goto out;
-	res = bring_back(c, why);
-	if (res != RES_PASS)
-		goto out;
-
-	iov.iov_base = p;
-	iov.iov_len = ps;
-	if (syscall(__NR_io_uring_register, u.fd, IORING_REGISTER_BUFFERS, &iov, 1)) {
-		res = FAIL(why, "IORING_REGISTER_BUFFERS on a swapped-out page: %s",
-			   strerror(errno));
-		goto out;
-	}
-	registered = true;
-	pfn1 = page_pfn(p);
-	page_ref_put(&ref, NULL);
-
-	madvise(p, ps, MADV_PAGEOUT);
-	swapped = page_swapped(p);
-	res = bring_back(c, why);
-	if (res != RES_PASS)
-		goto out;
-	p[ps - 1] = (unsigned char)~fill;
-	pfn2 = page_pfn(p);
-	r = uring_read_fixed(&u, mfd, p, len, 0);
-	e = pagemap_entry(p);
-	ksft_print_msg(
-		"pfn 0x%llx; pinned (registered) 0x%llx; MADV_PAGEOUT of the pinned page %s; after the write 0x%llx; READ_FIXED returned %d; now %s\n",
-		(unsigned long long)pfn0, (unsigned long long)pfn1,
-		swapped ? "swapped it out" : "left it mapped", (unsigned long long)pfn2, r,
-		pm_describe(e, d, sizeof(d)));
-	if (r != (int)len) {
-		res = FAIL(why, "IORING_OP_READ_FIXED of %u bytes returned %d (%s)", len, r,
-			   r < 0 ? strerror(-r) : "short");
-	} else if (memcmp(p, src, len)) {
-		res = FAIL(why,
-			   "the io_uring read into the fixed buffer is not in the page the process maps (data lost%s)",
-			   pfn2 != pfn1 ? ": the pinned page was copied" : "");
-	} else if (first_diff_byte(p, len, ps - 1, fill) >= 0 ||
-		   p[ps - 1] != (unsigned char)~fill) {
-		res = FAIL(why, "page content changed");
-	} else if (pfn1 != pfn0) {
-		res = FAIL(why,
-			   "registering the swapped-out exclusive page copied it (needless copy)");
-	} else if (pfn2 != pfn1) {
-		res = FAIL(why, "the pinned page was copied on the write");
-	} else {
-		res = RES_PASS;
-	}
-out:
-	if (registered)
+	f.out = page_pfn(p);
+	res = page_out_with_ref(&ref, p, f.out, why);
+	if (res == RES_PASS)
+		res = bring_back(c, why);
+	if (res == RES_PASS)
+		res = fixed_buf_run(c, &u, &ref, p, fill, mfd, &f, &r, why);
+	if (res == RES_PASS)
+		res = fixed_verdict(p, src, fill, &f, r, why);
+	if (f.registered)
 		syscall(__NR_io_uring_register, u.fd, IORING_UNREGISTER_BUFFERS, NULL, 0);
+out:
 	uring_exit(&u);
 	if (mfd >= 0)
 		close(mfd);
 	free(src);
 	page_ref_put(&ref, NULL);
-	unmap_pages((char *)p, 1);
+	unmap_pages(p, 1);
 	return res;
 }

@@ -293,6 +293,68 @@ struct dio_stats {
 	int read_done_early;
 };
 
+/* What one in-flight iteration saw. */
+struct dio_iter {
+	uint64_t pfn0, pfn1;	/* before, and after the write */
+	uint64_t e;		/* pagemap entry after the page-out */
+	bool swapped, in_flight;
+};
+
+/*
+ * Start the read into req->buf in a thread, and give it the time to
+ * take its reference on the page.
+ */
+static enum res dio_start(struct dio_req *req, pthread_t *th, char *why)
+{
+	const struct dio_src *s = req->src;
+	int r;
+
+	/* Use up the throttle budget so that the next read has to wait. */
+	if (s->throttled && pread(s->fd, s->scratch, s->bs, 0) != (ssize_t)s->bs)
+		return SKIP(why, "O_DIRECT warm-up read: %s", strerror(errno));
+	r = pthread_create(th, NULL, dio_thread, req);
+	if (r)
+		return SKIP(why, "pthread_create: %s", strerror(r));
+	while (!atomic_load(&req->started))
+		sleep_us(1000);
+	sleep_us(20000);	/* let it submit the bio (and take its reference) */
+	return RES_PASS;
+}
+
+/* Count an iteration that ran, and tell about what it lost. */
+static void dio_account(struct dio_stats *st, const struct dio_src *s,
+			const struct test_mem *m, const struct dio_iter *it)
+{
+	const unsigned char *p = (unsigned char *)m->page, *o = (unsigned char *)m->other;
+	char diag[96], d2[96];
+
+	st->iterations++;
+	if (!it->swapped)
+		st->not_swapped++;
+	if (!it->in_flight)
+		st->read_done_early++;
+	if (it->swapped && it->in_flight)
+		st->raced++;
+	if (it->pfn0 != it->pfn1)
+		st->pfn_changed++;
+	if (!dio_page_ok(s, p, diag, sizeof(diag))) {
+		st->lost++;
+		ksft_print_msg("  iteration %d: %s (after pageout: %s; pfn 0x%llx -> 0x%llx%s)\n",
+			       st->iterations, diag, pm_describe(it->e, d2, sizeof(d2)),
+			       (unsigned long long)it->pfn0, (unsigned long long)it->pfn1,
+			       mem_describe(m));
+	} else if (o && (o[0] != s->marker || first_diff_byte(o, 1, ps, s->fill) >= 0)) {
+		st->lost++;
+		ksft_print_msg(
+			"  iteration %d: the write to the other subpage of the THP is lost or it changed%s\n",
+			st->iterations, mem_describe(m));
+	} else {
+		vmsg("iteration %d ok: swapped=%d in_flight=%d pfn 0x%llx -> 0x%llx%s\n",
+		     st->iterations, it->swapped, it->in_flight, (unsigned long long)it->pfn0,
+		     (unsigned long long)it->pfn1, mem_describe(m));
+	}
+}
+
 /*
  * One O_DIRECT in-flight iteration on the throttled disk.  Returns
  * RES_PASS when the iteration ran (result in st), RES_SKIP on set-up
@@ -303,14 +365,11 @@ static enum res odirect_iteration(struct setup_ctx *c, struct dio_src *s,
 				  char *why)
 {
 	struct dio_req req = { .src = s };
-	uint64_t pfn0, pfn1, e;
-	bool swapped = false, in_flight;
-	char diag[96], d2[96];
+	struct dio_iter it;
 	struct test_mem m;
+	unsigned char *p;
 	pthread_t th;
 	enum res res;
-	unsigned char *p;
-	int r;
 
 	res = mem_get(c, &m, MEM_REFS, why);
 	if (res != RES_PASS)
@@ -319,25 +378,14 @@ static enum res odirect_iteration(struct setup_ctx *c, struct dio_src *s,
 	memset(p, s->fill, ps);
 	if (m.other)
 		memset(m.other, s->fill, ps);
-	pfn0 = page_pfn(p);
+	it.pfn0 = page_pfn(p);
 	req.buf = p;
-
-	/* Use up the throttle budget so that the next read has to wait. */
-	if (s->throttled && pread(s->fd, s->scratch, s->bs, 0) != (ssize_t)s->bs) {
-		res = SKIP(why, "O_DIRECT warm-up read: %s", strerror(errno));
+	res = dio_start(&req, &th, why);
+	if (res != RES_PASS)
 		goto out;
-	}
-	r = pthread_create(&th, NULL, dio_thread, &req);
-	if (r) {
-		res = SKIP(why, "pthread_create: %s", strerror(r));
-		goto out;
-	}
-	while (!atomic_load(&req.started))
-		sleep_us(1000);
-	sleep_us(20000);	/* let it submit the bio (and take its reference) */
 
-	swapped = !mem_page_out(&m, 3);
-	e = pagemap_entry(p);
+	it.swapped = !mem_page_out(&m, 3);
+	it.e = pagemap_entry(p);
 	res = bring_back(c, why);
 	if (res != RES_PASS) {
 		pthread_join(th, NULL);
@@ -347,11 +395,11 @@ static enum res odirect_iteration(struct setup_ctx *c, struct dio_src *s,
 		read_byte(p + ps / 2);	/* read fault: swap in, mapped R/O */
 		clear_refs_soft_dirty();
 	}
-	in_flight = !atomic_load(&req.done);
+	it.in_flight = !atomic_load(&req.done);
 	if (m.other)		/* THP: another subpage first */
 		m.other[0] = s->marker;
 	p[ps - 1] = s->marker;
-	pfn1 = page_pfn(p);
+	it.pfn1 = page_pfn(p);
 	pthread_join(th, NULL);
 
 	if (req.ret != (ssize_t)s->bs) {
@@ -359,32 +407,7 @@ static enum res odirect_iteration(struct setup_ctx *c, struct dio_src *s,
 			   req.ret, req.ret < 0 ? strerror(req.err) : "short");
 		goto out;
 	}
-	st->iterations++;
-	if (!swapped)
-		st->not_swapped++;
-	if (!in_flight)
-		st->read_done_early++;
-	if (swapped && in_flight)
-		st->raced++;
-	if (pfn0 != pfn1)
-		st->pfn_changed++;
-	if (!dio_page_ok(s, p, diag, sizeof(diag))) {
-		st->lost++;
-		ksft_print_msg("  iteration %d: %s (after pageout: %s; pfn 0x%llx -> 0x%llx%s)\n",
-			       st->iterations, diag, pm_describe(e, d2, sizeof(d2)),
-			       (unsigned long long)pfn0, (unsigned long long)pfn1,
-			       mem_describe(&m));
-	} else if (m.other && ((unsigned char)m.other[0] != s->marker ||
-			       first_diff_byte((unsigned char *)m.other, 1, ps, s->fill) >= 0)) {
-		st->lost++;
-		ksft_print_msg(
-			"  iteration %d: the write to the other subpage of the THP is lost or it changed%s\n",
-			st->iterations, mem_describe(&m));
-	} else {
-		vmsg("iteration %d ok: swapped=%d in_flight=%d pfn 0x%llx -> 0x%llx%s\n",
-		     st->iterations, swapped, in_flight, (unsigned long long)pfn0,
-		     (unsigned long long)pfn1, mem_describe(&m));
-	}
+	dio_account(st, s, &m, &it);
 out:
 	mem_put(&m);
 	return res;
@@ -466,17 +489,127 @@ static void *racy_thread(void *arg)
 	return NULL;
 }
 
+struct racy_stats {
+	int iters, raced, swapped, lost, pfn_changed;
+};
+
+/*
+ * Typical read latency decides the range of the random delay; time
+ * a batch of reads (guest clocks may tick in jiffies).
+ */
+static enum res racy_latency(const struct dio_src *s, unsigned char *p, double *lat,
+			     char *why)
+{
+	double t0 = now();
+	int i;
+
+	for (i = 0; i < 500 && (i < 8 || now() - t0 < 0.05); i++)
+		if (pread(s->fd, p, s->bs, 0) != (ssize_t)s->bs)
+			return SKIP(why, "O_DIRECT read: %s", strerror(errno));
+	*lat = (now() - t0) / i;
+	return RES_PASS;
+}
+
+/*
+ * Give the reader a head start of varying length (on one CPU a yield
+ * lets it submit its bio).
+ */
+static void racy_head_start(int mode, double lat)
+{
+	int i;
+
+	if (mode == 0)
+		sched_yield();
+	else if (mode == 1)
+		sleep_us(rand() % ((long)(lat * 1e6) + 1));
+	else if (mode == 2)
+		for (i = rand() % 20000; i > 0; i--)
+			__asm__ __volatile__("" ::: "memory");
+}
+
+/* One odirect_racy iteration; RES_FAIL when the read itself failed. */
+static enum res racy_iteration(struct racy_reader *rr, unsigned char *p, double lat,
+			       struct racy_stats *st, char *why)
+{
+	const struct dio_src *s = rr->src;
+	int mode = rand() % 4, i;
+	bool swapped, in_flight;
+	long long out0, out1;
+	uint64_t pfn0, pfn1;
+	char diag[96];
+
+	madvise(p, ps, MADV_DONTNEED);
+	memset(p, s->fill, ps);
+	pfn0 = page_pfn(p);
+	out0 = proc_value("/proc/vmstat", "pswpout");
+	atomic_store(&rr->done, 0);
+	pthread_barrier_wait(&rr->start);
+	/* then page out and write as soon as the page is a swap entry */
+	racy_head_start(mode, lat);
+	swapped = false;
+	for (i = 0; i < 50 && !swapped && !atomic_load(&rr->done); i++) {
+		madvise(p, ps, MADV_PAGEOUT);
+		swapped = page_swapped(p);
+		if (!swapped)
+			sched_yield();
+	}
+	in_flight = !atomic_load(&rr->done);
+	p[ps - 1] = s->marker;
+	pfn1 = page_pfn(p);
+	pthread_barrier_wait(&rr->end);
+	out1 = proc_value("/proc/vmstat", "pswpout");
+	st->iters++;
+	if (rr->ret != (ssize_t)s->bs)
+		return FAIL(why, "O_DIRECT read of %zu bytes returned %zd (%s)",
+			    s->bs, rr->ret, rr->ret < 0 ? strerror(rr->err) : "short");
+	st->swapped += swapped;
+	/*
+	 * A real race: unmapped while the read held the page, which
+	 * then stayed unwritten in the swap cache (no pswpout), and
+	 * written before the read returned.
+	 */
+	st->raced += swapped && in_flight && (out0 < 0 || out0 == out1);
+	st->pfn_changed += pfn0 != pfn1;
+	if (!dio_page_ok(s, p, diag, sizeof(diag))) {
+		if (st->lost < 5)
+			ksft_print_msg("  iteration %d: %s (swapped=%d, in flight=%d)\n",
+				       st->iters, diag, swapped, in_flight);
+		st->lost++;
+	}
+	return RES_PASS;
+}
+
+/* res: how the iterations ended (RES_PASS: all ran). */
+static enum res racy_verdict(const struct racy_stats *st, const struct dio_src *s,
+			     double lat, enum res res, char *why)
+{
+	if (res != RES_PASS && st->lost)
+		return FAIL(why, "%d of %d iterations lost the O_DIRECT data (and then: %s)",
+			    st->lost, st->iters, why);
+	if (res != RES_PASS)
+		return res;
+	ksft_print_msg(
+		"%d of %d iterations corrupted (%s, read ~%.0f us); swapped out in %d, of those while the read held the page %d; PFN changed in %d\n",
+		st->lost, st->iters, s->tmpfile ? "temporary file" : s->path,
+		lat * 1e6, st->swapped, st->raced, st->pfn_changed);
+	if (st->lost)
+		return FAIL(why, "%d of %d iterations lost the O_DIRECT data", st->lost,
+			    st->iters);
+	if (!st->raced)
+		return SKIP(why, "race window never hit in %d iterations", st->iters);
+	return RES_PASS;
+}
+
 enum res check_odirect_racy(struct setup_ctx *c, char *why)
 {
+	struct racy_stats st = { 0 };
 	struct racy_reader rr;
-	int iters = 0, raced = 0, swapped_n = 0, lost = 0, pfn_changed = 0;
-	double t0, lat, deadline;
+	double lat = 0, deadline;
 	struct dio_src *s;
 	unsigned char *p;
-	char diag[96];
 	enum res res;
 	pthread_t th;
-	int i, r;
+	int r;
 
 	(void)c;
 	res = get_fast_src(&s, why);
@@ -485,20 +618,11 @@ enum res check_odirect_racy(struct setup_ctx *c, char *why)
 	p = (unsigned char *)map_pages(1);
 	if (!p)
 		return SKIP(why, "mmap: %s", strerror(errno));
-
-	/*
-	 * Typical read latency decides the range of the random delay; time
-	 * a batch of reads (guest clocks may tick in jiffies).
-	 */
-	t0 = now();
-	for (i = 0; i < 500 && (i < 8 || now() - t0 < 0.05); i++) {
-		if (pread(s->fd, p, s->bs, 0) != (ssize_t)s->bs) {
-			unmap_pages((char *)p, 1);
-			return SKIP(why, "O_DIRECT read: %s", strerror(errno));
-		}
+	res = racy_latency(s, p, &lat, why);
+	if (res != RES_PASS) {
+		unmap_pages(p, 1);
+		return res;
 	}
-	lat = (now() - t0) / i;
-
 	memset(&rr, 0, sizeof(rr));
 	rr.src = s;
 	rr.buf = p;
@@ -506,90 +630,20 @@ enum res check_odirect_racy(struct setup_ctx *c, char *why)
 	pthread_barrier_init(&rr.end, NULL, 2);
 	r = pthread_create(&th, NULL, racy_thread, &rr);
 	if (r) {
-		unmap_pages((char *)p, 1);
+		unmap_pages(p, 1);
 		return SKIP(why, "pthread_create: %s", strerror(r));
 	}
 	srand((unsigned int)getpid());
 	deadline = now() + opt.racy_secs;
-	while (iters < opt.racy_max && now() < deadline) {
-		uint64_t pfn0, pfn1;
-		bool swapped, in_flight;
-		int mode = rand() % 4;
-		long long out0, out1;
-
-		madvise(p, ps, MADV_DONTNEED);
-		memset(p, s->fill, ps);
-		pfn0 = page_pfn(p);
-		out0 = proc_value("/proc/vmstat", "pswpout");
-		atomic_store(&rr.done, 0);
-		pthread_barrier_wait(&rr.start);
-		/*
-		 * Give the reader a head start of varying length (on one CPU a
-		 * yield lets it submit its bio), then page out and write as
-		 * soon as the page is a swap entry.
-		 */
-		if (mode == 0)
-			sched_yield();
-		else if (mode == 1)
-			sleep_us(rand() % ((long)(lat * 1e6) + 1));
-		else if (mode == 2)
-			for (i = rand() % 20000; i > 0; i--)
-				__asm__ __volatile__("" ::: "memory");
-		swapped = false;
-		for (i = 0; i < 50 && !swapped && !atomic_load(&rr.done); i++) {
-			madvise(p, ps, MADV_PAGEOUT);
-			swapped = page_swapped(p);
-			if (!swapped)
-				sched_yield();
-		}
-		in_flight = !atomic_load(&rr.done);
-		p[ps - 1] = s->marker;
-		pfn1 = page_pfn(p);
-		pthread_barrier_wait(&rr.end);
-		out1 = proc_value("/proc/vmstat", "pswpout");
-		iters++;
-		if (rr.ret != (ssize_t)s->bs) {
-			res = FAIL(why, "O_DIRECT read of %zu bytes returned %zd (%s)",
-				   s->bs, rr.ret, rr.ret < 0 ? strerror(rr.err) : "short");
-			break;
-		}
-		swapped_n += swapped;
-		/*
-		 * A real race: unmapped while the read held the page, which
-		 * then stayed unwritten in the swap cache (no pswpout), and
-		 * written before the read returned.
-		 */
-		raced += swapped && in_flight && (out0 < 0 || out0 == out1);
-		pfn_changed += pfn0 != pfn1;
-		if (!dio_page_ok(s, p, diag, sizeof(diag))) {
-			if (lost < 5)
-				ksft_print_msg("  iteration %d: %s (swapped=%d, in flight=%d)\n",
-					       iters, diag, swapped, in_flight);
-			lost++;
-		}
-	}
+	while (res == RES_PASS && st.iters < opt.racy_max && now() < deadline)
+		res = racy_iteration(&rr, p, lat, &st, why);
 	atomic_store(&rr.stop, 1);
 	pthread_barrier_wait(&rr.start);
 	pthread_join(th, NULL);
 	pthread_barrier_destroy(&rr.start);
 	pthread_barrier_destroy(&rr.end);
-	unmap_pages((char *)p, 1);
-	if (res != RES_PASS && lost)
-		return FAIL(why, "%d of %d iterations lost the O_DIRECT data (and then: %s)",
-			    lost, iters, why);
-	if (res != RES_PASS)
-		return res;
-
-	ksft_print_msg(
-		"%d of %d iterations corrupted (%s, read ~%.0f us); swapped out in %d, of those while the read held the page %d; PFN changed in %d\n",
-		lost, iters, s->tmpfile ? "temporary file" : s->path,
-		lat * 1e6, swapped_n, raced, pfn_changed);
-	if (lost)
-		return FAIL(why, "%d of %d iterations lost the O_DIRECT data", lost,
-			    iters);
-	if (!raced)
-		return SKIP(why, "race window never hit in %d iterations", iters);
-	return RES_PASS;
+	unmap_pages(p, 1);
+	return racy_verdict(&st, s, lat, res, why);
 }
 
 /* Close the O_DIRECT sources and remove the devices made for them. */

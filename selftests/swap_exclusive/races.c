@@ -249,15 +249,79 @@ static void fault_race_act(struct race *r, int side)
  * page that was swapped out (same PFN): an exclusive page is written in
  * place whoever wins.
  */
+struct fault_stats {
+	int iters, overlapped, copied, copied_ov, bad, twice;
+};
+
+/* Judge one fault_race iteration on the page f->p that was at pfn0. */
+static void fault_race_account(struct race *r, struct fault_race *f, bool reader,
+			       unsigned char fill, uint64_t pfn0, struct fault_stats *st)
+{
+	uint64_t ent = pagemap_entry(f->p), pfn1 = pm_pfn(ent);
+	unsigned char *p = f->p;
+	char d[96];
+	bool ov, ok;
+
+	st->iters++;
+	ov = race_concurrent(r) && r->faults[0] > 0 && r->faults[1] > 0;
+	st->overlapped += ov;
+	ok = p[f->off[1]] == f->val[1] &&
+	     (reader ? r->val[0] == fill : p[f->off[0]] == f->val[0]);
+	if (!ok) {
+		if (st->bad < 5)
+			ksft_print_msg(
+				"  iteration %d: a %s is lost (read 0x%02lx, page holds 0x%02x 0x%02x; overlapped %d)\n",
+				st->iters, reader ? "write or the read's view" : "write",
+				r->val[0], p[f->off[0]], p[f->off[1]], ov);
+		st->bad++;
+	}
+	if (pfn1 != pfn0) {
+		st->copied++;
+		st->copied_ov += ov;
+		if (st->copied <= 3)
+			ksft_print_msg(
+				"  iteration %d: copied, pfn 0x%llx -> 0x%llx (overlapped %d, faults %ld/%ld)\n",
+				st->iters, (unsigned long long)pfn0, (unsigned long long)pfn1,
+				ov, r->faults[0], r->faults[1]);
+	}
+	if (!pm_exclusive(ent)) {
+		if (st->twice < 3)
+			ksft_print_msg("  iteration %d: the page is not mapped once (%s)\n",
+				       st->iters, pm_describe(ent, d, sizeof(d)));
+		st->twice++;
+	}
+}
+
+/* res: how the iterations ended (RES_PASS: all ran). */
+static enum res fault_race_verdict(const struct fault_stats *st, enum res res, char *why)
+{
+	ksft_print_msg(
+		"%d iterations, %d overlapped (both threads faulted on the swap entry, accesses at the same time); copied %d (%d of them overlapped), data wrong %d, not mapped once %d\n",
+		st->iters, st->overlapped, st->copied, st->copied_ov, st->bad, st->twice);
+	if (st->bad)
+		return FAIL(why, "%d of %d iterations lost data", st->bad, st->iters);
+	if (st->twice)
+		return FAIL(why, "%d of %d iterations left the page mapped more than once",
+			    st->twice, st->iters);
+	if (st->copied)
+		return FAIL(why, "%d of %d iterations copied the exclusive page (%d overlapped)",
+			    st->copied, st->iters, st->copied_ov);
+	if (res != RES_PASS)
+		return res;
+	if (!st->overlapped)
+		return SKIP(why, "the two faults never overlapped in %d iterations", st->iters);
+	return RES_PASS;
+}
+
 static enum res fault_race(struct setup_ctx *c, bool reader, char *why)
 {
-	int iters = 0, overlapped = 0, copied = 0, copied_ov = 0, bad = 0, twice = 0;
 	struct fault_race f = { .read = { reader, false },
 				.off = { 64, 0 }, .val = { 0x01, 0x02 } };	/* never a fill */
 	struct race r = { .act = { fault_race_act, fault_race_act }, .arg = &f };
 	unsigned char fill = new_fill(), *p;
 	double deadline = now() + opt.race_secs;
-	char d[96];
+	struct fault_stats st = { 0 };
+	uint64_t pfn0;
 	enum res res;
 	int e;
 
@@ -274,72 +338,25 @@ static enum res fault_race(struct setup_ctx *c, bool reader, char *why)
 	f.off[1] = ps - 64;
 	e = race_start(&r);
 	if (e) {
-		unmap_pages((char *)p, 1);
+		unmap_pages(p, 1);
 		return SKIP(why, "pthread_create: %s", strerror(e));
 	}
 	srand((unsigned int)getpid() ^ (reader ? 0x5a5a : 0));
-	while (race_more(iters, overlapped, opt.race_iters, deadline)) {
-		uint64_t pfn0, pfn1, ent;
-		bool ov, ok;
-
+	while (race_more(st.iters, st.overlapped, opt.race_iters, deadline)) {
 		res = race_prepare_page(p, fill, &pfn0, why);
 		if (res != RES_PASS)
 			break;
 		race_once(&r, true);
-		ent = pagemap_entry(p);
-		pfn1 = pm_pfn(ent);
-		iters++;
-		ov = race_concurrent(&r) && r.faults[0] > 0 && r.faults[1] > 0;
-		overlapped += ov;
-		ok = p[f.off[1]] == f.val[1] &&
-		     (reader ? r.val[0] == fill : p[f.off[0]] == f.val[0]);
-		if (!ok) {
-			if (bad < 5)
-				ksft_print_msg(
-					"  iteration %d: a %s is lost (read 0x%02lx, page holds 0x%02x 0x%02x; overlapped %d)\n",
-					iters, reader ? "write or the read's view" : "write",
-					r.val[0], p[f.off[0]], p[f.off[1]], ov);
-			bad++;
-		}
-		if (pfn1 != pfn0) {
-			copied++;
-			copied_ov += ov;
-			if (copied <= 3)
-				ksft_print_msg(
-					"  iteration %d: copied, pfn 0x%llx -> 0x%llx (overlapped %d, faults %ld/%ld)\n",
-					iters, (unsigned long long)pfn0, (unsigned long long)pfn1,
-					ov, r.faults[0], r.faults[1]);
-		}
-		if (!pm_exclusive(ent)) {
-			if (twice < 3)
-				ksft_print_msg("  iteration %d: the page is not mapped once (%s)\n",
-					       iters, pm_describe(ent, d, sizeof(d)));
-			twice++;
-		}
+		fault_race_account(&r, &f, reader, fill, pfn0, &st);
 		/* the next iteration writes the fill again */
 		fill = new_fill();
 		race_drain(&r, p);
 	}
 	race_stop(&r);
-	unmap_pages((char *)p, 1);
-	if (res != RES_PASS && !iters)
+	unmap_pages(p, 1);
+	if (res != RES_PASS && !st.iters)
 		return res;
-	ksft_print_msg(
-		"%d iterations, %d overlapped (both threads faulted on the swap entry, accesses at the same time); copied %d (%d of them overlapped), data wrong %d, not mapped once %d\n",
-		iters, overlapped, copied, copied_ov, bad, twice);
-	if (bad)
-		return FAIL(why, "%d of %d iterations lost data", bad, iters);
-	if (twice)
-		return FAIL(why, "%d of %d iterations left the page mapped more than once",
-			    twice, iters);
-	if (copied)
-		return FAIL(why, "%d of %d iterations copied the exclusive page (%d overlapped)",
-			    copied, iters, copied_ov);
-	if (res != RES_PASS)
-		return res;
-	if (!overlapped)
-		return SKIP(why, "the two faults never overlapped in %d iterations", iters);
-	return RES_PASS;
+	return fault_race_verdict(&st, res, why);
 }
 
 enum res check_race_write_write(struct setup_ctx *c, char *why)
@@ -385,16 +402,95 @@ static void wp_race_protect(struct race *r, int side)
 	f->err = -uffd_wp(f->uffd, f->p, ps, true);
 }
 
+struct wp_stats {
+	int iters, overlapped, wrong, wrong_ov, bad;
+};
+
+/* Judge the page after one race_read_wp iteration. */
+static void wp_race_account(struct race *r, unsigned char *p, unsigned char fill,
+			    struct wp_stats *st)
+{
+	uint64_t e1 = pagemap_entry(p);
+	char d[96];
+	bool ov;
+
+	st->iters++;
+	ov = race_concurrent(r) && r->faults[0] > 0;
+	st->overlapped += ov;
+	if (!pm_uffd_wp(e1)) {
+		if (st->wrong < 5)
+			ksft_print_msg(
+				"  iteration %d: not uffd-wp protected after the read fault and the protect (%s; overlapped %d, the %s started first)\n",
+				st->iters, pm_describe(e1, d, sizeof(d)), ov,
+				r->t0[0] < r->t0[1] ? "read" : "protect");
+		st->wrong++;
+		st->wrong_ov += ov;
+	}
+	if (!pm_present(e1) || !pm_exclusive(e1) || r->val[0] != fill ||
+	    first_diff_byte(p, 0, ps, fill) >= 0) {
+		if (st->bad < 3)
+			ksft_print_msg(
+				"  iteration %d: after the read: %s, read 0x%02lx, fill 0x%02x\n",
+				st->iters, pm_describe(e1, d, sizeof(d)), r->val[0], fill);
+		st->bad++;
+	}
+}
+
+/* One race_read_wp iteration: page out, race, judge, un-protect. */
+static enum res wp_race_iteration(struct race *r, struct wp_race *f, unsigned char fill,
+				  struct wp_stats *st, char *why)
+{
+	unsigned char *p = f->p;
+	uint64_t e0;
+	char d[96];
+	int e;
+
+	e = page_out(p, 1, 5);
+	if (e)
+		return e == -EAGAIN ? SKIP(why, "MADV_PAGEOUT did not swap the page out") :
+		       SKIP(why, "MADV_PAGEOUT: %s", strerror(-e));
+	e0 = pagemap_entry(p);
+	if (pm_uffd_wp(e0))
+		return FAIL(why, "the swap entry is still uffd-wp protected before the race (%s)",
+			    pm_describe(e0, d, sizeof(d)));
+	race_once(r, true);
+	if (f->err)
+		return FAIL(why, "UFFDIO_WRITEPROTECT during the race: %s", strerror(f->err));
+	wp_race_account(r, p, fill, st);
+	/* un-protect for the next round (never write to a protected page) */
+	e = uffd_wp(f->uffd, p, ps, false);
+	if (e || pm_uffd_wp(pagemap_entry(p)))
+		return FAIL(why, "un-protect: %s", e ? strerror(-e) : "no effect");
+	race_drain(r, p);
+	return RES_PASS;
+}
+
+static enum res wp_race_verdict(const struct wp_stats *st, enum res res, char *why)
+{
+	ksft_print_msg(
+		"%d iterations, %d overlapped (the read faulted on the swap entry while UFFDIO_WRITEPROTECT ran); protection lost in %d (%d of them overlapped), other trouble %d\n",
+		st->iters, st->overlapped, st->wrong, st->wrong_ov, st->bad);
+	if (st->wrong)
+		return FAIL(why,
+			    "%d of %d iterations lost the uffd-wp protection set while the fault ran",
+			    st->wrong, st->iters);
+	if (st->bad)
+		return FAIL(why, "%d of %d iterations: page not mapped once or content changed",
+			    st->bad, st->iters);
+	if (res == RES_PASS && !st->overlapped)
+		return SKIP(why, "the fault and the protect never overlapped in %d iterations",
+			    st->iters);
+	return res;
+}
+
 enum res check_race_read_wp(struct setup_ctx *c, char *why)
 {
-	int iters = 0, overlapped = 0, wrong = 0, wrong_ov = 0, bad = 0;
 	struct wp_race f = { .uffd = -1 };
 	struct race r = { .act = { wp_race_read, wp_race_protect }, .arg = &f };
 	unsigned char fill = new_fill(), *p = NULL;
 	double deadline = now() + opt.race_secs;
-	bool started = false;
+	struct wp_stats st = { 0 };
 	enum res res;
-	char d[96];
 	int e;
 
 	(void)c;
@@ -408,79 +504,16 @@ enum res check_race_read_wp(struct setup_ctx *c, char *why)
 	e = race_start(&r);
 	if (e) {
 		res = SKIP(why, "pthread_create: %s", strerror(e));
-		goto out;
-	}
-	started = true;
-	srand((unsigned int)getpid() ^ 0x77);
-	while (race_more(iters, overlapped, opt.race_iters, deadline)) {
-		uint64_t e0, e1;
-		bool ov;
-
-		e = page_out(p, 1, 5);
-		if (e) {
-			res = e == -EAGAIN ? SKIP(why, "MADV_PAGEOUT did not swap the page out") :
-			      SKIP(why, "MADV_PAGEOUT: %s", strerror(-e));
-			break;
-		}
-		e0 = pagemap_entry(p);
-		if (pm_uffd_wp(e0)) {
-			res = FAIL(why,
-				   "the swap entry is still uffd-wp protected before the race (%s)",
-				   pm_describe(e0, d, sizeof(d)));
-			break;
-		}
-		race_once(&r, true);
-		if (f.err) {
-			res = FAIL(why, "UFFDIO_WRITEPROTECT during the race: %s", strerror(f.err));
-			break;
-		}
-		e1 = pagemap_entry(p);
-		iters++;
-		ov = race_concurrent(&r) && r.faults[0] > 0;
-		overlapped += ov;
-		if (!pm_uffd_wp(e1)) {
-			if (wrong < 5)
-				ksft_print_msg(
-					"  iteration %d: not uffd-wp protected after the read fault and the protect (%s; overlapped %d, the %s started first)\n",
-					iters, pm_describe(e1, d, sizeof(d)), ov,
-					r.t0[0] < r.t0[1] ? "read" : "protect");
-			wrong++;
-			wrong_ov += ov;
-		}
-		if (!pm_present(e1) || !pm_exclusive(e1) || r.val[0] != fill ||
-		    first_diff_byte(p, 0, ps, fill) >= 0) {
-			if (bad < 3)
-				ksft_print_msg(
-					"  iteration %d: after the read: %s, read 0x%02lx, fill 0x%02x\n",
-					iters, pm_describe(e1, d, sizeof(d)), r.val[0], fill);
-			bad++;
-		}
-		/* un-protect for the next round (never write to a protected page) */
-		e = uffd_wp(f.uffd, p, ps, false);
-		if (e || pm_uffd_wp(pagemap_entry(p))) {
-			res = FAIL(why, "un-protect: %s", e ? strerror(-e) : "no effect");
-			break;
-		}
-		race_drain(&r, p);
-	}
-	ksft_print_msg(
-		"%d iterations, %d overlapped (the read faulted on the swap entry while UFFDIO_WRITEPROTECT ran); protection lost in %d (%d of them overlapped), other trouble %d\n",
-		iters, overlapped, wrong, wrong_ov, bad);
-	if (wrong)
-		res = FAIL(why,
-			   "%d of %d iterations lost the uffd-wp protection set while the fault ran",
-			   wrong, iters);
-	else if (bad)
-		res = FAIL(why, "%d of %d iterations: page not mapped once or content changed",
-			   bad, iters);
-	else if (res == RES_PASS && !overlapped)
-		res = SKIP(why, "the fault and the protect never overlapped in %d iterations",
-			   iters);
-out:
-	if (started)
+	} else {
+		srand((unsigned int)getpid() ^ 0x77);
+		while (res == RES_PASS &&
+		       race_more(st.iters, st.overlapped, opt.race_iters, deadline))
+			res = wp_race_iteration(&r, &f, fill, &st, why);
+		res = wp_race_verdict(&st, res, why);
 		race_stop(&r);
+	}
 	close(f.uffd);
-	unmap_pages((char *)p, 1);
+	unmap_pages(p, 1);
 	return res;
 }
 
@@ -503,6 +536,11 @@ static const char *const fr_str[] = {
 	[FR_OWN] = "its own write or content changed",
 	[FR_NO_PAGEOUT] = "could not page its page out again",
 	[FR_ERR] = "error",
+};
+
+struct fr_report {
+	int st;
+	unsigned char b0;
 };
 
 struct fork_race {
@@ -545,7 +583,7 @@ static int fr_check(const unsigned char *p, unsigned char fill, unsigned char b0
 static void fr_child(struct fork_race *f)
 {
 	unsigned char *p = f->p, go, b0;
-	struct { int st; unsigned char b0; } res = { FR_ERR, 0 };
+	struct fr_report res = { FR_ERR, 0 };
 
 	close(f->p2c[1]);
 	close(f->c2p[0]);
@@ -598,14 +636,145 @@ static void fr_close(int fd[2])
 	fd[1] = -1;
 }
 
+struct fr_stats {
+	int iters, overlapped, fault_first, fork_first, leaks, other;
+};
+
+/* A fresh page for one iteration: filled, paged out; the pipes open. */
+static enum res fr_prepare(struct fork_race *f, char *why)
+{
+	enum res res;
+
+	f->p = (unsigned char *)map_pages(1);
+	if (!f->p)
+		return SKIP(why, "mmap: %s", strerror(errno));
+	f->fill = new_fill();
+	memset(f->p, f->fill, ps);
+	res = page_out_why(f->p, 1, why);
+	if (res == RES_PASS && (pipe(f->p2c) || pipe(f->c2p)))
+		res = SKIP(why, "pipe: %s", strerror(errno));
+	if (res != RES_PASS) {
+		fr_close(f->p2c);
+		unmap_pages(f->p, 1);
+	}
+	return res;
+}
+
+/*
+ * The parent after the race: its write is there, and the page goes out
+ * before the child looks; then the child's turn, the parent's, and the
+ * child's last look.  order: 1 the write was done before fork() began,
+ * -1 fork() returned first, 0 unknown.  Returns the parent's status.
+ */
+static int fr_parent(struct fork_race *f, int order, struct fr_report *cres,
+		     struct fr_stats *st)
+{
+	unsigned char go = 'g';
+	int pst;
+
+	pst = fr_done(f->p, f->p[0] == FR_W ? FR_OK : FR_OWN);
+	if (pst != FR_OK)
+		go = 'x';
+	xwrite(f->p2c[1], &go, 1);
+	if (pst == FR_OK && xread(f->c2p[0], cres, sizeof(*cres)))
+		cres->st = FR_ERR;
+	if (pst == FR_OK && cres->st == FR_OK) {
+		if ((order > 0 && cres->b0 != FR_W) || (order < 0 && cres->b0 != f->fill))
+			cres->st = FR_ORDER;
+		st->fault_first += cres->b0 == FR_W;
+		st->fork_first += cres->b0 == f->fill;
+	}
+	if (pst != FR_OK || cres->st != FR_OK)
+		return pst;
+	pst = fr_check(f->p, f->fill, FR_W, 0, FR_C, 2, 1);
+	if (pst == FR_OK) {
+		f->p[2] = FR_P;
+		pst = fr_done(f->p, fr_check(f->p, f->fill, FR_W, FR_P, FR_C, 2, 1));
+	}
+	go = pst == FR_OK ? 'g' : 'x';
+	xwrite(f->p2c[1], &go, 1);
+	if (go == 'g' && xread(f->c2p[0], cres, sizeof(*cres)))
+		cres->st = FR_ERR;
+	if (pst == FR_OK)
+		pst = fr_check(f->p, f->fill, FR_W, FR_P, FR_C, 2, 1);
+	return pst;
+}
+
+/* Count how an iteration ended; RES_SKIP when a page did not go out again. */
+static enum res fr_account(int pst, const struct fr_report *cres, int order, bool ov,
+			   struct fr_stats *st, char *why)
+{
+	if (pst == FR_LEAK || cres->st == FR_LEAK || cres->st == FR_ORDER) {
+		if (st->leaks < 5)
+			ksft_print_msg(
+				"  iteration %d: parent: %s, child: %s (child's copy 0x%02x, write %s fork, overlapped %d)\n",
+				st->iters, fr_str[pst], fr_str[cres->st], cres->b0,
+				order > 0 ? "before" : order < 0 ? "after" : "during", ov);
+		st->leaks++;
+	} else if (pst == FR_NO_PAGEOUT || cres->st == FR_NO_PAGEOUT) {
+		return SKIP(why, "MADV_PAGEOUT did not page a looked-at page out again");
+	} else if (pst != FR_OK || cres->st != FR_OK) {
+		if (st->other < 3)
+			ksft_print_msg("  iteration %d: parent: %s, child: %s\n", st->iters,
+				       fr_str[pst], fr_str[cres->st]);
+		st->other++;
+	}
+	return RES_PASS;
+}
+
+/* One fork_race_swapin iteration on a page of its own. */
+static enum res fr_iteration(struct race *r, struct fork_race *f, struct fr_stats *st,
+			     char *why)
+{
+	struct fr_report cres = { FR_ERR, 0 };
+	int pst, status = 0, order = 0;
+	enum res res;
+	bool ov;
+
+	res = fr_prepare(f, why);
+	if (res != RES_PASS)
+		return res;
+	fflush(stdout);
+	race_once(r, true);
+	if (f->pid < 0) {
+		res = SKIP(why, "fork: %s", strerror(f->fork_err));
+		fr_close(f->p2c);
+		fr_close(f->c2p);
+		unmap_pages(f->p, 1);
+		return res;
+	}
+	close(f->p2c[0]);
+	close(f->c2p[1]);
+	f->p2c[0] = -1;
+	f->c2p[1] = -1;
+	st->iters++;
+	ov = race_concurrent(r) && r->faults[1] > 0;
+	race_drain(r, f->p);	/* the helper wrote the page: its CPU */
+	st->overlapped += ov;
+	if (r->t1[1] < r->t0[0])
+		order = 1;
+	else if (r->t1[0] < r->t0[1])
+		order = -1;
+	pst = fr_parent(f, order, &cres, st);
+	/* closing the pipes first ends a child still waiting for its turn */
+	fr_close(f->p2c);
+	fr_close(f->c2p);
+	waitpid(f->pid, &status, 0);
+	unmap_pages(f->p, 1);
+	if (WIFSIGNALED(status) && st->other < 3)
+		ksft_print_msg("  iteration %d: child killed by signal %d\n", st->iters,
+			       WTERMSIG(status));
+	return fr_account(pst, &cres, order, ov, st, why);
+}
+
 enum res check_fork_race_swapin(struct setup_ctx *c, char *why)
 {
-	int iters = 0, overlapped = 0, fault_first = 0, fork_first = 0, leaks = 0, other = 0;
 	int max = opt.race_iters / 4 > 0 ? opt.race_iters / 4 : 1;
 	struct fork_race f = { .p2c = { -1, -1 }, .c2p = { -1, -1 } };
 	struct race r = { .act = { fork_race_fork, fork_race_write }, .arg = &f };
 	double deadline = now() + opt.race_secs;
-	enum res res = RES_PASS;
+	struct fr_stats st = { 0 };
+	enum res res;
 	int e;
 
 	(void)c;
@@ -616,118 +785,23 @@ enum res check_fork_race_swapin(struct setup_ctx *c, char *why)
 	if (e)
 		return SKIP(why, "pthread_create: %s", strerror(e));
 	srand((unsigned int)getpid() ^ 0x1234);
-	while (race_more(iters, overlapped, max, deadline)) {
-		struct { int st; unsigned char b0; } cres = { FR_ERR, 0 };
-		int pst = FR_OK, status = 0, order = 0;
-		unsigned char go = 'g';
-		bool ov;
-
-		f.p = (unsigned char *)map_pages(1);
-		if (!f.p) {
-			res = SKIP(why, "mmap: %s", strerror(errno));
-			break;
-		}
-		f.fill = new_fill();
-		memset(f.p, f.fill, ps);
-		res = page_out_why(f.p, 1, why);
-		if (res == RES_PASS && (pipe(f.p2c) || pipe(f.c2p)))
-			res = SKIP(why, "pipe: %s", strerror(errno));
-		if (res != RES_PASS) {
-			fr_close(f.p2c);
-			unmap_pages((char *)f.p, 1);
-			break;
-		}
-		fflush(stdout);
-		race_once(&r, true);
-		if (f.pid < 0) {
-			res = SKIP(why, "fork: %s", strerror(f.fork_err));
-			fr_close(f.p2c);
-			fr_close(f.c2p);
-			unmap_pages((char *)f.p, 1);
-			break;
-		}
-		close(f.p2c[0]);
-		close(f.c2p[1]);
-		f.p2c[0] = -1;
-		f.c2p[1] = -1;
-		iters++;
-		ov = race_concurrent(&r) && r.faults[1] > 0;
-		race_drain(&r, f.p);	/* the helper wrote the page: its CPU */
-		overlapped += ov;
-		/* 1: the write was done before fork() began; -1: fork() returned first */
-		if (r.t1[1] < r.t0[0])
-			order = 1;
-		else if (r.t1[0] < r.t0[1])
-			order = -1;
-
-		/* parent: my write is there; page out before the child looks */
-		pst = f.p[0] == FR_W ? FR_OK : FR_OWN;
-		pst = fr_done(f.p, pst);
-		if (pst != FR_OK)
-			go = 'x';
-		xwrite(f.p2c[1], &go, 1);
-		if (pst == FR_OK && xread(f.c2p[0], &cres, sizeof(cres)))
-			cres.st = FR_ERR;
-		if (pst == FR_OK && cres.st == FR_OK) {
-			if ((order > 0 && cres.b0 != FR_W) || (order < 0 && cres.b0 != f.fill))
-				cres.st = FR_ORDER;
-			fault_first += cres.b0 == FR_W;
-			fork_first += cres.b0 == f.fill;
-		}
-		if (pst == FR_OK && cres.st == FR_OK) {
-			pst = fr_check(f.p, f.fill, FR_W, 0, FR_C, 2, 1);
-			if (pst == FR_OK) {
-				f.p[2] = FR_P;
-				pst = fr_done(f.p, fr_check(f.p, f.fill, FR_W, FR_P, FR_C, 2, 1));
-			}
-			go = pst == FR_OK ? 'g' : 'x';
-			xwrite(f.p2c[1], &go, 1);
-			if (go == 'g' && xread(f.c2p[0], &cres, sizeof(cres)))
-				cres.st = FR_ERR;
-			if (pst == FR_OK)
-				pst = fr_check(f.p, f.fill, FR_W, FR_P, FR_C, 2, 1);
-		}
-		/* closing the pipes first ends a child still waiting for its turn */
-		fr_close(f.p2c);
-		fr_close(f.c2p);
-		waitpid(f.pid, &status, 0);
-		unmap_pages((char *)f.p, 1);
-		if (WIFSIGNALED(status) && other < 3)
-			ksft_print_msg("  iteration %d: child killed by signal %d\n", iters,
-				       WTERMSIG(status));
-		if (pst == FR_LEAK || cres.st == FR_LEAK || cres.st == FR_ORDER) {
-			if (leaks < 5)
-				ksft_print_msg(
-					"  iteration %d: parent: %s, child: %s (child's copy 0x%02x, write %s fork, overlapped %d)\n",
-					iters, fr_str[pst], fr_str[cres.st], cres.b0,
-					order > 0 ? "before" : order < 0 ? "after" : "during",
-					ov);
-			leaks++;
-		} else if (pst == FR_NO_PAGEOUT || cres.st == FR_NO_PAGEOUT) {
-			res = SKIP(why, "MADV_PAGEOUT did not page a looked-at page out again");
-			break;
-		} else if (pst != FR_OK || cres.st != FR_OK) {
-			if (other < 3)
-				ksft_print_msg("  iteration %d: parent: %s, child: %s\n", iters,
-					       fr_str[pst], fr_str[cres.st]);
-			other++;
-		}
-	}
+	while (res == RES_PASS && race_more(st.iters, st.overlapped, max, deadline))
+		res = fr_iteration(&r, &f, &st, why);
 	race_stop(&r);
 	ksft_print_msg("%d iterations, %d overlapped (the write faulted while fork() ran); "
 		       "the child got the written page in %d, the old one in %d; "
-		       "leaks %d, other trouble %d\n", iters, overlapped, fault_first,
-		       fork_first, leaks, other);
-	if (leaks)
+		       "leaks %d, other trouble %d\n", st.iters, st.overlapped, st.fault_first,
+		       st.fork_first, st.leaks, st.other);
+	if (st.leaks)
 		return FAIL(why, "%d of %d iterations: a write leaked between parent and child",
-			    leaks, iters);
-	if (other)
-		return FAIL(why, "%d of %d iterations: page content changed unexpectedly", other,
-			    iters);
+			    st.leaks, st.iters);
+	if (st.other)
+		return FAIL(why, "%d of %d iterations: page content changed unexpectedly",
+			    st.other, st.iters);
 	if (res != RES_PASS)
 		return res;
-	if (!overlapped)
+	if (!st.overlapped)
 		return SKIP(why, "the write fault and fork() never overlapped in %d iterations",
-			    iters);
+			    st.iters);
 	return RES_PASS;
 }

@@ -251,14 +251,81 @@ out:
  * and un-protect both on the swap entry, and a write fault straight on
  * it: no uffd-wp bit, same page.
  */
+/* A: protected while swapped out, read back, un-protected, written. */
+static enum res uffd_wp_swapped_a(struct setup_ctx *c, int uffd, unsigned char *p,
+				  unsigned char fill, uint64_t pfn0, char *why)
+{
+	char d[96];
+	uint64_t e;
+	int r;
+
+	r = uffd_wp(uffd, p, ps, true);
+	e = pagemap_entry(p);
+	if (r || !pm_swapped(e) || !pm_uffd_wp(e))
+		return FAIL(why, "UFFDIO_WRITEPROTECT on the swap entry: %s (%s)",
+			    r ? strerror(-r) : "no uffd-wp bit on it", pm_describe(e, d, sizeof(d)));
+	if (bring_back(c, why) != RES_PASS)
+		return RES_SKIP;
+	read_byte(p);
+	e = pagemap_entry(p);
+	ksft_print_msg(
+		"A (protected on the swap entry), after a read swap-in: %s; pfn before 0x%llx\n",
+		pm_describe(e, d, sizeof(d)), (unsigned long long)pfn0);
+	if (!pm_uffd_wp(e))
+		return FAIL(why, "uffd-wp set on the swap entry lost on swap-in");
+	r = uffd_wp(uffd, p, ps, false);
+	if (r || pm_uffd_wp(pagemap_entry(p)))
+		return FAIL(why, "un-protect without effect: %s",
+			    r ? strerror(-r) : "bit still set");
+	p[ps - 1] = (unsigned char)~fill;
+	e = pagemap_entry(p);
+	ksft_print_msg("A, after un-protect and write: %s\n", pm_describe(e, d, sizeof(d)));
+	if (pm_pfn(e) != pfn0)
+		return FAIL(why, "page copied: setting uffd-wp on the swap entry lost exclusivity");
+	return RES_PASS;
+}
+
+/* B: protected and un-protected on the swap entry, then written. */
+static enum res uffd_wp_swapped_b(struct setup_ctx *c, int uffd, unsigned char *p,
+				  unsigned char fill, uint64_t pfn0, char *why)
+{
+	char d[96];
+	uint64_t e;
+	int r;
+
+	r = uffd_wp(uffd, p, ps, true);
+	if (!r)
+		r = uffd_wp(uffd, p, ps, false);
+	e = pagemap_entry(p);
+	if (r || !pm_swapped(e) || pm_uffd_wp(e))
+		/* never write to a page that may still be protected: it would block */
+		return FAIL(why, "protect + un-protect on the swap entry: %s (%s)",
+			    r ? strerror(-r) : "uffd-wp bit stays", pm_describe(e, d, sizeof(d)));
+	if (bring_back(c, why) != RES_PASS)
+		return RES_SKIP;
+	if (pm_uffd_wp(pagemap_entry(p)))
+		return FAIL(why, "uffd-wp came back on swapoff although it was cleared");
+	p[0] = (unsigned char)~fill;
+	e = pagemap_entry(p);
+	ksft_print_msg("B (protected and un-protected on the swap entry), after a write: %s\n",
+		       pm_describe(e, d, sizeof(d)));
+	if (pm_uffd_wp(e))
+		return FAIL(why, "uffd-wp set after un-protect and a write");
+	if (pm_pfn(e) != pfn0)
+		return FAIL(why, "page copied: clearing uffd-wp on the swap entry lost exclusivity");
+	if (p[0] != (unsigned char)~fill || p[ps - 1] != (unsigned char)~fill ||
+	    first_diff_byte(p, 1, ps - 1, fill) >= 0)
+		return FAIL(why, "page content changed");
+	return RES_PASS;
+}
+
 enum res check_uffd_wp_swapped(struct setup_ctx *c, char *why)
 {
 	struct page_ref ref = { { -1, -1 } };
 	unsigned char fill = new_fill(), *p = NULL;
-	uint64_t pfn0, e;
+	uint64_t pfn0;
 	enum res res;
-	char d[96];
-	int uffd, r;
+	int uffd;
 
 	if (!env.pfn_visible)
 		return SKIP(why, "pagemap hides PFNs (needs CAP_SYS_ADMIN)");
@@ -266,82 +333,16 @@ enum res check_uffd_wp_swapped(struct setup_ctx *c, char *why)
 	if (uffd < 0)
 		return res;
 	pfn0 = page_pfn(p);
-
-	/* A: protected while swapped out, read back, un-protected, written */
 	res = page_out_with_ref(&ref, p, pfn0, why);
-	if (res != RES_PASS)
-		goto out;
-	r = uffd_wp(uffd, p, ps, true);
-	e = pagemap_entry(p);
-	if (r || !pm_swapped(e) || !pm_uffd_wp(e)) {
-		res = FAIL(why, "UFFDIO_WRITEPROTECT on the swap entry: %s (%s)",
-			   r ? strerror(-r) : "no uffd-wp bit on it", pm_describe(e, d, sizeof(d)));
-		goto out;
-	}
-	res = bring_back(c, why);
-	if (res != RES_PASS)
-		goto out;
-	read_byte(p);
-	e = pagemap_entry(p);
-	ksft_print_msg(
-		"A (protected on the swap entry), after a read swap-in: %s; pfn before 0x%llx\n",
-		pm_describe(e, d, sizeof(d)), (unsigned long long)pfn0);
-	if (!pm_uffd_wp(e)) {
-		res = FAIL(why, "uffd-wp set on the swap entry lost on swap-in");
-		goto out;
-	}
-	r = uffd_wp(uffd, p, ps, false);
-	if (r || pm_uffd_wp(pagemap_entry(p))) {
-		res = FAIL(why, "un-protect without effect: %s",
-			   r ? strerror(-r) : "bit still set");
-		goto out;
-	}
-	p[ps - 1] = (unsigned char)~fill;
-	e = pagemap_entry(p);
-	ksft_print_msg("A, after un-protect and write: %s\n", pm_describe(e, d, sizeof(d)));
-	if (pm_pfn(e) != pfn0) {
-		res = FAIL(why, "page copied: setting uffd-wp on the swap entry lost exclusivity");
-		goto out;
-	}
-
-	/* B: protected and un-protected on the swap entry, then written */
-	res = page_out_held(p, pfn0, why);
-	if (res != RES_PASS)
-		goto out;
-	r = uffd_wp(uffd, p, ps, true);
-	if (!r)
-		r = uffd_wp(uffd, p, ps, false);
-	e = pagemap_entry(p);
-	if (r || !pm_swapped(e) || pm_uffd_wp(e)) {
-		/* never write to a page that may still be protected: it would block */
-		res = FAIL(why, "protect + un-protect on the swap entry: %s (%s)",
-			   r ? strerror(-r) : "uffd-wp bit stays", pm_describe(e, d, sizeof(d)));
-		goto out;
-	}
-	res = bring_back(c, why);
-	if (res != RES_PASS)
-		goto out;
-	if (pm_uffd_wp(pagemap_entry(p))) {
-		res = FAIL(why, "uffd-wp came back on swapoff although it was cleared");
-		goto out;
-	}
-	p[0] = (unsigned char)~fill;
-	e = pagemap_entry(p);
-	ksft_print_msg("B (protected and un-protected on the swap entry), after a write: %s\n",
-		       pm_describe(e, d, sizeof(d)));
-	if (pm_uffd_wp(e))
-		res = FAIL(why, "uffd-wp set after un-protect and a write");
-	else if (pm_pfn(e) != pfn0)
-		res = FAIL(why, "page copied: clearing uffd-wp on the swap entry lost exclusivity");
-	else if (p[0] != (unsigned char)~fill || p[ps - 1] != (unsigned char)~fill ||
-		 first_diff_byte(p, 1, ps - 1, fill) >= 0)
-		res = FAIL(why, "page content changed");
-	else
-		res = RES_PASS;
-out:
+	if (res == RES_PASS)
+		res = uffd_wp_swapped_a(c, uffd, p, fill, pfn0, why);
+	if (res == RES_PASS)
+		res = page_out_held(p, pfn0, why);
+	if (res == RES_PASS)
+		res = uffd_wp_swapped_b(c, uffd, p, fill, pfn0, why);
 	close(uffd);
 	page_ref_put(&ref, NULL);
-	unmap_pages((char *)p, 1);
+	unmap_pages(p, 1);
 	return res;
 }
 

@@ -257,6 +257,15 @@
  *                          (instead of the null_blk) when
  *                          COWSWAP_FAST_READ_DEV is unset
  *
+ * Files.  This one holds the tables of checks and setups and main();
+ * setups.c and thp.c the setups and the memory a check takes (a base page
+ * or a THP subpage); pageout.c paging out with a reference held; one file
+ * of checks a concern: odirect.c, cow.c (fork_after_swapout_*, reuse_pfn,
+ * shared_copy), ksm.c, softdirty_uffd.c, stable_writes.c, races.c
+ * (race_*, fork_race_swapin) and io_uring.c; supervisor.c the watchdog
+ * and the restore.  test_util.c, swap_helpers.c, pagemap.c and test_devs.c
+ * need no kselftest.h: the cowswap stress test and benchmark link them too.
+ *
  * The checks run in a child process; the parent (supervise()) ends a check
  * that hangs for CHECK_TIMEOUT s with "Bail out!", and whatever happened
  * (watchdog, SIGINT/SIGTERM/SIGHUP, a crash) puts back the swap areas,
@@ -492,11 +501,68 @@ int main(int argc, char **argv)
 	return supervise(plan);
 }
 
+/* One check on a prepared setup: its TAP line. */
+static void run_check(const struct check *ck, struct setup_ctx *ctx)
+{
+	const char *sname = ctx->setup->name;
+	char why[WHY_LEN] = "";
+	enum res r;
+	double t0;
+
+	phase_set("%s/%s", ck->name, sname);
+	t0 = now();
+	r = ck->run(ctx, why);
+	vmsg("%s/%s took %.1f s\n", ck->name, sname, now() - t0);
+	if (r == RES_PASS) {
+		ksft_test_result_pass("%s/%s\n", ck->name, sname);
+	} else if (r == RES_SKIP) {
+		ksft_test_result_skip("%s/%s: %s\n", ck->name, sname, why);
+	} else {
+		ksft_print_msg("%s/%s: %s\n", ck->name, sname, why);
+		ksft_test_result_fail("%s/%s\n", ck->name, sname);
+	}
+}
+
+/* Every selected check on setup s (a SKIP each when it cannot be prepared). */
+static void run_setup(int s)
+{
+	struct setup_ctx ctx;
+	char setup_why[WHY_LEN] = "";
+	enum res sres = RES_SKIP;
+	bool any = false;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(checks); i++)
+		any |= selected(&checks[i], &setups[s]);
+	if (!any)
+		return;
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.setup = &setups[s];
+	ctx.zram.id = -1;
+	ctx.stable_orig = -1;
+	phase_set("setup %s", setups[s].name);
+	sres = setups[s].prepare(&ctx, setup_why);
+	if (sres == RES_PASS)
+		ksft_print_msg("setup %s: swap on %s only\n", setups[s].name, ctx.dev);
+
+	for (i = 0; i < ARRAY_SIZE(checks); i++) {
+		if (!selected(&checks[i], &setups[s]))
+			continue;
+		if (sres != RES_PASS)
+			ksft_test_result_skip("%s/%s: %s\n", checks[i].name,
+					      setups[s].name, setup_why);
+		else
+			run_check(&checks[i], &ctx);
+	}
+	phase_set("teardown %s", setups[s].name);
+	if (sres == RES_PASS)
+		setups[s].teardown(&ctx);
+}
+
 /* The worker: every selected check on every setup, TAP on stdout. */
 int run_checks(unsigned int plan)
 {
 	uint64_t flags;
-	size_t i;
 	int s;
 
 	ksft_print_header();
@@ -512,59 +578,8 @@ int run_checks(unsigned int plan)
 		env.slow_read ?: "-", env.fast_read ?: "-", env.swap_dev ?: "-",
 		env.slow_swap ?: "-", env.zram ? "yes" : "no");
 
-	for (s = 0; s < NR_SETUPS; s++) {
-		struct setup_ctx ctx;
-		char setup_why[WHY_LEN] = "";
-		enum res sres = RES_SKIP;
-		bool any = false;
-
-		for (i = 0; i < ARRAY_SIZE(checks); i++)
-			any |= selected(&checks[i], &setups[s]);
-		if (!any)
-			continue;
-		memset(&ctx, 0, sizeof(ctx));
-		ctx.setup = &setups[s];
-		ctx.zram.id = -1;
-		ctx.stable_orig = -1;
-		phase_set("setup %s", setups[s].name);
-		sres = setups[s].prepare(&ctx, setup_why);
-		if (sres == RES_PASS)
-			ksft_print_msg("setup %s: swap on %s only\n", setups[s].name, ctx.dev);
-
-		for (i = 0; i < ARRAY_SIZE(checks); i++) {
-			char why[WHY_LEN] = "";
-			enum res r;
-			double t0;
-
-			if (!selected(&checks[i], &setups[s]))
-				continue;
-			if (sres != RES_PASS) {
-				ksft_test_result_skip("%s/%s: %s\n", checks[i].name,
-						      setups[s].name, setup_why);
-				continue;
-			}
-			phase_set("%s/%s", checks[i].name, setups[s].name);
-			t0 = now();
-			r = checks[i].run(&ctx, why);
-			vmsg("%s/%s took %.1f s\n", checks[i].name, setups[s].name,
-			     now() - t0);
-			if (r == RES_PASS) {
-				ksft_test_result_pass("%s/%s\n", checks[i].name,
-						      setups[s].name);
-			} else if (r == RES_SKIP) {
-				ksft_test_result_skip("%s/%s: %s\n", checks[i].name,
-						      setups[s].name, why);
-			} else {
-				ksft_print_msg("%s/%s: %s\n", checks[i].name,
-					       setups[s].name, why);
-				ksft_test_result_fail("%s/%s\n", checks[i].name,
-						      setups[s].name);
-			}
-		}
-		phase_set("teardown %s", setups[s].name);
-		if (sres == RES_PASS)
-			setups[s].teardown(&ctx);
-	}
+	for (s = 0; s < NR_SETUPS; s++)
+		run_setup(s);
 	phase_set("cleanup");
 	odirect_cleanup();
 	pagemap_close();

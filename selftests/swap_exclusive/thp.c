@@ -89,6 +89,65 @@ void mem_put(struct test_mem *m)
 	m->raw = NULL;
 }
 
+/* Map and fill a THP of its own for m (m->raw, m->thp). */
+static enum res thp_map(struct test_mem *m, char *why)
+{
+	size_t i, nr = thp_size / ps;
+
+	m->raw_len = 2 * thp_size;
+	m->raw = mmap(NULL, m->raw_len, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m->raw == MAP_FAILED) {
+		m->raw = NULL;
+		return SKIP(why, "mmap of %zu kB: %s", m->raw_len >> 10, strerror(errno));
+	}
+	m->thp = (char *)(((uintptr_t)m->raw + thp_size - 1) & ~(uintptr_t)(thp_size - 1));
+	if (madvise(m->thp, thp_size, MADV_HUGEPAGE))
+		return SKIP(why, "MADV_HUGEPAGE: %s (CONFIG_TRANSPARENT_HUGEPAGE)", strerror(errno));
+	for (i = 0; i < nr; i++)	/* the first write faults in the THP */
+		memset(m->thp + i * ps, 0x40 + (int)(i % 64), ps);
+	if (!check_huge_anon(m->thp, 1, thp_size))
+		return SKIP(why,
+			    "no THP of %zu kB could be allocated (AnonHugePages stays 0: memory too fragmented?)",
+			    thp_size >> 10);
+	return RES_PASS;
+}
+
+/* MEM_THP_PTE: split the PMD only, by write-protecting one subpage and back. */
+static enum res thp_split_pmd(struct test_mem *m, char *why)
+{
+	if (mprotect(m->other, ps, PROT_READ) ||
+	    mprotect(m->other, ps, PROT_READ | PROT_WRITE))
+		return SKIP(why, "mprotect: %s", strerror(errno));
+	if (check_huge_anon(m->thp, 1, thp_size) || !page_is_thp(m->page))
+		return SKIP(why,
+			    "the THP did not end up PTE-mapped (AnonHugePages %s, compound %d)",
+			    check_huge_anon(m->thp, 1, thp_size) ? "still set" : "0",
+			    page_is_thp(m->page));
+	return RES_PASS;
+}
+
+/*
+ * MEM_REFS on MEM_THP_PTE and MEM_THP_SUBPAGE: split the THP with
+ * MADV_COLD (see mem_get()) before the caller takes its references.
+ */
+static enum res thp_presplit(struct test_mem *m, char *why)
+{
+	void *range = m->kind == MEM_THP_PTE ? m->thp : m->page;
+	size_t len = m->kind == MEM_THP_PTE ? thp_size : (size_t)ps;
+	int t;
+
+	madvise(range, len, MADV_COLD);
+	for (t = 0; t < 5 && page_is_thp(m->page) > 0; t++) {
+		sleep_us(10000);
+		madvise(range, len, MADV_COLD);
+	}
+	if (page_is_thp(m->page) > 0)
+		return SKIP(why, "MADV_COLD did not split the THP");
+	m->presplit = true;
+	return RES_PASS;
+}
+
 /*
  * The memory of the setup's kind, filled (the THP subpage by subpage
  * with different bytes).  With MEM_REFS the caller wants to hold
@@ -108,9 +167,8 @@ void mem_put(struct test_mem *m)
  */
 enum res mem_get(struct setup_ctx *c, struct test_mem *m, int flags, char *why)
 {
-	size_t i, nr;
+	bool in_cache;
 	enum res res;
-	int t;
 
 	memset(m, 0, sizeof(*m));
 	m->kind = c->setup->mem;
@@ -121,27 +179,9 @@ enum res mem_get(struct setup_ctx *c, struct test_mem *m, int flags, char *why)
 			return SKIP(why, "mmap: %s", strerror(errno));
 		return RES_PASS;
 	}
-	nr = thp_size / ps;
-	m->raw_len = 2 * thp_size;
-	m->raw = mmap(NULL, m->raw_len, PROT_READ | PROT_WRITE,
-		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (m->raw == MAP_FAILED) {
-		m->raw = NULL;
-		return SKIP(why, "mmap of %zu kB: %s", m->raw_len >> 10, strerror(errno));
-	}
-	m->thp = (char *)(((uintptr_t)m->raw + thp_size - 1) & ~(uintptr_t)(thp_size - 1));
-	if (madvise(m->thp, thp_size, MADV_HUGEPAGE)) {
-		res = SKIP(why, "MADV_HUGEPAGE: %s (CONFIG_TRANSPARENT_HUGEPAGE)", strerror(errno));
+	res = thp_map(m, why);
+	if (res != RES_PASS)
 		goto fail;
-	}
-	for (i = 0; i < nr; i++)	/* the first write faults in the THP */
-		memset(m->thp + i * ps, 0x40 + (int)(i % 64), ps);
-	if (!check_huge_anon(m->thp, 1, thp_size)) {
-		res = SKIP(why,
-			   "no THP of %zu kB could be allocated (AnonHugePages stays 0: memory too fragmented?)",
-			   thp_size >> 10);
-		goto fail;
-	}
 	/*
 	 * In 6.1 with CONFIG_KSM a fault on any but the first subpage of a
 	 * THP that is still in the swap cache copies it whatever the swap
@@ -151,51 +191,16 @@ enum res mem_get(struct setup_ctx *c, struct test_mem *m, int flags, char *why)
 	 * one the marker decides for.  The others split the THP, so there
 	 * it is a subpage from the middle.
 	 */
-	if (m->kind == MEM_THP_WHOLE || m->kind == MEM_THP_PARTIAL)
-		m->page = m->thp;
-	else
-		m->page = m->thp + (nr / 2 + 1) * ps;
+	in_cache = m->kind == MEM_THP_WHOLE || m->kind == MEM_THP_PARTIAL;
+	m->page = in_cache ? m->thp : m->thp + (thp_size / ps / 2 + 1) * ps;
 	m->other = m->thp + ps;
-	m->no_refs = (flags & MEM_REFS) &&
-		     (m->kind == MEM_THP_WHOLE || m->kind == MEM_THP_PARTIAL);
-	switch (m->kind) {
-	case MEM_THP_PTE:
-		/* Split the PMD only: write-protect one subpage and back. */
-		if (mprotect(m->other, ps, PROT_READ) ||
-		    mprotect(m->other, ps, PROT_READ | PROT_WRITE)) {
-			res = SKIP(why, "mprotect: %s", strerror(errno));
-			goto fail;
-		}
-		if (check_huge_anon(m->thp, 1, thp_size) || !page_is_thp(m->page)) {
-			res = SKIP(why,
-				   "the THP did not end up PTE-mapped (AnonHugePages %s, compound %d)",
-				   check_huge_anon(m->thp, 1, thp_size) ? "still set" : "0",
-				   page_is_thp(m->page));
-			goto fail;
-		}
-		if (flags & MEM_REFS)
-			madvise(m->thp, thp_size, MADV_COLD);
-		break;
-	case MEM_THP_SUBPAGE:
-		if (flags & MEM_REFS)
-			madvise(m->page, ps, MADV_COLD);
-		break;
-	default:
-		break;
-	}
-	if ((flags & MEM_REFS) && (m->kind == MEM_THP_PTE || m->kind == MEM_THP_SUBPAGE)) {
-		for (t = 0; t < 5 && page_is_thp(m->page) > 0; t++) {
-			sleep_us(10000);
-			madvise(m->kind == MEM_THP_PTE ? m->thp : m->page,
-				m->kind == MEM_THP_PTE ? thp_size : (size_t)ps, MADV_COLD);
-		}
-		if (page_is_thp(m->page) > 0) {
-			res = SKIP(why, "MADV_COLD did not split the THP");
-			goto fail;
-		}
-		m->presplit = true;
-	}
-	return RES_PASS;
+	m->no_refs = (flags & MEM_REFS) && in_cache;
+	if (m->kind == MEM_THP_PTE)
+		res = thp_split_pmd(m, why);
+	if (res == RES_PASS && (flags & MEM_REFS) && !in_cache)
+		res = thp_presplit(m, why);
+	if (res == RES_PASS)
+		return RES_PASS;
 fail:
 	mem_put(m);
 	return res;

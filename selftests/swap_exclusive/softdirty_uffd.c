@@ -242,15 +242,6 @@ out:
 	return res;
 }
 
-/*
- * uffd_wp_swapped: uffd-wp changed on the swap entry itself.  The page
- * is swapped out unprotected, protected while it is a swap entry (the
- * bit must show on the entry), swapped in by a read (still protected),
- * unprotected and written: the same page (PFN), so the marker survived
- * the uffd-wp bit being set next to it.  Then once more with protect
- * and un-protect both on the swap entry, and a write fault straight on
- * it: no uffd-wp bit, same page.
- */
 /* A: protected while swapped out, read back, un-protected, written. */
 static enum res uffd_wp_swapped_a(struct setup_ctx *c, int uffd, unsigned char *p,
 				  unsigned char fill, uint64_t pfn0, char *why)
@@ -319,6 +310,15 @@ static enum res uffd_wp_swapped_b(struct setup_ctx *c, int uffd, unsigned char *
 	return RES_PASS;
 }
 
+/*
+ * uffd_wp_swapped: uffd-wp changed on the swap entry itself.  The page
+ * is swapped out unprotected, protected while it is a swap entry (the
+ * bit must show on the entry), swapped in by a read (still protected),
+ * unprotected and written: the same page (PFN), so the marker survived
+ * the uffd-wp bit being set next to it.  Then once more with protect
+ * and un-protect both on the swap entry, and a write fault straight on
+ * it: no uffd-wp bit, same page.
+ */
 enum res check_uffd_wp_swapped(struct setup_ctx *c, char *why)
 {
 	struct page_ref ref = { { -1, -1 } };

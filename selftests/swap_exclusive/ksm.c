@@ -57,7 +57,7 @@ static enum res ksm_merge(struct ksm_pair *kp, unsigned int tag, char *why)
 	memcpy(kp->b, kp->orig, ps);
 	if (madvise(kp->p, 2 * ps, MADV_MERGEABLE))
 		return SKIP(why, "MADV_MERGEABLE: %s", strerror(errno));
-	r = ksm_start(&kp->ks);
+	r = ksm_start(&kp->ks, 1000, 10);
 	if (r)
 		return SKIP(why, "cannot start ksmd: %s", strerror(-r));
 	t0 = now();

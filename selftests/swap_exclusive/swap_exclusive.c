@@ -292,28 +292,6 @@ struct environment env;
 long ps;
 unsigned int pattern_seq;
 
-enum res set_why(char *why, enum res r, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(why, WHY_LEN, fmt, ap);
-	va_end(ap);
-	return r;
-}
-
-void vmsg(const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!opt.verbose)
-		return;
-	va_start(ap, fmt);
-	printf("#   ");
-	vprintf(fmt, ap);
-	va_end(ap);
-}
-
 static const struct setup setups[NR_SETUPS] = {
 	[SETUP_FAULT]	= { "fault",   false, setup_disk,   teardown_disk },
 	[SETUP_SWAPOFF]	= { "swapoff", true,  setup_disk,   teardown_disk },
@@ -422,6 +400,25 @@ static int pos_arg(const char *s, const char *prog)
 	return (int)v;
 }
 
+/* Where the number of option o goes, NULL when o takes none. */
+static int *num_opt(int o)
+{
+	static const struct {
+		char opt;
+		int *val;
+	} nums[] = {
+		{ 'n', &opt.iterations }, { 'r', &opt.racy_max }, { 't', &opt.racy_secs },
+		{ 'p', &opt.stable_pages }, { 'k', &opt.ksm_secs }, { 'f', &opt.race_iters },
+		{ 'T', &opt.race_secs },
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(nums); i++)
+		if (nums[i].opt == o)
+			return nums[i].val;
+	return NULL;
+}
+
 int main(int argc, char **argv)
 {
 	unsigned int plan = 0;
@@ -430,28 +427,11 @@ int main(int argc, char **argv)
 	int o, s;
 
 	while ((o = getopt(argc, argv, "n:r:t:p:k:f:T:s:lvh")) != -1) {
+		if (num_opt(o)) {
+			*num_opt(o) = pos_arg(optarg, argv[0]);
+			continue;
+		}
 		switch (o) {
-		case 'n':
-			opt.iterations = pos_arg(optarg, argv[0]);
-			break;
-		case 'r':
-			opt.racy_max = pos_arg(optarg, argv[0]);
-			break;
-		case 't':
-			opt.racy_secs = pos_arg(optarg, argv[0]);
-			break;
-		case 'p':
-			opt.stable_pages = pos_arg(optarg, argv[0]);
-			break;
-		case 'k':
-			opt.ksm_secs = pos_arg(optarg, argv[0]);
-			break;
-		case 'f':
-			opt.race_iters = pos_arg(optarg, argv[0]);
-			break;
-		case 'T':
-			opt.race_secs = pos_arg(optarg, argv[0]);
-			break;
 		case 's':
 			if (opt.nr_select < (int)ARRAY_SIZE(opt.select))
 				opt.select[opt.nr_select++] = optarg;
@@ -460,7 +440,7 @@ int main(int argc, char **argv)
 			list = true;
 			break;
 		case 'v':
-			opt.verbose = true;
+			verbose = true;
 			break;
 		case 'h':
 			print_usage(argv[0], KSFT_PASS);

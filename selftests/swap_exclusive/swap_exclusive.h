@@ -69,7 +69,6 @@ struct options {
 	int race_secs;		/* -T: time cap of each fault race */
 	const char *select[16];	/* -s: substrings of "<check>/<setup>" */
 	int nr_select;
-	bool verbose;		/* -v */
 };
 
 /* The environment: named devices and what the process may see. */
@@ -167,8 +166,16 @@ struct test_mem {
 /* mem_get() flags */
 #define MEM_REFS	1	/* the check holds references across the page-out */
 
-#define SKIP(why, ...)	set_why(why, RES_SKIP, __VA_ARGS__)
-#define FAIL(why, ...)	set_why(why, RES_FAIL, __VA_ARGS__)
+/* r, once reasonf() has written the reason. */
+static inline enum res with_reason(enum res r, int reasonf_ret)
+{
+	(void)reasonf_ret;
+	return r;
+}
+
+/* The reason into why (WHY_LEN bytes), and that result. */
+#define SKIP(why, ...)	with_reason(RES_SKIP, reasonf(why, WHY_LEN, __VA_ARGS__))
+#define FAIL(why, ...)	with_reason(RES_FAIL, reasonf(why, WHY_LEN, __VA_ARGS__))
 
 /* cow.c */
 enum res check_fork_parent_first(struct setup_ctx *c, char *why);
@@ -241,8 +248,6 @@ void shared_stable_del(const char *dev);
 int supervise(unsigned int plan);
 
 /* swap_exclusive.c */
-enum res set_why(char *why, enum res r, const char *fmt, ...) __printf(3, 4);
-void vmsg(const char *fmt, ...) __printf(1, 2);
 int run_checks(unsigned int plan);
 
 /* thp.c */

@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <sched.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,30 @@
 #include "pagemap.h"
 #include "swap_helpers.h"
 #include "test_util.h"
+
+bool verbose;
+
+void vmsg(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!verbose)
+		return;
+	va_start(ap, fmt);
+	printf("#   ");
+	vprintf(fmt, ap);
+	va_end(ap);
+}
+
+int reasonf(char *why, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, len, fmt, ap);
+	va_end(ap);
+	return -1;
+}
 
 double now(void)
 {
@@ -106,8 +131,9 @@ long long proc_value(const char *path, const char *key)
 	return v;
 }
 
-int ksm_start(struct ksm_saved *s)
+int ksm_start(struct ksm_saved *s, int pages_to_scan, int sleep_ms)
 {
+	char num[16];
 	int r;
 
 	s->valid = false;
@@ -116,9 +142,11 @@ int ksm_start(struct ksm_saved *s)
 	    sysfs_read(KSM_DIR "sleep_millisecs", s->sleep_millisecs, sizeof(s->sleep_millisecs)))
 		return -ENOENT;
 	s->valid = true;
-	r = write_text(KSM_DIR "pages_to_scan", "1000");
+	snprintf(num, sizeof(num), "%d", pages_to_scan);
+	r = write_text(KSM_DIR "pages_to_scan", num);
+	snprintf(num, sizeof(num), "%d", sleep_ms);
 	if (!r)
-		r = write_text(KSM_DIR "sleep_millisecs", "10");
+		r = write_text(KSM_DIR "sleep_millisecs", num);
 	if (!r)
 		r = write_text(KSM_DIR "run", "1");
 	return r;

@@ -17,6 +17,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "swap_helpers.h"	/* __printf() */
+
 #ifndef MADV_COLD
 #define MADV_COLD	20
 #endif
@@ -26,6 +28,15 @@
 
 #define KSM_DIR		"/sys/kernel/mm/ksm/"
 #define THP_DIR		"/sys/kernel/mm/transparent_hugepage/"
+
+/* -v of the program: vmsg() prints only when it is set. */
+extern bool verbose;
+
+/* A TAP diagnostic line ("#   " and the text) when verbose. */
+void vmsg(const char *fmt, ...) __printf(1, 2);
+
+/* Print the reason for a SKIP or a failure into why (len bytes); -1. */
+int reasonf(char *why, size_t len, const char *fmt, ...) __printf(3, 4);
 
 /* CLOCK_MONOTONIC in seconds. */
 double now(void);
@@ -58,10 +69,10 @@ struct ksm_saved {
 };
 
 /*
- * Remember KSM's settings, then let ksmd scan fast (1000 pages every
- * 10 ms) and run.  -ENOENT without KSM.
+ * Remember KSM's settings, then let ksmd run, scanning pages_to_scan
+ * pages every sleep_ms ms.  -ENOENT without KSM.
  */
-int ksm_start(struct ksm_saved *s);
+int ksm_start(struct ksm_saved *s, int pages_to_scan, int sleep_ms);
 void ksm_restore(struct ksm_saved *s);
 
 /*

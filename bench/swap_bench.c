@@ -275,7 +275,7 @@ double median(struct series *s)
  * is appended to the JSON object (starts with a comma) or empty.
  */
 void result(const char *metric, unsigned int mib, const char *unit,
-		   struct series *s, const char *extra)
+	    struct series *s, const char *extra)
 {
 	double med = median(s);
 	int prec = strcmp(unit, "pages") ? 2 : 1;

@@ -136,6 +136,7 @@ long page_out_all(char *p, size_t n, uint64_t *pm);
 char *swapped_region(size_t n, unsigned int seed, char *why);
 void add(struct series *s, double v);
 double median(struct series *s);
-void result(const char *metric, unsigned int mib, const char *unit, struct series *s, const char *extra);
+void result(const char *metric, unsigned int mib, const char *unit,
+	    struct series *s, const char *extra);
 
 #endif /* SWAP_BENCH_H */

@@ -114,7 +114,7 @@ uint64_t pat_seed(uint32_t tag, uint64_t idx, uint32_t gen)
 
 /* Words [from, to) of a page get the pattern of (tag, idx, gen). */
 void pat_fill(unsigned char *page, size_t from, size_t to, uint32_t tag,
-		     uint64_t idx, uint32_t gen)
+	      uint64_t idx, uint32_t gen)
 {
 	uint64_t *w = (uint64_t *)page, s = pat_seed(tag, idx, gen);
 	size_t i;
@@ -125,7 +125,7 @@ void pat_fill(unsigned char *page, size_t from, size_t to, uint32_t tag,
 
 /* First word in [from, to) that does not hold the pattern, or -1. */
 long pat_check(const unsigned char *page, size_t from, size_t to,
-		      uint32_t tag, uint64_t idx, uint32_t gen)
+	       uint32_t tag, uint64_t idx, uint32_t gen)
 {
 	const uint64_t *w = (const uint64_t *)page;
 	uint64_t s = pat_seed(tag, idx, gen);
@@ -144,8 +144,8 @@ long pat_check(const unsigned char *page, size_t from, size_t to,
  * something else.
  */
 void pat_explain(const unsigned char *page, size_t from, size_t to,
-			uint32_t tag, uint32_t alt_tag, uint64_t idx,
-			uint32_t gen, char *buf, size_t len)
+		 uint32_t tag, uint32_t alt_tag, uint64_t idx,
+		 uint32_t gen, char *buf, size_t len)
 {
 	const uint64_t *w = (const uint64_t *)page;
 	long bad = pat_check(page, from, to, tag, idx, gen);
@@ -182,7 +182,7 @@ void pat_explain(const unsigned char *page, size_t from, size_t to,
 }
 
 void report(struct wstat *me, const void *page, size_t idx,
-		   const char *what)
+	    const char *what)
 {
 	char d[96];
 
@@ -195,7 +195,7 @@ void report(struct wstat *me, const void *page, size_t idx,
 
 /* Verify a whole-page pattern; reports and returns false on a mismatch. */
 bool verify_page(struct wstat *me, const unsigned char *page,
-			size_t idx, uint32_t tag, uint32_t gen, uint32_t alt_tag)
+		 size_t idx, uint32_t tag, uint32_t gen, uint32_t alt_tag)
 {
 	char why[160];
 
@@ -250,7 +250,7 @@ unsigned char *rpage(struct region *r, size_t i)
 
 /* Verify page i; on a mismatch rewrite it so it is reported only once. */
 void region_verify(struct wstat *me, struct region *r, size_t i,
-			  uint32_t alt_tag)
+		   uint32_t alt_tag)
 {
 	if (!verify_page(me, rpage(r, i), i, r->tag, r->gen[i], alt_tag))
 		pat_fill(rpage(r, i), 0, words, r->tag, i, ++r->gen[i]);
@@ -263,7 +263,7 @@ void region_write(struct wstat *me, struct region *r, size_t i)
 }
 
 void region_verify_all(struct wstat *me, struct region *r,
-			      uint32_t alt_tag)
+		       uint32_t alt_tag)
 {
 	size_t i;
 

@@ -157,11 +157,16 @@ void skip_worker(struct wstat *me, const char *fmt, ...) __printf(2, 3);
 unsigned int rnd(unsigned int *s);
 size_t pages_of(size_t bytes, size_t min);
 uint64_t pat_seed(uint32_t tag, uint64_t idx, uint32_t gen);
-void pat_fill(unsigned char *page, size_t from, size_t to, uint32_t tag, uint64_t idx, uint32_t gen);
-long pat_check(const unsigned char *page, size_t from, size_t to, uint32_t tag, uint64_t idx, uint32_t gen);
-void pat_explain(const unsigned char *page, size_t from, size_t to, uint32_t tag, uint32_t alt_tag, uint64_t idx, uint32_t gen, char *buf, size_t len);
+void pat_fill(unsigned char *page, size_t from, size_t to, uint32_t tag,
+	      uint64_t idx, uint32_t gen);
+long pat_check(const unsigned char *page, size_t from, size_t to,
+	       uint32_t tag, uint64_t idx, uint32_t gen);
+void pat_explain(const unsigned char *page, size_t from, size_t to,
+		 uint32_t tag, uint32_t alt_tag, uint64_t idx,
+		 uint32_t gen, char *buf, size_t len);
 void report(struct wstat *me, const void *page, size_t idx, const char *what);
-bool verify_page(struct wstat *me, const unsigned char *page, size_t idx, uint32_t tag, uint32_t gen, uint32_t alt_tag);
+bool verify_page(struct wstat *me, const unsigned char *page,
+		 size_t idx, uint32_t tag, uint32_t gen, uint32_t alt_tag);
 void count_swapped(struct wstat *me, const unsigned char *p, size_t n);
 void worker_page_out(struct wstat *me, void *p, size_t n);
 int region_init(struct region *r, size_t n, uint32_t tag, bool thp);
@@ -176,7 +181,6 @@ void worker_odirect(struct wstat *me);
 
 /* race.c */
 void worker_race(struct wstat *me);
-
 
 /* workers.c */
 void worker_pageout(struct wstat *me);

@@ -152,7 +152,7 @@ enum res clear_refs_on_swap_entry(const void *p, char *why)
 
 /* First offset in [from, to) where p differs from byte c, or -1. */
 long first_diff_byte(const unsigned char *p, long from, long to,
-			    unsigned char c)
+		     unsigned char c)
 {
 	long i;
 

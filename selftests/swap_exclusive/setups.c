@@ -11,7 +11,7 @@
  * fine.  The caller swaps it on.
  */
 enum res own_swap_make(struct setup_ctx *c, const char *role,
-			      unsigned int mb, unsigned long delay_nsec, char *why)
+		       unsigned int mb, unsigned long delay_nsec, char *why)
 {
 	struct nullb_opts o = { .size_mb = mb, .blocksize = 4096,
 				.completion_nsec = delay_nsec };

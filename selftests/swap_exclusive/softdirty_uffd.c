@@ -254,7 +254,8 @@ static enum res uffd_wp_swapped_a(struct setup_ctx *c, int uffd, unsigned char *
 	e = pagemap_entry(p);
 	if (r || !pm_swapped(e) || !pm_uffd_wp(e))
 		return FAIL(why, "UFFDIO_WRITEPROTECT on the swap entry: %s (%s)",
-			    r ? strerror(-r) : "no uffd-wp bit on it", pm_describe(e, d, sizeof(d)));
+			    r ? strerror(-r) : "no uffd-wp bit on it",
+			    pm_describe(e, d, sizeof(d)));
 	if (bring_back(c, why) != RES_PASS)
 		return RES_SKIP;
 	read_byte(p);
@@ -303,7 +304,8 @@ static enum res uffd_wp_swapped_b(struct setup_ctx *c, int uffd, unsigned char *
 	if (pm_uffd_wp(e))
 		return FAIL(why, "uffd-wp set after un-protect and a write");
 	if (pm_pfn(e) != pfn0)
-		return FAIL(why, "page copied: clearing uffd-wp on the swap entry lost exclusivity");
+		return FAIL(why,
+			    "page copied: clearing uffd-wp on the swap entry lost exclusivity");
 	if (p[0] != (unsigned char)~fill || p[ps - 1] != (unsigned char)~fill ||
 	    first_diff_byte(p, 1, ps - 1, fill) >= 0)
 		return FAIL(why, "page content changed");

@@ -68,7 +68,8 @@ static enum res sw_verdict(struct setup_ctx *c, int on, int n, const struct sw_s
 	if (st->bad)
 		return FAIL(why, "%d pages lost data", st->bad);
 	if (!st->wb)
-		return SKIP(why, "no page was under writeback when written (is %s write-throttled?)",
+		return SKIP(why,
+			    "no page was under writeback when written (is %s write-throttled?)",
 			    c->dev);
 	if (on && st->copied != st->wb)
 		return FAIL(why,

@@ -216,7 +216,8 @@ enum res check_race_read_wp(struct setup_ctx *c, char *why);
 enum res check_fork_race_swapin(struct setup_ctx *c, char *why);
 
 /* setups.c */
-enum res own_swap_make(struct setup_ctx *c, const char *role, unsigned int mb, unsigned long delay_nsec, char *why);
+enum res own_swap_make(struct setup_ctx *c, const char *role, unsigned int mb,
+		       unsigned long delay_nsec, char *why);
 enum res setup_disk(struct setup_ctx *c, char *why);
 void teardown_disk(struct setup_ctx *c);
 enum res setup_zram(struct setup_ctx *c, char *why);

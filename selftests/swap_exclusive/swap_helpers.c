@@ -86,7 +86,7 @@ int write_text(const char *path, const char *val)
 	return 0;
 }
 
-/* A version-1 swap header for an area of pages pages into hdr (ps bytes, zeroed). */
+/* Into hdr (ps bytes, zeroed): a version-1 swap header for that many pages. */
 static void swap_header_fill(char *hdr, long ps, unsigned long long pages)
 {
 	uint32_t val;

@@ -103,7 +103,8 @@ static enum res thp_map(struct test_mem *m, char *why)
 	}
 	m->thp = (char *)(((uintptr_t)m->raw + thp_size - 1) & ~(uintptr_t)(thp_size - 1));
 	if (madvise(m->thp, thp_size, MADV_HUGEPAGE))
-		return SKIP(why, "MADV_HUGEPAGE: %s (CONFIG_TRANSPARENT_HUGEPAGE)", strerror(errno));
+		return SKIP(why, "MADV_HUGEPAGE: %s (CONFIG_TRANSPARENT_HUGEPAGE)",
+			    strerror(errno));
 	for (i = 0; i < nr; i++)	/* the first write faults in the THP */
 		memset(m->thp + i * ps, 0x40 + (int)(i % 64), ps);
 	if (!check_huge_anon(m->thp, 1, thp_size))

@@ -110,7 +110,7 @@ series_base() {
 
 # is_ours <patch file>: the patch this script writes, whatever its number.
 is_ours() {
-	grep -q "^Subject: \[PATCH [0-9]*/[0-9]*\] $SUBJECT$" "$1"
+	grep -qs "^Subject: \[PATCH [0-9]*/[0-9]*\] $SUBJECT$" "$1"
 }
 
 # other_patches <dir>: the series file's patches, ours left out.
@@ -235,7 +235,10 @@ committed_in() {
 	local line c=
 	while read -r line _; do
 		case $line in "" | "#"*) continue ;; esac
-		! is_ours "$1/$line" || c=$line
+		# (lts-6.1's link counts even where it dangles)
+		if [ -L "$1/$line" ] || is_ours "$1/$line"; then
+			c=$line
+		fi
 	done <"$1/series"
 	echo "$c"
 }

@@ -347,7 +347,7 @@ void bench_copies(enum copy_mode mode)
 		copied[k].n = eligible[k].n = 0;
 	reread.n = 0;
 	if (wb && slow_swap_on(why)) {
-		ksft_test_result_skip("copies/%s: %s\n", copy_mode_name[mode], why);
+		bench_tap(BENCH_SKIP, "copies/%s: %s\n", copy_mode_name[mode], why);
 		return;
 	}
 	for (run = 0; run < opt.runs; run++) {
@@ -367,11 +367,11 @@ void bench_copies(enum copy_mode mode)
 		slow_swap_off();
 	if (r == -2) {
 		ksft_print_msg("copies/%s: %s\n", copy_mode_name[mode], why);
-		ksft_test_result_fail("copies/%s\n", copy_mode_name[mode]);
+		bench_tap(BENCH_FAIL, "copies/%s\n", copy_mode_name[mode]);
 		return;
 	}
 	if (r) {
-		ksft_test_result_skip("copies/%s: %s\n", copy_mode_name[mode], why);
+		bench_tap(BENCH_SKIP, "copies/%s: %s\n", copy_mode_name[mode], why);
 		return;
 	}
 	for (k = 0; k < 2; k++) {
@@ -383,5 +383,5 @@ void bench_copies(enum copy_mode mode)
 		ksft_print_msg("%-22s           of a median %.0f pages in the swap cache at the fault\n",
 			       "", median(&eligible[k]));
 	}
-	ksft_test_result_pass("copies/%s\n", copy_mode_name[mode]);
+	bench_tap(BENCH_PASS, "copies/%s\n", copy_mode_name[mode]);
 }

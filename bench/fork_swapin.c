@@ -33,7 +33,7 @@ void bench_fork(unsigned int mib)
 
 	first.n = again.n = 0;
 	if ((long long)mib * 1024 + 4096 > free_kb) {
-		ksft_test_result_skip("fork/%u: does not fit in swap (%lld MiB free on %s)\n",
+		bench_tap(BENCH_SKIP, "fork/%u: does not fit in swap (%lld MiB free on %s)\n",
 				      mib, free_kb / 1024, sw.dev);
 		return;
 	}
@@ -42,13 +42,13 @@ void bench_fork(unsigned int mib)
 		double t;
 
 		if (!p) {
-			ksft_test_result_skip("fork/%u: %s\n", mib, why);
+			bench_tap(BENCH_SKIP, "fork/%u: %s\n", mib, why);
 			return;
 		}
 		t = timed_fork();
 		if (t < 0) {
 			unmap_pages(p, n);
-			ksft_test_result_skip("fork/%u: fork: %s\n", mib, strerror(errno));
+			bench_tap(BENCH_SKIP, "fork/%u: fork: %s\n", mib, strerror(errno));
 			return;
 		}
 		add(&first, t);
@@ -63,7 +63,7 @@ void bench_fork(unsigned int mib)
 	result("fork_us", mib, "us", &first, "");
 	if (again.n)
 		result("fork_again_us", mib, "us", &again, "");
-	ksft_test_result_pass("fork/%u\n", mib);
+	bench_tap(BENCH_PASS, "fork/%u\n", mib);
 }
 
 /* Does mib MiB fit in RAM and (twice for disk) in the swap area?  Else its SKIP. */
@@ -72,12 +72,12 @@ static bool swapin_fits(const char *name, unsigned int mib, bool disk)
 	long long avail = meminfo_kb("MemAvailable");
 
 	if ((long long)mib * 1024 + 65536 > avail) {
-		ksft_test_result_skip("%s/%u: does not fit in RAM (MemAvailable %lld MiB)\n",
+		bench_tap(BENCH_SKIP, "%s/%u: does not fit in RAM (MemAvailable %lld MiB)\n",
 				      name, mib, avail / 1024);
 		return false;
 	}
 	if ((long long)mib * 1024 * (disk ? 2 : 1) + 4096 > sw.size_kb) {
-		ksft_test_result_skip("%s/%u: swap area %s too small (%lld MiB%s)\n",
+		bench_tap(BENCH_SKIP, "%s/%u: swap area %s too small (%lld MiB%s)\n",
 				      name, mib, sw.dev, sw.size_kb / 1024,
 				      disk ? ", needs twice the size" : "");
 		return false;
@@ -149,19 +149,19 @@ void bench_swapin(unsigned int mib, bool disk)
 		return;
 	pm = malloc(n * sizeof(*pm));
 	if (!pm) {
-		ksft_test_result_skip("%s/%u: out of memory\n", name, mib);
+		bench_tap(BENCH_SKIP, "%s/%u: out of memory\n", name, mib);
 		return;
 	}
 	for (run = 0; run < opt.runs; run++) {
 		bad = swapin_run(n, disk, run, pm, &us, &cpu, &cached_sum, why);
 		if (bad < 0) {
-			ksft_test_result_skip("%s/%u: %s\n", name, mib, why);
+			bench_tap(BENCH_SKIP, "%s/%u: %s\n", name, mib, why);
 			goto out;
 		}
 		if (bad) {
 			ksft_print_msg("%s/%u: %ld pages came back with wrong content\n",
 				       name, mib, bad);
-			ksft_test_result_fail("%s/%u\n", name, mib);
+			bench_tap(BENCH_FAIL, "%s/%u\n", name, mib);
 			goto out;
 		}
 	}
@@ -174,7 +174,7 @@ void bench_swapin(unsigned int mib, bool disk)
 	/* with the disk the wall time includes waiting for reads: add CPU time */
 	if (disk)
 		result("swapin_disk_cpu_us", mib, "us/page", &cpu, "");
-	ksft_test_result_pass("%s/%u\n", name, mib);
+	bench_tap(BENCH_PASS, "%s/%u\n", name, mib);
 out:
 	free(pm);
 }

@@ -270,6 +270,27 @@ double median(struct series *s)
 	return s->n % 2 ? s->v[s->n / 2] : (s->v[s->n / 2 - 1] + s->v[s->n / 2]) / 2;
 }
 
+void bench_tap(enum bench_outcome how, const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	switch (how) {
+	case BENCH_PASS:
+		ksft_test_result_pass("%s", line);
+		break;
+	case BENCH_FAIL:
+		ksft_test_result_fail("%s", line);
+		break;
+	default:
+		ksft_test_result_skip("%s", line);
+		break;
+	}
+}
+
 /*
  * Print one result: a TAP diagnostic and the COWSWAP-BENCH line.  extra
  * is appended to the JSON object (starts with a comma) or empty.

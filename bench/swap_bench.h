@@ -139,4 +139,14 @@ double median(struct series *s);
 void result(const char *metric, unsigned int mib, const char *unit,
 	    struct series *s, const char *extra);
 
+/*
+ * The TAP result of one measurement. kselftest.h keeps its counters in a
+ * static variable per translation unit: every result must be counted in
+ * swap_bench.c, which prints the plan and the totals, so copies.c and
+ * fork_swapin.c report through these.
+ */
+enum bench_outcome { BENCH_PASS, BENCH_FAIL, BENCH_SKIP };
+void bench_tap(enum bench_outcome how, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
 #endif /* SWAP_BENCH_H */

@@ -59,6 +59,20 @@ variant_patches() {
 	esac
 }
 
+# keep_mtimes <tree> <old commit> <list>: every file of <list> ("<mtime>
+# <path>" lines) whose content in the tree is what it was at <old commit>
+# gets its old mtime back.
+keep_mtimes() {
+	local wt=$1 old=$2 list=$3 t f kept=0
+	[ -s "$list" ] || return 0
+	while read -r t f; do
+		git -C "$wt" diff --quiet "$old" -- "$f" 2>/dev/null || continue
+		touch -m -d "@$t" "$wt/$f" && kept=$((kept + 1))
+	done <"$list"
+	rm -f "$list"
+	[ "$kept" = 0 ] || info "kept the timestamps of $kept unchanged files in ${wt#$TOP/}"
+}
+
 make_tree() {
 	local v=$1 wt=$TREES/$1 base patches stamp want old
 	base=$(variant_base "$v")
@@ -99,6 +113,13 @@ make_tree() {
 	fi
 
 	old=$(git -C "$wt" rev-parse HEAD)
+	# Going back to the base and applying the patches again rewrites
+	# every file the old patches touched; keep_mtimes gives back the old
+	# timestamp to those whose content comes out the same, so a build
+	# directory rebuilds only what really changed (a new selftest patch
+	# must not cost a full kernel rebuild).
+	git -C "$wt" diff --name-only "$base" "$old" | (cd "$wt" && xargs -r -d '\n' stat -c '%Y %n' 2>/dev/null) \
+		>"$TREES/.$v.mtimes" || true
 	git -C "$wt" checkout -q --detach "$base"
 	if [ -n "$patches" ]; then
 		info "$v: applying $(echo "$patches" | wc -l) patches with git am"
@@ -107,10 +128,12 @@ make_tree() {
 			cat "$TREES/.$v.am.log" >&2
 			git -C "$wt" am --abort >/dev/null 2>&1 || true
 			git -C "$wt" checkout -q --detach "$old"
+			keep_mtimes "$wt" "$old" "$TREES/.$v.mtimes"
 			why=$(sed -n 's/^Patch failed at \(.*\)/patch \1 does not apply/p' "$TREES/.$v.am.log" | head -1)
 			die "$v: ${why:-git am failed, see $TREES/.$v.am.log} (tree left as it was)"
 		fi
 	fi
+	keep_mtimes "$wt" "$old" "$TREES/.$v.mtimes"
 	git --git-dir="$SRC_GIT" tag -f "cowswap/$v" "$(git -C "$wt" rev-parse HEAD)" >/dev/null
 	echo "$want $(git -C "$wt" rev-parse HEAD)" >"$stamp"
 	info "$v: ${wt#$TOP/} at $(git -C "$wt" log -1 --format='%h %s')"

@@ -161,7 +161,7 @@ def run_section(run, report_dir):
         guest_page(run, g, run["results"][g["guest"]], out_run)
     figs = plots.figures(run, out_run)
     for kind, title in (("bench", "Benchmark"), ("stress", "Stress"),
-                        ("distro", "Distribution kernels")):
+                        ("distro", "Distribution kernels"), ("nightly", "Nightly stages")):
         if not run[kind]:
             continue
         parts.append(f"<h3>{title}</h3>")

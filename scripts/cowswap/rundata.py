@@ -5,10 +5,12 @@ that docs/results/<name>.json keeps.
 A run directory holds what its command wrote: <guest>/result.json (the
 judge, every run-qemu.sh boot), summary.json (matrix.sh), bench-<record>.json
 (bench.sh), stress.json (stress.sh), distro-<record>/verdict.json
-(distro-check.sh). load_run() reads whichever of them are there into
+(distro-check.sh), nightly.json (nightly.sh's stage table). load_run()
+reads whichever of them are there into
 
   {"run": <name>, "dir": <path>, "guests": [guest entry...],
-   "bench": {...} or None, "stress": [...] or None, "distro": [...] or None}
+   "bench": [{...} per record] or None, "stress": [...] or None,
+   "distro": [...] or None, "nightly": {...} or None}
 
 A snapshot (SCHEMA) is the same data, cut to the fields the tables show,
 with where it came from:
@@ -16,10 +18,10 @@ with where it came from:
   {"schema": "cowswap-snapshot/1", "name": "matrix", "kind": "matrix",
    "command": "make matrix", "run": "<run id>", "date": "<newest result>",
    "commit": "<git HEAD when the snapshot was taken>",
-   "guests": [...] | "bench": {...} | "stress": [...] | "distro": [...]}
+   "guests": [...] | "bench": [...] | "stress": [...] | "distro": [...] | "nightly": {...}}
 
 kind is what the data is and which table shows it: matrix (also the
-6.1-LTS matrix), mutants, bench, stress or distro.
+6.1-LTS matrix), mutants, bench, stress, distro or nightly.
 """
 import glob
 import json
@@ -31,11 +33,11 @@ from cowswap import TOP
 from cowswap.judge import run_label
 
 SCHEMA = "cowswap-snapshot/1"
-KINDS = ("matrix", "mutants", "bench", "stress", "distro")
+KINDS = ("matrix", "mutants", "bench", "stress", "distro", "nightly")
 # The command that makes each kind of run (a snapshot records it; --command
 # overrides it).
 COMMANDS = {"matrix": "make matrix", "mutants": "make mutant", "bench": "make bench",
-            "stress": "make stress", "distro": "make distro-check"}
+            "stress": "make stress", "distro": "make distro-check", "nightly": "make nightly"}
 # Snapshot names whose runs another command makes than their kind's.
 NAME_COMMANDS = {"lts-matrix": "make lts-matrix"}
 # The order of the matrix's columns: the variants as lib.sh lists them.
@@ -139,6 +141,17 @@ def distro_data(d):
     return rows or None
 
 
+def nightly_data(d):
+    """nightly.sh's stage table: each stage's time, exit status, verdict."""
+    path = os.path.join(d, "nightly.json")
+    if not os.path.exists(path):
+        return None
+    n = read_json(path)
+    return {"commit": n.get("commit", "unknown"), "stages_asked": n.get("stages_asked", []),
+            "stages": [{k: s[k] for k in ("stage", "finished", "seconds", "verdict")}
+                       for s in n.get("stages", [])]}
+
+
 def load_run(d):
     """Everything one run directory holds (see the module's help)."""
     if not os.path.isdir(d):
@@ -150,9 +163,11 @@ def load_run(d):
            "guests": guests, "results": full,
            "bench": bench or None,
            "stress": stress_data(read_json(stress)) if os.path.exists(stress) else None,
-           "distro": distro_data(d)}
-    if not guests and not run["bench"] and not run["stress"] and not run["distro"]:
-        raise ValueError(f"{d}: no result.json, bench-<record>.json, stress.json or verdict.json")
+           "distro": distro_data(d),
+           "nightly": nightly_data(d)}
+    if not any((guests, run["bench"], run["stress"], run["distro"], run["nightly"])):
+        raise ValueError(f"{d}: no result.json, bench-<record>.json, stress.json, verdict.json "
+                         "or nightly.json")
     return run
 
 
@@ -171,12 +186,12 @@ def run_date(run):
 
 def default_kind(name, run):
     """The kind a snapshot name stands for, else what the run holds."""
-    for kind in ("mutants", "bench", "stress", "distro"):
+    for kind in ("mutants", "bench", "stress", "distro", "nightly"):
         if name.startswith(kind):
             return kind
     if run["guests"]:
         return "matrix"
-    for kind in ("bench", "stress", "distro"):
+    for kind in ("bench", "stress", "distro", "nightly"):
         if run[kind]:
             return kind
     return "matrix"

@@ -120,10 +120,18 @@ def distro_table(rows):
                   "measured by", "what to do"], out)
 
 
+def nightly_table(n):
+    """nightly.sh's stages: when each finished, how long it took, its verdict."""
+    rows = [[s["stage"], s["finished"], s["seconds"], f"**{s['verdict']}**"]
+            for s in n["stages"]]
+    return table(["stage", "finished (UTC)", "seconds", "verdict"], rows) + [
+        "", f"Stages asked: {' '.join(n['stages_asked']) or 'all'}; commit {n['commit']}."]
+
+
 def kind_table(kind, data):
     """The table of one snapshot's data."""
     return {"matrix": matrix_table, "mutants": mutants_table, "bench": bench_table,
-            "stress": stress_table, "distro": distro_table}[kind](data)
+            "stress": stress_table, "distro": distro_table, "nightly": nightly_table}[kind](data)
 
 
 def snapshot_table(snap):
@@ -144,7 +152,8 @@ def run_tables(run):
     for title, kind, data in (("Matrix", "matrix", matrix), ("Mutants", "mutants", mutants),
                               ("Benchmark", "bench", run["bench"]),
                               ("Stress", "stress", run["stress"]),
-                              ("Distribution kernels", "distro", run["distro"])):
+                              ("Distribution kernels", "distro", run["distro"]),
+                              ("Nightly stages", "nightly", run["nightly"])):
         if data:
             md += [f"### {title}", ""] + kind_table(kind, data) + [""]
     return md

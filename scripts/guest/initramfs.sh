@@ -29,9 +29,9 @@
 # and "run_kselftest.sh -t vm:swap_exclusive" in the guest. The tree is
 # KSFT_TREE (default $TREES/patched); nothing is written into it.
 #
-# Extra tests are built with kselftest.h and
+# Extra tests are built with kselftest.h, the vm selftests (vm_util.h) and
 # selftests/swap_exclusive on the include path, linked with
-# EXTRA_SOURCES (e.g. its swap_helpers.c), and run with EXTRA_ARGS.
+# EXTRA_SOURCES (e.g. its test_util.c), and run with EXTRA_ARGS.
 #
 # Kernel modules (for kernels that are not ours, e.g. a distribution's):
 # MODULES_FROM=<root of an unpacked kernel package> and MODULES="<name>..."
@@ -212,7 +212,7 @@ for src in ${EXTRA_TESTS:-}; do
 	[ -f "$src" ] || die "EXTRA_TESTS: $src does not exist"
 	name=$(basename "$src" .c)
 	# shellcheck disable=SC2086
-	"$USER_CC" -static -O2 -Wall -pthread -I"$ksft" -I"$st" -o "$work/tests/$name" "$src" \
+	"$USER_CC" -static -O2 -Wall -pthread -I"$ksft" -I"$ksft/vm" -I"$st" -o "$work/tests/$name" "$src" \
 		${EXTRA_SOURCES:-} || die "cannot build extra test $src"
 	echo "$name /tests/$name ${EXTRA_ARGS:-}" >>"$work/cowswap-tests"
 done

@@ -45,6 +45,14 @@ class RunData(unittest.TestCase):
                          ("x86_64", "patched@none+ksft", "pass", True))
         self.assertIsNone(run["bench"])
 
+    def test_nightly_run(self):
+        run = rundata.load_run(os.path.join(RESULTS, "fixture-nightly"))
+        self.assertEqual([(s["stage"], s["verdict"]) for s in run["nightly"]["stages"]],
+                         [("check-patches", "pass"), ("mutant", "pass"), ("bench", "fail")])
+        self.assertEqual(rundata.default_kind("x", run), "nightly")
+        lines = tables.kind_table("nightly", run["nightly"])
+        self.assertIn("| bench | 2026-12-06T12:50:00Z | 1200 | **fail** |", lines)
+
     def test_other_runs(self):
         bench = rundata.load_run(os.path.join(RESULTS, "fixture-bench"))["bench"]
         self.assertEqual([(b["arch"], b["reference"], len(b["rows"])) for b in bench],

@@ -115,6 +115,23 @@ for r in amd64:x86_64-baseline:linux-image-6.1.0-18-amd64:6.1.76-1 \
 		--version "$ver" --seconds 400 >/dev/null
 done
 
+# A nightly stage table, in the shape nightly.sh writes it: two stages
+# that passed, one that failed.
+n=fixture-nightly
+mkdir -p "$R/$n"
+cat >"$R/$n/nightly.json" <<'EOF2'
+{
+ "run": "fixture-nightly",
+ "commit": "0123456789ab",
+ "stages_asked": ["1", "3", "5"],
+ "stages": [
+  {"stage": "check-patches", "finished": "2026-12-06T12:03:00Z", "seconds": 180, "exit": 0, "verdict": "pass"},
+  {"stage": "mutant", "finished": "2026-12-06T12:30:00Z", "seconds": 1620, "exit": 0, "verdict": "pass"},
+  {"stage": "bench", "finished": "2026-12-06T12:50:00Z", "seconds": 1200, "exit": 1, "verdict": "fail"}
+ ]
+}
+EOF2
+
 # Fixed paths and dates: what a run on the lead's machine would record.
 find "$R" -name '*.json' -print0 | xargs -0 sed -i -E \
 	-e "s|$R/|/work/main/out/results/|g" \

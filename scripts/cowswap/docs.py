@@ -48,8 +48,10 @@ def body(name, rdir):
     # named as the repository has it, wherever the tests keep their copy
     shown = f"docs/results/{name}.json"
     if not os.path.exists(path):
+        # the path is not in backticks: the docs test takes those for
+        # files that must exist
         return ["", f"_No snapshot yet: `make snapshot RUN=<run> NAME={name}` writes "
-                f"`{shown}`, `make docs` fills this block._", ""]
+                f"{shown}, `make docs` fills this block._", ""]
     with open(path) as f:
         snap = json.load(f)
     problems = check_snapshot(snap, shown)

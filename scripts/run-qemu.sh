@@ -48,10 +48,13 @@ else
 fi
 need_cmd "$QEMU" timeout python3
 # QEMU_SMP=<n>: boot with n CPUs instead of the record's -smp (bench.sh
-# boots one CPU under -icount).
+# boots one CPU under -icount); with one CPU, the record's UP_QEMU_ARGS
+# if it has them (a machine set up for SMP may not boot one CPU).
 if [ -n "${QEMU_SMP:-}" ]; then
 	[[ $QEMU_SMP =~ ^[1-9][0-9]*$ ]] || die "QEMU_SMP=$QEMU_SMP: expected a number of CPUs"
-	if [[ " $QEMU_ARGS " == *" -smp "* ]]; then
+	if [ "$QEMU_SMP" = 1 ] && [ -n "${UP_QEMU_ARGS:-}" ]; then
+		QEMU_ARGS=$UP_QEMU_ARGS
+	elif [[ " $QEMU_ARGS " == *" -smp "* ]]; then
 		QEMU_ARGS=$(sed -E "s/(^| )-smp [^ ]+/\1-smp $QEMU_SMP/" <<<"$QEMU_ARGS")
 	else
 		QEMU_ARGS="$QEMU_ARGS -smp $QEMU_SMP"

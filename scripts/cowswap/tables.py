@@ -2,7 +2,7 @@
 """Markdown tables of run data (cowswap.rundata): the same functions fill
 out/report/results.md and the generated blocks of README.md and docs/*.md,
 so a page shows exactly what its snapshot holds."""
-from cowswap.rundata import column_key
+from cowswap.rundata import VARIANT_ORDER, column_key
 
 
 def cell(text):
@@ -58,7 +58,9 @@ def num(v):
 def bench_record_table(b):
     """One benchmarked record: each kernel's median and its ratio to the
     reference kernel's."""
-    variants = list(b["variants"])
+    # the kernels in lib.sh's order (a snapshot keeps them sorted by name)
+    variants = sorted(b["variants"], key=lambda v: VARIANT_ORDER.index(v)
+                      if v in VARIANT_ORDER else len(VARIANT_ORDER))
     ref = b.get("reference")
     others = [v for v in variants if ref and v != ref]
     header = ["metric", "MiB", "unit"] + [f"{v} median" for v in variants]

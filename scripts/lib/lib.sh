@@ -198,6 +198,9 @@ load_arch() {
 	KERNEL_IMAGE=
 	QEMU=
 	QEMU_ARGS=
+	# UP_QEMU_ARGS: QEMU_ARGS for a one-CPU boot (run-qemu.sh QEMU_SMP=1),
+	# where the record's machine needs another setup for that.
+	UP_QEMU_ARGS=
 	CMDLINE=
 	DISK_DEVICE=virtio-blk-pci
 	USER_CC=gcc

@@ -215,8 +215,8 @@ def cmd_html(a):
     stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     names = ", ".join(r["run"] for r in runs)
     body = [f"<h1>cowswap results</h1>\n<p>{len(runs)} run(s): {e(names)}; rendered {stamp} "
-            "by scripts/report.py from what each run wrote (result.json, bench-<record>.json, "
-            "stress.json, verdict.json). Each cell links to the guest's TAP lines, "
+            "by scripts/report.py from what each run wrote (result.json, bench-&lt;record&gt;.json, "
+            "stress.json, verdict.json, nightly.json). Each cell links to the guest's TAP lines, "
             '"log" to its console. Also: <a href="results.md">results.md</a>, '
             '<a href="junit.xml">junit.xml</a>.</p>', LEGEND]
     body += [run_section(run, report_dir) for run in runs]

@@ -1,11 +1,12 @@
 # SPDX-License-Identifier: GPL-2.0
 """Headless Chromium (Debian's chromium, scripts/deps.sh --browser) for the
-report's browser test, and the screenshot in docs/:
+report's browser test, and screenshots:
 
-  python3 scripts/tests/browser.py --screenshot docs/report.png
+  python3 scripts/tests/browser.py --screenshot /tmp/report.png
 
 renders the fixture matrix run (scripts/tests/data/results/fixture-matrix)
-with report.py and photographs its index.html.
+with report.py and photographs its index.html. (docs/report.png is a
+report of real runs, photographed the same way.)
 """
 import os
 import shutil

@@ -16,7 +16,7 @@ LTS_BUILD_ONLY ?= $(basename $(notdir $(shell grep -l '^SERIES=lts-6.1' configs/
 ARCHS ?= $(filter-out $(LTS_ARCHS),$(basename $(notdir $(wildcard configs/arch/*.conf))))
 
 .PHONY: help deps source trees build boot demo matrix mutant bench stress smoke check ci check-patches \
-	bisect selftest test-tooling docs-check distro-check nightly lts-deps lts-matrix lts-bisect lava lava-artifacts lava-run sparse \
+	bisect selftest test-tooling docs-check distro-check distro-fix nightly lts-deps lts-matrix lts-bisect lava lava-artifacts lava-run sparse \
 	clean distclean
 
 help:
@@ -58,6 +58,9 @@ help:
 	@echo '  distro-check   boot Debian 12'"'"'s own kernel of every configs/distro record'
 	@echo '                 with our initramfs: affected or not (DISTROS=<records>,'
 	@echo '                 JOBS=2, DISKS=none|full)'
+	@echo '  distro-fix     Debian'"'"'s own config rebuilt from Debian'"'"'s source, as shipped'
+	@echo '                 (must lose data as Debian'"'"'s kernel does) and with'
+	@echo '                 patches/lts-6.1 (must pass): DISTROS=<records> (default i386)'
 	@echo '  lts-matrix     6.1 LTS: every LTS_ARCHS record, stock (must reproduce)'
 	@echo '                 and stock + patches/lts-6.1 (must pass), no disks'
 	@echo '  lts-bisect     6.1 LTS: build LTS_ARCHS after every patch of patches/lts-6.1'
@@ -137,6 +140,14 @@ docs-check:
 distro-check: trees
 	$(S)/deps.sh --distro
 	$(S)/distro-check.sh $(DISTROS)
+
+# Debian's own config of each record rebuilt as shipped and with
+# patches/lts-6.1, booted next to Debian's kernel (docs/distro-fix.md;
+# an hour or more per record on two cores).
+distro-fix: trees
+	$(S)/deps.sh --distro
+	$(S)/mktrees.sh fixed
+	$(S)/distro-fix.sh $(or $(DISTROS),i386)
 
 # The third tier: everything (hours; scripts/nightly.sh).
 nightly: trees

@@ -16,7 +16,7 @@ LTS_BUILD_ONLY ?= $(basename $(notdir $(shell grep -l '^SERIES=lts-6.1' configs/
 ARCHS ?= $(filter-out $(LTS_ARCHS),$(basename $(notdir $(wildcard configs/arch/*.conf))))
 
 .PHONY: help deps source trees build boot demo matrix mutant bench stress smoke check ci check-patches \
-	bisect selftest test-tooling docs-check distro-check distro-fix nightly lts-deps lts-matrix lts-bisect lava lava-artifacts lava-run sparse \
+	bisect selftest test-tooling docs-check distro-check distro-fix deb nightly lts-deps lts-matrix lts-bisect lava lava-artifacts lava-run sparse \
 	clean distclean
 
 help:
@@ -61,6 +61,9 @@ help:
 	@echo '  distro-fix     Debian'"'"'s own config rebuilt from Debian'"'"'s source, as shipped'
 	@echo '                 (must lose data as Debian'"'"'s kernel does) and with'
 	@echo '                 patches/lts-6.1 (must pass): DISTROS=<records> (default i386)'
+	@echo '  deb            a Debian kernel package (bindeb-pkg) of Debian'"'"'s config for'
+	@echo '                 DISTRO=<record> plus patches/lts-6.1, release 6.1.N-cowswap1;'
+	@echo '                 LSMOD=<lsmod output> trims it with localmodconfig'
 	@echo '  lts-matrix     6.1 LTS: every LTS_ARCHS record, stock (must reproduce)'
 	@echo '                 and stock + patches/lts-6.1 (must pass), no disks'
 	@echo '  lts-bisect     6.1 LTS: build LTS_ARCHS after every patch of patches/lts-6.1'
@@ -148,6 +151,14 @@ distro-fix: trees
 	$(S)/deps.sh --distro
 	$(S)/mktrees.sh fixed
 	$(S)/distro-fix.sh $(or $(DISTROS),i386)
+
+# A Debian kernel package of Debian's config for DISTRO's flavour plus
+# patches/lts-6.1 (release 6.1.N-cowswap1); LSMOD=<lsmod output> trims it
+# to one machine's modules (docs/distro-fix.md).
+deb: trees
+	$(S)/deps.sh --distro
+	$(S)/mktrees.sh fixed
+	LSMOD=$(LSMOD) $(S)/distro-deb.sh $(or $(DISTRO),i386)
 
 # The third tier: everything (hours; scripts/nightly.sh).
 nightly: trees

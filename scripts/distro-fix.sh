@@ -41,6 +41,7 @@
 #   SKIP_DEBIAN=1  do not boot Debian's own kernel (its column says so)
 # Exit status 0 when every record came out as expected.
 . "$(dirname "$0")/lib.sh"
+. "$TOP/scripts/lib/distro-fix.sh"
 
 t_start=$(date +%s)
 config_only=0
@@ -59,38 +60,14 @@ done
 FRAG=$TOP/configs/distro-fix.config
 FIXDIR=$OUT/distrofix
 
-# karch_of <debian arch>: the kernel's ARCH and the image make builds.
-karch_of() {
-	case $1 in
-	i386 | amd64) echo "x86 arch/x86/boot/bzImage" ;;
-	armhf | armel) echo "arm arch/arm/boot/zImage" ;;
-	arm64) echo "arm64 arch/arm64/boot/Image" ;;
-	mipsel | mips64el) echo "mips vmlinux" ;;
-	ppc64el) echo "powerpc vmlinux" ;;
-	s390x) echo "s390 arch/s390/boot/bzImage" ;;
-	*) return 1 ;;
-	esac
-}
-
-# tree_version <tree>: VERSION.PATCHLEVEL.SUBLEVEL of its Makefile.
-tree_version() {
-	awk -F' = ' '$1 == "VERSION" { v = $2 } $1 == "PATCHLEVEL" { p = $2 }
-		$1 == "SUBLEVEL" { s = $2 } END { if (v != "") print v "." p "." s }' "$1/Makefile"
-}
-
 # Everything each record needs, checked before anything is fetched,
 # configured or built.
 need_cmd make python3 sha1sum depmod flock
 for r in "$@"; do
 	load_distro "$r"
-	karch_of "$DEBIAN_ARCH" >/dev/null ||
-		die "$r: no kernel ARCH known for Debian architecture $DEBIAN_ARCH (add it to karch_of in $PROG)"
-	[ -n "$CROSS_COMPILE" ] || die "$r: configs/distro/$r.conf sets no CROSS_COMPILE"
-	command -v "${CROSS_COMPILE}gcc" >/dev/null 2>&1 ||
-		die "$r: cross compiler ${CROSS_COMPILE}gcc not found (scripts/deps.sh --distro installs it)"
+	check_distro_build "$r"
 	command -v "$QEMU" >/dev/null 2>&1 || die "$r: $QEMU not found (scripts/deps.sh --distro installs it)"
 done
-[ -f "$TREES/upstream/Makefile" ] || die "no source tree at $TREES/upstream; run 'make trees' first"
 if [ "$config_only" = 0 ] && [[ " $FIX_VARIANTS " == *" fixed "* ]]; then
 	[ -f "$TREES/fixed/Makefile" ] ||
 		die "no fixed tree at $TREES/fixed; run 'scripts/mktrees.sh fixed' (upstream + patches/lts-6.1) first"
@@ -104,38 +81,6 @@ mkdir -p "$res" "$FIXDIR"
 # Tell the user how to go on when interrupted: builds keep what they
 # made, stamps are written only at the very end.
 trap 'echo; info "interrupted; finished builds are kept, an unfinished one continues where it stopped: run the same command again"; exit 130' INT TERM
-
-# debian_config <record>: the path of Debian's config for the record,
-# fetching the package if it is not unpacked yet.
-debian_config() {
-	local rec=$1 cfg
-	if [ -n "${DEBIAN_CONFIG:-}" ]; then
-		[ -f "$DEBIAN_CONFIG" ] || die "$rec: DEBIAN_CONFIG=$DEBIAN_CONFIG does not exist"
-		echo "$DEBIAN_CONFIG"
-		return
-	fi
-	[ -f "$OUT/distro/$rec/kernel.env" ] || "$TOP/scripts/distro-fetch.sh" "$rec" >&2 ||
-		die "$rec: cannot fetch Debian's kernel package (scripts/distro-fetch.sh $rec)"
-	# shellcheck disable=SC1091
-	. "$OUT/distro/$rec/kernel.env"
-	cfg=$ROOT/boot/config-$KREL
-	[ -f "$cfg" ] || die "$rec: $PACKAGE has no boot/config-$KREL"
-	echo "$cfg"
-}
-
-# check_config_version <record> <config>: the config was made for this
-# source version and architecture, else the rebuild would not be
-# Debian's kernel.
-check_config_version() {
-	local rec=$1 cfg=$2 karch=$3 head cver carch
-	head=$(sed -n '3s/^# Linux\/\([^ ]*\) \([^ ]*\) Kernel Configuration$/\1 \2/p' "$cfg")
-	[ -n "$head" ] || die "$rec: $cfg has no '# Linux/<arch> <version> Kernel Configuration' line: not a kernel config?"
-	read -r carch cver <<<"$head"
-	[ "$carch" = "$karch" ] ||
-		die "$rec: $cfg is a Linux/$carch config, the record needs Linux/$karch (wrong record or DEBIAN_CONFIG?)"
-	[ "$cver" = "$src_ver" ] ||
-		die "$rec: Debian's config is for Linux $cver, the source tree is $src_ver; use the matching source (make source KDIR=<linux-source of $cver>) or DEBIAN_CONFIG=<a $src_ver config>"
-}
 
 # make_config <record>: $FIXDIR/<record>/config (the trimmed .config),
 # debian.config and config.diff. Redone each run (seconds).

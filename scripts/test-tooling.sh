@@ -446,6 +446,21 @@ distrofix_cases() {
 		env DEBIAN_CONFIG="$f/arm.config" RUN_ID=tooling-distrofix "$S/distro-fix.sh" --config-only i386
 	expect_fail "distro-fix: an unknown variant" "DISTROFIX_VARIANTS: unknown variant 'patched'" \
 		env DISTROFIX_VARIANTS="stock patched" "$S/distro-fix.sh" i386
+	# distro-deb.sh: the same checks, and its own input.
+	expect_fail "distro-deb: a missing cross compiler" \
+		"nocc: cross compiler no-such-linux-gnu-gcc not found" \
+		"$top/scripts/distro-deb.sh" --config-only nocc
+	expect_fail "distro-deb: a Debian config of another 6.1 version" \
+		"i386: Debian's config is for Linux 6\.1\.180, the source tree is 6\.1\.[0-9]+" \
+		env DEBIAN_CONFIG="$f/old.config" "$S/distro-deb.sh" --config-only i386
+	echo "virtio_blk 20480 0" >"$f/lsmod-headless"
+	expect_fail "distro-deb: LSMOD that is not lsmod output" \
+		"LSMOD=.*lsmod-headless is not lsmod output \(its first line must be 'Module Size Used by'\)" \
+		env LSMOD="$f/lsmod-headless" "$S/distro-deb.sh" --config-only i386
+	expect_fail "distro-deb: LSMOD that does not exist" "LSMOD=$f/none does not exist" \
+		env LSMOD="$f/none" "$S/distro-deb.sh" --config-only i386
+	expect_fail "distro-deb: an unknown variant" "DEB_VARIANT=patched: expected fixed .* or stock" \
+		env DEB_VARIANT=patched "$S/distro-deb.sh" --config-only i386
 	rm -rf "$OUT/results/tooling-distrofix"
 }
 

@@ -86,8 +86,7 @@ if [ -n "${LSMOD:-}" ]; then
 	kmake LSMOD="$D/lsmod" localmodconfig
 fi
 if [ "${DEB_DEBUG_INFO:-0}" != 1 ]; then
-	"$tree/scripts/config" --file "$k/.config" -d DEBUG_INFO_DWARF_TOOLCHAIN_DEFAULT \
-		-d DEBUG_INFO_DWARF4 -d DEBUG_INFO_DWARF5 -e DEBUG_INFO_NONE
+	no_debug_info "$tree" "$k/.config"
 	kmake olddefconfig
 fi
 new=$k/.config

@@ -103,23 +103,37 @@ make_config() {
 	# =y keeps Debian's settings of its sub-options (zram writeback,
 	# dm uevents); forced on after mod2noconfig, they would come back
 	# with their Kconfig defaults instead.
-	"$TREES/upstream/scripts/kconfig/merge_config.sh" -m -O "$o" "$o/.config" "$FRAG" \
+	# Of the fragment, what Debian builds (=m or =y in its config).
+	: >"$d/forced.config"
+	while IFS= read -r line; do
+		case $line in
+		CONFIG_*=y) opt=${line%%=*} ;;
+		*) continue ;;
+		esac
+		if grep -q -E "^$opt=[my]\$" "$cfg"; then
+			echo "$opt=y" >>"$d/forced.config"
+		else
+			info "$rec: $opt not forced: Debian's config does not build it"
+		fi
+	done <"$FRAG"
+	"$TREES/upstream/scripts/kconfig/merge_config.sh" -m -O "$o" "$o/.config" "$d/forced.config" \
 		>>"$d/kconfig.log" 2>&1 || die "$rec: merge_config.sh failed (see ${d#$TOP/}/kconfig.log)"
+	no_debug_info "$TREES/upstream" "$o/.config"
 	kmake olddefconfig
 	kmake mod2noconfig
 	kmake olddefconfig
-	# Every option the fragment sets must have survived olddefconfig.
+	# Every option forced must have survived olddefconfig.
 	while IFS= read -r line; do
-		case $line in
-		CONFIG_*=*) opt=${line%%=*} val=${line#*=} ;;
-		*) continue ;;
-		esac
+		opt=${line%%=*}
 		got=$(grep -m1 -E "^($opt=|# $opt is not set)" "$o/.config" || true)
-		[ "$got" = "$opt=$val" ] || bad="$bad $opt=$val (got: ${got:-nothing})"
-	done <"$FRAG"
+		[ "$got" = "$line" ] || bad="$bad $line (got: ${got:-nothing})"
+	done <"$d/forced.config"
 	[ -z "$bad" ] || die "$rec: after olddefconfig these options of configs/distro-fix.config are lost:$bad"
-	# No module left: the kernel must boot without any.
-	! grep -q '=m$' "$o/.config" || die "$rec: =m options left after mod2noconfig: $(grep -m3 '=m$' "$o/.config" | tr '\n' ' ')"
+	# mod2noconfig changes what has a prompt; a tristate without one
+	# (e.g. WATCHDOG_PRETIMEOUT_GOV_SEL, default m) stays. Said here; the
+	# build tells whether any of them made a module (build_one).
+	! grep -q '=m$' "$o/.config" ||
+		info "$rec: left =m by mod2noconfig (no prompt): $(grep '=m$' "$o/.config" | tr '\n' ' ')"
 	cp "$cfg" "$d/debian.config"
 	cp "$o/.config" "$d/config.tmp" && mv "$d/config.tmp" "$d/config"
 	"$TREES/upstream/scripts/diffconfig" "$d/debian.config" "$d/config" >"$d/config.diff.tmp" ||
@@ -220,6 +234,8 @@ build_one() {
 	make -s -C "$TREES/$(tree_of "$v")" O="$b" ARCH="$karch" CROSS_COMPILE="$CROSS_COMPILE" \
 		LOCALVERSION="$(localversion_of "$v")" INSTALL_MOD_PATH="$b/distrofix.tmp/modroot" \
 		modules_install >>"$b/build.log" 2>&1 || die "$rec-$v: make modules_install failed (log: ${b#$TOP/}/build.log)"
+	[ ! -s "$b/modules.order" ] ||
+		info "$rec-$v: modules built (not used by the boot): $(sed 's,.*/,,' "$b/modules.order" | tr '\n' ' ')"
 	cp "$b/$img" "$b/distrofix.tmp/image"
 	rm -rf "$b/distrofix"
 	mv "$b/distrofix.tmp" "$b/distrofix"

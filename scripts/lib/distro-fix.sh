@@ -67,3 +67,12 @@ check_distro_build() {
 		die "$1: cross compiler ${CROSS_COMPILE}gcc not found (scripts/deps.sh --distro installs it)"
 	[ -f "$TREES/upstream/Makefile" ] || die "no source tree at $TREES/upstream; run 'make trees' first"
 }
+
+# no_debug_info <tree> <config>: switch debug info off. Not code: Debian
+# builds DWARF for its -dbg package; a test boot or a user's package
+# needs none, and without it linking and the build directory are several
+# times smaller. The caller runs olddefconfig after.
+no_debug_info() {
+	"$1/scripts/config" --file "$2" -d DEBUG_INFO_DWARF_TOOLCHAIN_DEFAULT \
+		-d DEBUG_INFO_DWARF4 -d DEBUG_INFO_DWARF5 -e DEBUG_INFO_NONE
+}

@@ -80,7 +80,17 @@ mkdir -p "$res" "$FIXDIR"
 
 # Tell the user how to go on when interrupted: builds keep what they
 # made, stamps are written only at the very end.
-trap 'echo; info "interrupted; finished builds are kept, an unfinished one continues where it stopped: run the same command again"; exit 130' INT TERM
+# An interrupted build's time so far is kept in <build>/build-seconds,
+# so that the stamp of the finished build tells the whole build time.
+building=
+interrupted() {
+	echo
+	[ -z "$building" ] || echo $(($(cat "$building/build-seconds" 2>/dev/null || echo 0) + $(date +%s) - t0)) \
+		>"$building/build-seconds"
+	info "interrupted; finished builds are kept, an unfinished one continues where it stopped: run the same command again"
+	exit 130
+}
+trap interrupted INT TERM
 
 # make_config <record>: $FIXDIR/<record>/config (the trimmed .config),
 # debian.config and config.diff. Redone each run (seconds).
@@ -163,8 +173,9 @@ localversion_of() {
 	esac
 }
 
-# ref_objects <record> <variant>: the number of objects a whole build
-# compiled, from the other variant's finished build, for the estimate.
+# ref_objects <record>: the number of objects a whole build compiled,
+# for the estimate: from a finished build of the record here, else as
+# measured when docs/results/distro-fix-<record>.json was committed.
 ref_objects() {
 	local f
 	for f in "$FIXDIR/$1"-*/distrofix.done; do
@@ -172,21 +183,29 @@ ref_objects() {
 		sed -n 's/^objects=//p' "$f"
 		return
 	done
+	f=$TOP/docs/results/distro-fix-$1.json
+	[ -f "$f" ] || return 0
+	python3 -c 'import json, sys
+r = json.load(open(sys.argv[1]))["records"][sys.argv[2]]["kernels"]
+print(max([k.get("build_objects") or 0 for k in r.values()] or [0]) or "")' "$f" "$1" 2>/dev/null || true
 }
 
-# progress <log> <ref> <t0>: a line a minute while make runs.
+# progress <log> <ref> <t0>: a line a minute while make runs. The log
+# holds every attempt of this build (a resumed one appends), so its CC
+# lines count what is done; the rate is this attempt's.
 progress() {
-	local log=$1 ref=$2 t0=$3 n el eta
+	local log=$1 ref=$2 t0=$3 n n0 el eta
+	n0=$(grep -c '^  CC ' "$log" 2>/dev/null || true)
 	while sleep 60; do
 		n=$(grep -c '^  CC ' "$log" 2>/dev/null || true)
 		el=$(($(date +%s) - t0))
 		eta=
-		if [ -n "$ref" ] && [ "$n" -gt 0 ] && [ "$ref" -gt "$n" ]; then
-			eta=", about $(((ref - n) * el / n / 60 + 1)) min left (a whole build compiles $ref)"
+		if [ -n "$ref" ] && [ "$n" -gt "$n0" ] && [ "$ref" -gt "$n" ]; then
+			eta=", about $(((ref - n) * el / (n - n0) / 60 + 1)) min left (a whole build compiles about $ref)"
 		elif [ -z "$ref" ]; then
 			eta=" (no finished build to estimate from yet)"
 		fi
-		info "  ... $n objects compiled in $((el / 60)) min$eta"
+		info "  ... $n objects compiled, $((el / 60)) min in this attempt$eta"
 	done
 }
 
@@ -202,24 +221,28 @@ build_one() {
 		info "$rec-$v: already built ($(sed -n 's/^seconds=//p' "$b/distrofix.done") s), not rebuilt"
 		return 0
 	fi
-	rm -f "$b/distrofix.done"
+	# A stale stamp: this is a new build, not the rest of one.
+	[ ! -f "$b/distrofix.done" ] || rm -f "$b/distrofix.done" "$b/build.log" "$b/build-seconds"
 	mkdir -p "$b"
 	need_space "$b" 3000 "a kernel build"
 	cmp -s "$FIXDIR/$rec/config" "$b/.config" || cp "$FIXDIR/$rec/config" "$b/.config"
-	ref=$(ref_objects "$rec" "$v")
+	ref=$(ref_objects "$rec")
 	if [ -f "$b/vmlinux.o" ] || [ -f "$b/build.log" ]; then
 		info "$rec-$v: continuing the build in ${b#$TOP/} (make -j$JOBS, nice $NICE)"
 	else
 		info "$rec-$v: building from ${TREES#$TOP/}/$(tree_of "$v") in ${b#$TOP/} (make -j$JOBS, nice $NICE)${ref:+; a whole build compiles about $ref objects}"
 	fi
 	t0=$(date +%s)
+	building=$b
 	progress "$b/build.log" "$ref" "$t0" &
 	pid=$!
 	nice -n "$NICE" make -C "$TREES/$(tree_of "$v")" O="$b" ARCH="$karch" CROSS_COMPILE="$CROSS_COMPILE" \
-		LOCALVERSION="$(localversion_of "$v")" -j"$JOBS" >"$b/build.log" 2>&1 || rc=$?
+		LOCALVERSION="$(localversion_of "$v")" -j"$JOBS" >>"$b/build.log" 2>&1 || rc=$?
 	kill "$pid" 2>/dev/null || true
 	wait "$pid" 2>/dev/null || true
-	secs=$(($(date +%s) - t0))
+	building=
+	secs=$(($(cat "$b/build-seconds" 2>/dev/null || echo 0) + $(date +%s) - t0))
+	echo "$secs" >"$b/build-seconds"
 	[ "$rc" = 0 ] || {
 		grep -m5 -E 'error|Error' "$b/build.log" >&2 || tail -n5 "$b/build.log" >&2
 		die "$rec-$v: make failed after ${secs}s (log: ${b#$TOP/}/build.log); fix it and run the same command again to continue"
@@ -240,8 +263,6 @@ build_one() {
 	rm -rf "$b/distrofix"
 	mv "$b/distrofix.tmp" "$b/distrofix"
 	n=$(grep -c '^  CC ' "$b/build.log" || true)
-	# A resumed build compiled only the rest: keep the first count.
-	[ -z "$ref" ] || [ "$n" -ge "$ref" ] || n=$ref
 	{
 		echo "key=$key"
 		echo "seconds=$secs"

@@ -77,10 +77,19 @@ if [ ! -f "$G/rootfs.done" ]; then
 		die "$rec: debootstrap failed (see ${G#$TOP/}/debootstrap.log)"
 	echo "cowswap-$rec" >"$root.tmp/etc/hostname"
 	echo "/dev/vda / ext4 rw,errors=remount-ro 0 1" >"$root.tmp/etc/fstab"
-	# No login prompt is needed: the unit below does the work and
+	# No login is needed: the unit write_runner installs does the work and
 	# powers off; root has no password.
 	chroot "$root.tmp" passwd -d root >/dev/null
-	cat >"$root.tmp/etc/systemd/system/cowswap-guest.service" <<'EOF'
+	mv "$root.tmp" "$root"
+	touch "$G/rootfs.done"
+fi
+
+# The guest's runner, written fresh each time. No login on the serial
+# console: a getty there takes the line over (vhangup) and the runner's
+# output would be lost.
+write_runner() {
+	ln -sf /dev/null "$1/etc/systemd/system/serial-getty@${CONSOLE:-ttyS0}.service"
+	cat >"$1/etc/systemd/system/cowswap-guest.service" <<'EOF'
 [Unit]
 Description=cowswap: report lsmod, run the selftest, power off
 After=multi-user.target
@@ -90,17 +99,13 @@ ExecStart=/usr/local/sbin/cowswap-guest
 StandardOutput=tty
 StandardError=tty
 TTYPath=/dev/ttyS0
+TTYVHangup=no
+TTYReset=no
 [Install]
 WantedBy=multi-user.target
 EOF
-	chroot "$root.tmp" systemctl enable cowswap-guest.service >/dev/null 2>&1 ||
-		die "$rec: cannot enable the guest's unit"
-	mv "$root.tmp" "$root"
-	touch "$G/rootfs.done"
-fi
-
-# The guest's runner, written fresh each time.
-write_runner() {
+	mkdir -p "$1/etc/systemd/system/multi-user.target.wants"
+	ln -sf ../cowswap-guest.service "$1/etc/systemd/system/multi-user.target.wants/cowswap-guest.service"
 	cat >"$1/usr/local/sbin/cowswap-guest" <<'EOF'
 #!/bin/sh
 # cowswap: the console protocol of scripts/init/init.c, from a whole

@@ -49,6 +49,8 @@ check_config_version() {
 	head=$(sed -n '3s/^# Linux\/\([^ ]*\) \([^ ]*\) Kernel Configuration$/\1 \2/p' "$cfg")
 	[ -n "$head" ] || die "$rec: $cfg has no '# Linux/<arch> <version> Kernel Configuration' line: not a kernel config?"
 	read -r carch cver <<<"$head"
+	# A config made with ARCH=i386 or x86_64 says so; both are x86.
+	case $carch in i386 | x86_64) carch=x86 ;; esac
 	[ "$carch" = "$karch" ] ||
 		die "$rec: $cfg is a Linux/$carch config, the record needs Linux/$karch (wrong record or DEBIAN_CONFIG?)"
 	[ "$cver" = "$src_ver" ] ||

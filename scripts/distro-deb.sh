@@ -100,7 +100,7 @@ key=$({
 	git -C "$tree" rev-parse HEAD 2>/dev/null || echo "no git"
 	git -C "$tree" status --porcelain --untracked-files=no 2>/dev/null | sha1sum
 	"${CROSS_COMPILE}gcc" --version | head -n1
-	echo "$lv"
+	echo "$lv $DEBIAN_ARCH"
 } | sha1sum | cut -d' ' -f1)
 if [ -f "$D/packages/done" ] && [ "$(cat "$D/packages/done")" = "$key" ]; then
 	info "$rec: already packaged: $(cd "$D/packages" && ls ./*.deb | tr '\n' ' ')"
@@ -110,13 +110,19 @@ trap 'echo; info "interrupted; run the same command again: the build continues w
 rm -f "$D"/*.deb "$D"/*.buildinfo "$D"/*.changes
 info "$rec: make bindeb-pkg from ${tree#$TOP/} in ${b#$TOP/}, release 6.1.x$lv (make -j$JOBS, nice $NICE; log: ${D#$TOP/}/build.log)"
 t0=$(date +%s)
+# KBUILD_DEBARCH: the record's Debian architecture, not kbuild's guess
+# (which made an i386 kernel an _amd64.deb here).
 nice -n "$NICE" make -C "$tree" O="$b" ARCH="$karch" CROSS_COMPILE="$CROSS_COMPILE" LOCALVERSION="$lv" \
-	KDEB_SOURCENAME=linux-cowswap -j"$JOBS" bindeb-pkg >"$D/build.log" 2>&1 || {
+	KDEB_SOURCENAME=linux-cowswap KBUILD_DEBARCH="$DEBIAN_ARCH" -j"$JOBS" bindeb-pkg >"$D/build.log" 2>&1 || {
 	grep -m5 -E 'error|Error' "$D/build.log" >&2 || tail -n5 "$D/build.log" >&2
 	die "$rec: make bindeb-pkg failed after $(($(date +%s) - t0))s (log: ${D#$TOP/}/build.log); run the same command again to continue"
 }
 secs=$(($(date +%s) - t0))
 ls "$D"/linux-image-*.deb >/dev/null 2>&1 || die "$rec: bindeb-pkg left no linux-image package in ${D#$TOP/}"
+for f in "$D"/*.deb; do
+	[ "$(dpkg-deb -f "$f" Architecture)" = "$DEBIAN_ARCH" ] ||
+		die "$rec: $(basename "$f") is for $(dpkg-deb -f "$f" Architecture), not $DEBIAN_ARCH"
+done
 rm -rf "$D/packages.tmp"
 mkdir -p "$D/packages.tmp"
 mv "$D"/*.deb "$D/packages.tmp/"

@@ -80,13 +80,20 @@ mkdir -p "$res" "$FIXDIR"
 
 # Tell the user how to go on when interrupted: builds keep what they
 # made, stamps are written only at the very end.
-# An interrupted build's time so far is kept in <build>/build-seconds,
-# so that the stamp of the finished build tells the whole build time.
+# What make did in a build directory, over every attempt (interrupted,
+# failed, resumed, or redone after a change): <build>/build-seconds and
+# build-objects (CC lines of its log), so that the stamp tells the whole
+# work that went into the image.
 building=
+add_attempt() {
+	local b=$1 n
+	n=$(grep -c '^  CC ' "$b/build.log" 2>/dev/null || true)
+	echo $(($(cat "$b/build-seconds" 2>/dev/null || echo 0) + $(date +%s) - t0)) >"$b/build-seconds"
+	echo $(($(cat "$b/build-objects" 2>/dev/null || echo 0) + n - n0)) >"$b/build-objects"
+}
 interrupted() {
 	echo
-	[ -z "$building" ] || echo $(($(cat "$building/build-seconds" 2>/dev/null || echo 0) + $(date +%s) - t0)) \
-		>"$building/build-seconds"
+	[ -z "$building" ] || add_attempt "$building"
 	info "interrupted; finished builds are kept, an unfinished one continues where it stopped: run the same command again"
 	exit 130
 }
@@ -221,8 +228,7 @@ build_one() {
 		info "$rec-$v: already built ($(sed -n 's/^seconds=//p' "$b/distrofix.done") s), not rebuilt"
 		return 0
 	fi
-	# A stale stamp: this is a new build, not the rest of one.
-	[ ! -f "$b/distrofix.done" ] || rm -f "$b/distrofix.done" "$b/build.log" "$b/build-seconds"
+	rm -f "$b/distrofix.done"
 	mkdir -p "$b"
 	need_space "$b" 3000 "a kernel build"
 	cmp -s "$FIXDIR/$rec/config" "$b/.config" || cp "$FIXDIR/$rec/config" "$b/.config"
@@ -233,6 +239,7 @@ build_one() {
 		info "$rec-$v: building from ${TREES#$TOP/}/$(tree_of "$v") in ${b#$TOP/} (make -j$JOBS, nice $NICE)${ref:+; a whole build compiles about $ref objects}"
 	fi
 	t0=$(date +%s)
+	n0=$(grep -c '^  CC ' "$b/build.log" 2>/dev/null || true)
 	building=$b
 	progress "$b/build.log" "$ref" "$t0" &
 	pid=$!
@@ -241,8 +248,8 @@ build_one() {
 	kill "$pid" 2>/dev/null || true
 	wait "$pid" 2>/dev/null || true
 	building=
-	secs=$(($(cat "$b/build-seconds" 2>/dev/null || echo 0) + $(date +%s) - t0))
-	echo "$secs" >"$b/build-seconds"
+	add_attempt "$b"
+	secs=$(cat "$b/build-seconds")
 	[ "$rc" = 0 ] || {
 		grep -m5 -E 'error|Error' "$b/build.log" >&2 || tail -n5 "$b/build.log" >&2
 		die "$rec-$v: make failed after ${secs}s (log: ${b#$TOP/}/build.log); fix it and run the same command again to continue"
@@ -262,7 +269,7 @@ build_one() {
 	cp "$b/$img" "$b/distrofix.tmp/image"
 	rm -rf "$b/distrofix"
 	mv "$b/distrofix.tmp" "$b/distrofix"
-	n=$(grep -c '^  CC ' "$b/build.log" || true)
+	n=$(cat "$b/build-objects")
 	{
 		echo "key=$key"
 		echo "seconds=$secs"

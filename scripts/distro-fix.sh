@@ -325,6 +325,7 @@ for rec in "$@"; do
 	load_distro "$rec"
 	info "=== $rec: Debian $DEBIAN_ARCH linux-image-$FLAVOUR, source $src_ver"
 	make_config "$rec"
+	cp "$FIXDIR/$rec/config.diff" "$res/config-$rec.diff"
 	[ "$config_only" = 0 ] || continue
 	if [ "${SKIP_DEBIAN:-0}" = 1 ]; then
 		info "$rec: SKIP_DEBIAN=1: Debian's own kernel not booted"

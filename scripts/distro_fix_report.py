@@ -182,7 +182,10 @@ def main():
                              read_done(os.path.join(a.fixdir, f"{rec}-{v}", "distrofix.done")))
         problems = judge(rec, cols)
         ok_all &= not problems
-        diff = diff_summary(os.path.join(a.fixdir, rec, "config.diff"))
+        # The run's own copy of the diff when distro-fix.sh made one.
+        diff = diff_summary(os.path.join(a.run, f"config-{rec}.diff"))
+        if diff is None:
+            diff = diff_summary(os.path.join(a.fixdir, rec, "config.diff"))
         out["records"][rec] = {"kernels": cols, "ok": not problems, "problems": problems,
                                "config_diff": diff}
         for k in ("debian", "stock", "fixed"):

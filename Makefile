@@ -5,6 +5,9 @@
 # 'make help' lists the targets.
 
 S := scripts
+# Debian's python3: its python3-* packages (matplotlib, yaml) are there,
+# not in another python3 on PATH (pyenv, a venv).
+PYTHON ?= $(firstword $(wildcard /usr/bin/python3) python3)
 ARCH ?= x86_64
 VARIANT ?= patched
 # The main series' records; the 6.1-LTS ones (SERIES=lts-6.1, variants
@@ -16,7 +19,7 @@ LTS_BUILD_ONLY ?= $(basename $(notdir $(shell grep -l '^SERIES=lts-6.1' configs/
 ARCHS ?= $(filter-out $(LTS_ARCHS),$(basename $(notdir $(wildcard configs/arch/*.conf))))
 
 .PHONY: help deps source trees build boot demo matrix mutant bench stress smoke check ci check-patches \
-	bisect selftest test-tooling docs-check distro-check distro-fix deb nightly lts-deps lts-matrix lts-bisect lava lava-artifacts lava-run sparse \
+	bisect selftest test-tooling docs-check unit report docs snapshot distro-check distro-fix deb affected affected-qemu nightly lts-deps lts-matrix lts-bisect lava lava-artifacts lava-run sparse \
 	clean distclean
 
 help:
@@ -55,6 +58,15 @@ help:
 	@echo '  test-tooling   bad-input tests of the scripts'
 	@echo '  docs-check     the docs test: make targets, repo paths and records'
 	@echo '                 named in README.md and docs/ (scripts/tests/test_docs.py)'
+	@echo '  unit           unit tests of the Python package (scripts/tests, committed'
+	@echo '                 fixtures; seconds, no kernel; the browser test needs chromium:'
+	@echo '                 scripts/deps.sh --browser)'
+	@echo '  report         every run under out/results (RUN=<run> for one) as'
+	@echo '                 out/report/index.html (matrix, plots), results.md, junit.xml'
+	@echo '  snapshot       keep one run'"'"'s data for the docs: RUN=<run> NAME=<block>'
+	@echo '                 writes docs/results/<NAME>.json (COMMAND=, COMMIT= to record)'
+	@echo '  docs           fill the generated blocks of README.md and docs/*.md from'
+	@echo '                 docs/results/*.json'
 	@echo '  distro-check   boot Debian 12'"'"'s own kernel of every configs/distro record'
 	@echo '                 with our initramfs: affected or not (DISTROS=<records>,'
 	@echo '                 JOBS=2, DISKS=none|full)'
@@ -64,6 +76,13 @@ help:
 	@echo '  deb            a Debian kernel package (bindeb-pkg) of Debian'"'"'s config for'
 	@echo '                 DISTRO=<record> plus patches/lts-6.1, release 6.1.N-cowswap1;'
 	@echo '                 LSMOD=<lsmod output> trims it with localmodconfig'
+	@echo '  affected       is THIS machine'"'"'s kernel affected? (root) builds the selftest'
+	@echo '                 (after source and the upstream tree, or with KSFT_DIR=<6.1'
+	@echo '                 tree>/tools/testing/selftests), runs its O_DIRECT reproducer'
+	@echo '                 on devices it makes itself, puts swap and devices back, prints'
+	@echo '                 one verdict line; asks first (AFFECTED_YES=1: does not ask)'
+	@echo '  affected-qemu  the same in QEMU on a Debian 12 kernel under busybox:'
+	@echo '                 DISTRO=<record> (i386), AFFECTED_ARGS=--user-swap|--interrupt S'
 	@echo '  lts-matrix     6.1 LTS: every LTS_ARCHS record, stock (must reproduce)'
 	@echo '                 and stock + patches/lts-6.1 (must pass), no disks'
 	@echo '  lts-bisect     6.1 LTS: build LTS_ARCHS after every patch of patches/lts-6.1'
@@ -137,7 +156,24 @@ test-tooling: trees
 
 # Seconds, no tree needed; check.sh runs it first.
 docs-check:
-	python3 -m unittest discover -s scripts/tests -t scripts -p test_docs.py
+	$(PYTHON) -m unittest discover -s scripts/tests -t scripts -p test_docs.py
+
+# The Python package's unit tests (scripts/cowswap, scripts/tests/test_*.py).
+unit:
+	$(PYTHON) -m unittest discover -s $(S)/tests -t $(S)
+
+# Results as pages (scripts/cowswap/report.py): out/report/ from out/results.
+report:
+	$(PYTHON) $(S)/report.py html $(if $(RUN),--run '$(RUN)')
+
+# docs/results/<NAME>.json from out/results/<RUN>, then 'make docs'.
+snapshot:
+	@[ -n '$(RUN)' ] && [ -n '$(NAME)' ] || { echo 'usage: make snapshot RUN=<run> NAME=<block name>' >&2; exit 1; }
+	$(PYTHON) $(S)/report.py snapshot --run '$(RUN)' --name '$(NAME)' \
+		$(if $(COMMAND),--command '$(COMMAND)') $(if $(COMMIT),--commit '$(COMMIT)')
+
+docs:
+	$(PYTHON) $(S)/report.py docs
 
 # Debian's own kernels; installs its extra cross compilers and QEMU.
 distro-check: trees
@@ -159,6 +195,23 @@ deb: trees
 	$(S)/deps.sh --distro
 	$(S)/mktrees.sh fixed
 	LSMOD=$(LSMOD) $(S)/distro-deb.sh $(or $(DISTRO),i386)
+
+# Is the running kernel affected? Only kselftest.h and vm_util.c of the
+# upstream tree are needed, so only that tree is made (none with
+# KSFT_DIR=<a 6.1 tree>/tools/testing/selftests). Either verdict is a
+# success for make (the scripts exit 1 for "affected"); "cannot tell"
+# and errors are not.
+affected: $(if $(KSFT_DIR),,source)
+	$(if $(KSFT_DIR),,$(S)/mktrees.sh upstream)
+	AFFECTED_YES=$(AFFECTED_YES) KSFT_DIR=$(KSFT_DIR) $(S)/affected.sh || [ $$? = 1 ]
+
+# The same script in QEMU on a Debian 12 kernel (affected: i386;
+# not affected: amd64).
+DISTRO ?= i386
+affected-qemu: source
+	$(S)/deps.sh --distro
+	$(S)/mktrees.sh upstream
+	$(S)/affected-qemu.sh $(DISTRO) $(AFFECTED_ARGS) || [ $$? = 1 ]
 
 # The third tier: everything (hours; scripts/nightly.sh).
 nightly: trees
@@ -204,7 +257,7 @@ check: deps source
 	$(S)/check.sh
 
 clean:
-	rm -rf out/build out/results out/initramfs out/timings.log
+	rm -rf out/build out/results out/report out/initramfs out/timings.log
 
 distclean:
 	@for t in out/trees/*; do [ -d "$$t" ] && git -C "$$t" diff --quiet 2>/dev/null || \

@@ -7,7 +7,7 @@
 # carries the patches. Nothing is left half-applied: on failure every
 # patch quilt pushed is popped again. 'quilt pop -a' in the tree undoes
 # a successful run (QUILT_PATCHES is printed).
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib/lib.sh"
 
 [ $# -eq 2 ] || die "usage: $PROG <kernel-tree> <baseline|series|quilt-dir>"
 tree=$1

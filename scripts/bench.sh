@@ -40,7 +40,7 @@
 #                    "cpu MHz", right under TCG on an x86_64 host)
 #   RUN_ID           results directory name (default bench-<UTC date>)
 #   QEMU_EXTRA, QUIET as for run-qemu.sh
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib/lib.sh"
 
 records=${*:-x86_64}
 [ "${BENCH_BUILD:-}" = "" ] || [ "$BENCH_BUILD" = never ] || [ "$BENCH_BUILD" = always ] ||
@@ -110,6 +110,10 @@ else
 fi
 
 RUN_ID=${RUN_ID:-bench-$(date -u +%Y%m%d-%H%M%S)}
+# swap_bench.c has main(); its other files and the helpers it shares with
+# the selftest and the stress test link with it
+st=$TOP/selftests/swap_exclusive
+bench_srcs="$TOP/bench/copies.c $TOP/bench/fork_swapin.c $st/test_util.c $st/swap_helpers.c $st/pagemap.c"
 dir=$OUT/results/$RUN_ID
 mkdir -p "$dir"
 failed=
@@ -139,7 +143,7 @@ for r in $records; do
 		RUN_ID=$RUN_ID EXPECT=pass SELFTEST=0 \
 			KERNEL=${kimg[$r/$v]} \
 			EXTRA_TESTS=$TOP/bench/swap_bench.c \
-			EXTRA_SOURCES="$TOP/selftests/swap_exclusive/swap_helpers.c $TOP/selftests/swap_exclusive/pagemap.c" \
+			EXTRA_SOURCES="$bench_srcs" \
 			EXTRA_ARGS="${BENCH_ARGS:-}" \
 			COWSWAP_TIMEOUT=${COWSWAP_TIMEOUT:-1200} \
 			MEM=${MEM:-2048} \

@@ -8,7 +8,7 @@
 # SERIES=lts-6.1: the 6.1-LTS series instead (upstream..fixed, the
 # records' "fixed" variant); TARGETS= as for build.sh limits each step
 # to some objects.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib/lib.sh"
 
 base=cowswap/baseline tip=cowswap/patched variant=patched tag=
 SERIES_WANTED=${SERIES:-}

@@ -16,7 +16,7 @@
 # CONFIGURE_ONLY=1 stops after the configuration and its check (a new
 # record's fragment, in seconds).
 # PROFILE=1 records the time of every compiler run (see below).
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib/lib.sh"
 
 [ $# -eq 2 ] || die "usage: $PROG <arch> <variant>"
 load_arch "$1"

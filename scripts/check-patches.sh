@@ -20,9 +20,18 @@
 # userspace test cannot avoid (see selftest_ignore below and "The selftest
 # in a kernel tree" in docs/selftest.md); any other finding in it, a CHECK
 # included, fails.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib/lib.sh"
 
-need_cmd git perl quilt python3
+need_cmd git perl quilt python3 flock
+# The checks work in fixed scratch worktrees (out/scratch/): a second
+# check-patches at the same time (a nightly beside make check) waits
+# instead of pulling a worktree from under the first.
+mkdir -p "$OUT/scratch"
+exec 9>"$OUT/scratch/check-patches.lock"
+if ! flock -n 9; then
+	info "another check-patches is running on $OUT; waiting for it"
+	flock 9
+fi
 for v in $VARIANTS; do
 	[ -d "$TREES/$v" ] || die "$TREES/$v missing; run 'make trees' first"
 done

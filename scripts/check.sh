@@ -5,7 +5,9 @@
 #
 #   0. the docs test (make docs-check): every make target documented,
 #      every repo path README.md and docs/ name exists, every record in
-#      its docs table
+#      its docs table; and the unit tests of the Python package ('make
+#      unit': the judge, the summary, the reports, on committed
+#      fixtures; seconds)
 #   1. patch checks: baseline grep, quilt == git am, checkpatch, MAINTAINERS
 #   2. the selftest builds and runs as a kselftest target in the kernel
 #      tree (SKIPs on the host) and builds standalone with -Werror
@@ -24,6 +26,7 @@
 #      records (their series is checked in step 1, built and booted by
 #      'make lts-matrix', 'make matrix' and the nightly run) and the
 #      other mutations ('make mutant') are not here.
+#      Then out/report/ from that run: index.html, results.md, junit.xml.
 #   3b. the short forms of bench, stress, LAVA and distro-check on those
 #      kernels (scripts/smoke.sh)
 #   4. sparse (make C=2) over the files the series touches, x86_64
@@ -35,7 +38,7 @@
 #
 # Every step runs even if an earlier one failed; the exit status is
 # non-zero if any failed. The full matrix is 'make matrix'.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib/lib.sh"
 
 # Guests: <arch>/<variant>@<disks> (scripts/matrix.sh). @none: no disk,
 # the selftest makes its own devices, as on a user's machine without a
@@ -57,6 +60,7 @@ touch "$OUT/timings.log"
 first=$(($(wc -l <"$OUT/timings.log") + 1))
 
 stage "docs" make -s -C "$TOP" docs-check || failed="$failed docs"
+stage "unit tests" make -s -C "$TOP" unit || failed="$failed unit"
 stage "trees" "$TOP/scripts/mktrees.sh" || die "cannot create the kernel trees"
 stage "check-patches" "$TOP/scripts/check-patches.sh" || failed="$failed check-patches"
 # The selftest as a kselftest target inside a kernel tree (lib.mk,
@@ -80,6 +84,8 @@ stage "matrix $(echo $CHECK_RUNS)" env JOBS="${JOBS:-$(nproc)}" "$TOP/scripts/ma
 # The targets nothing above runs (bench, stress, LAVA, distro-check), in
 # their short form, on the kernels the matrix stage built.
 stage "short forms" "$TOP/scripts/smoke.sh" || failed="$failed smoke"
+# The run as pages and JUnit XML (out/report/; CI systems read junit.xml).
+stage "report" make -s -C "$TOP" report RUN="$RUN_ID" || failed="$failed report"
 stage "sparse x86_64" "$TOP/scripts/sparse-check.sh" x86_64 || failed="$failed sparse"
 stage "tooling tests" "$TOP/scripts/test-tooling.sh" || failed="$failed tooling"
 

@@ -1,14 +1,15 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# deps.sh [--check] [--distro] [--lts] [--lava-run]: install the Debian packages
+# deps.sh [--check] [--distro] [--lts] [--lava-run] [--browser]: install the Debian packages
 # cowswap needs (root), or with --check only list what is missing.
 # --lts adds what the 6.1-LTS records need (make lts-*). --distro adds the
 # set 'make distro-check' needs on top (cross compilers for the static
-# /init of the 32-bit and MIPS Debian kernels, QEMU for MIPS; dpkg-dev
-# for make deb's bindeb-pkg, debootstrap for the Debian guest of
-# scripts/distro-guest.sh); CI's 'make deps' does not install it.
-. "$(dirname "$0")/lib.sh"
+# /init of the 32-bit (i386, armhf, armel) and MIPS Debian kernels, QEMU
+# for MIPS; dpkg-dev for make deb's bindeb-pkg, debootstrap for the
+# Debian guest of scripts/distro-guest.sh); CI's 'make deps' does not
+# install it.
+. "$(dirname "$0")/lib/lib.sh"
 
 # rsync: the kselftest install (lib.mk copies with it); busybox-static:
 # the shell and tools of the guest that runs run_kselftest.sh;
@@ -19,10 +20,12 @@
 # tooling tests do too (lava-common alone, not lava-dispatcher: that one
 # pulls in some 276 packages, systemd-sysv among them); sparse: make C=2
 # in scripts/sparse-check.sh (CI's x86_64 stage, make sparse, nightly);
-# the ppc64 (big-endian) record's compiler and static libc.
+# the ppc64 (big-endian) record's compiler and static libc;
+# python3-matplotlib: the figures of 'make report' (scripts/cowswap/plots.py).
 PKGS="linux-source-6.1 make gcc libc6-dev git quilt patch flex bison bc
 libelf-dev libssl-dev cpio xz-utils python3 perl ccache kmod
 rsync busybox-static libnuma-dev libcap-dev python3-yaml python3-voluptuous lava-common sparse
+python3-matplotlib
 gcc-aarch64-linux-gnu libc6-dev-arm64-cross
 gcc-s390x-linux-gnu libc6-dev-s390x-cross
 gcc-powerpc64le-linux-gnu libc6-dev-ppc64el-cross
@@ -30,6 +33,7 @@ gcc-powerpc64-linux-gnu libc6-dev-ppc64-cross
 qemu-system-x86 qemu-system-arm qemu-system-misc qemu-system-ppc"
 PKGS_DISTRO="gcc-i686-linux-gnu libc6-dev-i386-cross
 gcc-arm-linux-gnueabihf libc6-dev-armhf-cross
+gcc-arm-linux-gnueabi libc6-dev-armel-cross
 gcc-mipsel-linux-gnu libc6-dev-mipsel-cross
 gcc-mips64el-linux-gnuabi64 libc6-dev-mips64el-cross
 qemu-system-mips
@@ -52,6 +56,10 @@ gcc-hppa-linux-gnu libc6-dev-hppa-cross"
 PKGS_LAVA_RUN="python3-configobj python3-jinja2 python3-magic python3-netifaces
 python3-pexpect python3-pyudev python3-requests python3-setproctitle python3-tz"
 
+# --browser: headless Chromium for the report's browser test
+# (scripts/tests/test_browser.py; it SKIPs without it, except in CI).
+PKGS_BROWSER="chromium"
+
 check_only=0
 for a in "$@"; do
 	case $a in
@@ -59,7 +67,8 @@ for a in "$@"; do
 	--distro) PKGS="$PKGS $PKGS_DISTRO" ;;
 	--lts) PKGS="$PKGS $PKGS_LTS" ;;
 	--lava-run) PKGS="$PKGS $PKGS_LAVA_RUN" ;;
-	*) die "usage: $PROG [--check] [--distro] [--lts] [--lava-run]" ;;
+	--browser) PKGS="$PKGS $PKGS_BROWSER" ;;
+	*) die "usage: $PROG [--check] [--distro] [--lts] [--lava-run] [--browser]" ;;
 	esac
 done
 

@@ -29,7 +29,7 @@
 #   RUN_ID        results go to out/results/$RUN_ID/distro-<record>/
 #   COWSWAP_TIMEOUT  wall-clock limit per boot (seconds, default 900)
 # Exit status: 0 when every kernel got a verdict, 1 when one is unknown.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib/lib.sh"
 
 t_start=$(date +%s)
 dry_run=0
@@ -66,6 +66,8 @@ for r in "${records[@]}"; do
 		die "$r: $QEMU not found (scripts/deps.sh --distro installs it)"
 	command -v "$USER_CC" >/dev/null 2>&1 ||
 		die "$r: cross compiler $USER_CC not found (scripts/deps.sh --distro installs it)"
+	[ "$DISKS" = none ] || [ -n "$DISK_DEVICE" ] ||
+		die "$r: the $MACHINE machine has no disk device for DISKS=$DISKS (DISK_DEVICE is empty): use DISKS=none"
 done
 
 if [ "$dry_run" = 1 ]; then
@@ -87,8 +89,9 @@ info "fetching the Debian kernel packages"
 # initramfs.sh builds the kernel's cpio generator on first use: do it
 # once here, not in two boots at the same time.
 [ -x "$OUT/tools/gen_init_cpio" ] ||
-	"$TOP/scripts/initramfs.sh" "distro-${records[0]}" "$res/first.cpio" >/dev/null 2>&1 ||
-	die "cannot build the initramfs for distro-${records[0]}; run 'MODULES_FROM=$OUT/distro/${records[0]}/root scripts/initramfs.sh distro-${records[0]} /tmp/x.cpio' to see why"
+	MODULES_FROM=$OUT/distro/${records[0]}/root \
+		"$TOP/scripts/guest/initramfs.sh" "distro-${records[0]}" "$res/first.cpio" >/dev/null 2>&1 ||
+	die "cannot build the initramfs for distro-${records[0]}; run 'MODULES_FROM=$OUT/distro/${records[0]}/root scripts/guest/initramfs.sh distro-${records[0]} /tmp/x.cpio' to see why"
 rm -f "$res/first.cpio"
 
 # boot_one <record>: boot, then write verdict.json and verdict.txt.
@@ -102,6 +105,7 @@ boot_one() {
 	mkdir -p "$d"
 	rm -f "$d/qemu.exit"
 	KERNEL=$KERNEL MODULES_FROM=$ROOT RESULT_DIR=$d QUIET=1 SELFTEST_ARGS=$args \
+		QEMU_EXTRA="${DTB:+-dtb $DTB}" \
 		"$TOP/scripts/run-qemu.sh" "distro-$rec" distro >"$d/run.log" 2>&1 || true
 	if [ -f "$d/qemu.exit" ]; then
 		read -r rc secs <"$d/qemu.exit"

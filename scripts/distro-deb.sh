@@ -28,7 +28,7 @@
 # Environment: LSMOD, DEB_VARIANT=fixed|stock, JOBS=2, NICE=15,
 # DEBIAN_CONFIG=<file> (instead of the package's), DEB_SELFTEST_MODULES,
 # DEB_DEBUG_INFO.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib/lib.sh"
 . "$TOP/scripts/lib/distro-fix.sh"
 
 config_only=0

@@ -15,10 +15,15 @@
 # $OUT/distro/<record>/root. $OUT/distro/<record>/kernel.env then says:
 #   PACKAGE=linux-image-6.1.0-NN-<flavour>  VERSION=<Debian version>
 #   KREL=<kernel release>  KERNEL=<image>  ROOT=<unpacked package>
+#   DTB=<the record's device tree in the package, or empty>
 # A package already unpacked at the same version is not fetched again.
-. "$(dirname "$0")/lib.sh"
+#
+# distro-fetch.sh --flavours <debian-arch>...: list the kernel flavours
+# Debian 12 ships for each architecture ("<arch> <flavour> <package>"),
+# from the package lists alone (state in $OUT/distro/apt-<arch>).
+. "$(dirname "$0")/lib/lib.sh"
 
-[ $# -gt 0 ] || die "usage: $PROG <record>... (records: $(DISTROS_ALL | tr '\n' ' '))"
+[ $# -gt 0 ] || die "usage: $PROG <record>... (records: $(DISTROS_ALL | tr '\n' ' ')), or $PROG --flavours <debian-arch>..."
 need_cmd apt-get apt-cache dpkg-deb depmod
 
 # mirror_of <path>: the first URI of the machine's enabled apt sources
@@ -34,11 +39,11 @@ security=${DEBIAN_SECURITY_MIRROR:-$(mirror_of debian-security || true)}
 keyring=/usr/share/keyrings/debian-archive-keyring.gpg
 [ -f "$keyring" ] || die "$keyring missing (package debian-archive-keyring)"
 
-fetch_one() {
-	local rec=$1 dir apt meta pkg ver old_ver deb krel img
-	load_distro "$rec"
-	dir=$OUT/distro/$rec
-	apt=$dir/apt
+# apt_state <dir> <debian-arch> <what>: a private apt configuration
+# (APT_CONFIG=<dir>/apt.conf, exported) for one Debian architecture with
+# bookworm's main, updates and security suites, and its package lists.
+apt_state() {
+	local apt=$1 arch=$2
 	mkdir -p "$apt/state/lists/partial" "$apt/cache/archives/partial" "$apt/empty" "$apt/log"
 	: >"$apt/state/status"
 	{
@@ -59,17 +64,25 @@ Dir::State "$apt/state";
 Dir::State::status "$apt/state/status";
 Dir::Cache "$apt/cache";
 Dir::Log "$apt/log";
-APT::Architecture "$DEBIAN_ARCH";
-APT::Architectures { "$DEBIAN_ARCH"; };
+APT::Architecture "$arch";
+APT::Architectures { "$arch"; };
 Acquire::Languages "none";
 Acquire::Check-Valid-Until "false";
 APT::Sandbox::User "root";
 EOF
 	export APT_CONFIG=$apt/apt.conf
-	meta=linux-image-$FLAVOUR
-	info "$rec: apt-get update for $DEBIAN_ARCH (private state in ${apt#$TOP/})"
+	info "$3: apt-get update for $arch (private state in ${apt#$TOP/})"
 	apt-get -q -q update >"$apt/log/update.log" 2>&1 ||
-		die "$rec: apt-get update for $DEBIAN_ARCH failed (see ${apt#$TOP/}/log/update.log)"
+		die "$3: apt-get update for $arch failed (see ${apt#$TOP/}/log/update.log)"
+}
+
+fetch_one() {
+	local rec=$1 dir apt meta pkg ver old_ver deb krel img dtb
+	load_distro "$rec"
+	dir=$OUT/distro/$rec
+	apt=$dir/apt
+	apt_state "$apt" "$DEBIAN_ARCH" "$rec"
+	meta=linux-image-$FLAVOUR
 	apt-cache show "$meta" >/dev/null 2>&1 ||
 		die "$rec: package $meta not found for $DEBIAN_ARCH in $mirror"
 	# The meta package depends on exactly one versioned image package.
@@ -101,17 +114,47 @@ EOF
 	# shellcheck disable=SC2086
 	img=$(cd "$dir/root" && ls -d $KERNEL_IMAGE 2>/dev/null | head -n1) || true
 	[ -n "$img" ] && [ -f "$dir/root/$img" ] || die "$rec: no $KERNEL_IMAGE in $pkg"
+	dtb=
+	if [ -n "$DTB" ]; then
+		# shellcheck disable=SC2086
+		dtb=$(cd "$dir/root" && ls -d $DTB 2>/dev/null | head -n1) || true
+		[ -n "$dtb" ] && [ -f "$dir/root/$dtb" ] || die "$rec: no device tree $DTB in $pkg"
+		dtb=$dir/root/$dtb
+	fi
 	{
 		echo "PACKAGE=$pkg"
 		echo "VERSION=$ver"
 		echo "KREL=$krel"
 		echo "KERNEL=$dir/root/$img"
+		echo "DTB=$dtb"
 		echo "ROOT=$dir/root"
 	} >"$dir/kernel.env"
 	unset APT_CONFIG
 	info "$rec: $pkg $ver, kernel release $krel, image $img"
 }
 
+# flavours <debian-arch>: the kernel flavours Debian 12 ships there: the
+# meta packages linux-image-<flavour> that depend on a versioned
+# linux-image-6.1.0-NN-<flavour> (so not -unsigned or -template; the -dbg metas are left out).
+flavours() {
+	local arch=$1 m pkg
+	apt_state "$OUT/distro/apt-$arch" "$arch" "flavours"
+	for m in $(apt-cache pkgnames linux-image- | grep -E '^linux-image-[a-z0-9][a-z0-9-]*$' | grep -v -e '-dbg$' | LC_ALL=C sort); do
+		pkg=$(apt-cache depends "$m" 2>/dev/null |
+			sed -n "s/^ *Depends: \(linux-image-6\.1\.0-[0-9]*-${m#linux-image-}\)\$/\1/p" | head -n1)
+		[ -z "$pkg" ] || echo "$arch ${m#linux-image-} $pkg"
+	done
+	unset APT_CONFIG
+}
+
+if [ "$1" = --flavours ]; then
+	shift
+	[ $# -gt 0 ] || die "usage: $PROG --flavours <debian-arch>..."
+	for a in "$@"; do
+		flavours "$a"
+	done
+	exit 0
+fi
 for r in "$@"; do
 	load_distro "$r"
 done

@@ -40,7 +40,7 @@
 #   DEBIAN_CONFIG=<file>  use this config instead of the package's
 #   SKIP_DEBIAN=1  do not boot Debian's own kernel (its column says so)
 # Exit status 0 when every record came out as expected.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib/lib.sh"
 . "$TOP/scripts/lib/distro-fix.sh"
 
 t_start=$(date +%s)
@@ -193,7 +193,7 @@ ref_objects() {
 	f=$TOP/docs/results/distro-fix-$1.json
 	[ -f "$f" ] || return 0
 	python3 -c 'import json, sys
-r = json.load(open(sys.argv[1]))["records"][sys.argv[2]]["kernels"]
+r = json.load(open(sys.argv[1]))["distro-fix"]["records"][sys.argv[2]]["kernels"]
 print(max([k.get("build_objects") or 0 for k in r.values()] or [0]) or "")' "$f" "$1" 2>/dev/null || true
 }
 

@@ -26,12 +26,12 @@
 #
 # In the guest a systemd unit runs /usr/local/sbin/cowswap-guest once
 # the system is up; it speaks the console protocol of our /init
-# (COWSWAP-INIT/BEGIN/END/DONE lines, scripts/init/init.c), so
+# (COWSWAP-INIT/BEGIN/END/DONE lines, scripts/guest/init.c), so
 # results.py and distro_report.py read its log unchanged, and powers off.
 #
 # Environment: RUN_ID (deb: results in $OUT/results/$RUN_ID/guest-<pkg>),
 # COWSWAP_TIMEOUT (seconds per boot, default 1800), SELFTEST_ARGS.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib/lib.sh"
 . "$TOP/scripts/lib/distro-fix.sh"
 
 [ $# -ge 2 ] || die "usage: $PROG <record> lsmod | $PROG <record> deb <linux-image .deb>"
@@ -108,7 +108,7 @@ EOF
 	ln -sf ../cowswap-guest.service "$1/etc/systemd/system/multi-user.target.wants/cowswap-guest.service"
 	cat >"$1/usr/local/sbin/cowswap-guest" <<'EOF'
 #!/bin/sh
-# cowswap: the console protocol of scripts/init/init.c, from a whole
+# cowswap: the console protocol of scripts/guest/init.c, from a whole
 # Debian system. Runs once, as root, when the system is up.
 echo "COWSWAP-INIT start (Debian guest $(uname -r), systemd)"
 echo "COWSWAP-INIT lsmod begin"

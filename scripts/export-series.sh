@@ -9,7 +9,7 @@
 # "Subject: ...", then the body) or, when not given, from the current
 # patches/0000-cover-letter.patch, so regenerating keeps the letter and
 # refreshes its shortlog and diffstat.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib/lib.sh"
 
 [ $# -ge 1 ] || die "usage: $PROG <branch> [cover-text]"
 branch=$1

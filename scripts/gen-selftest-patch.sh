@@ -22,14 +22,24 @@
 # vm/.gitignore. That is committed and written with git format-patch as
 # the last patch of the series (the series file lists it last).
 #
+# The patch text is stored once: both series touch nothing under
+# tools/testing/selftests/vm before it, so it is the same patch in both
+# but for its "[PATCH n/m]" (9/9 in patches/, 12/12 in lts-6.1). The
+# file lives in patches/; patches/lts-6.1 holds a symbolic link of its
+# own name to ../<that file>, which quilt and git am read as the file.
+# For lts-6.1 this script checks that the series gives the same patch
+# (the Subject's numbering aside) and writes only the link; a patch that
+# differs between the two series is an error.
+#
 # --check writes nothing: it regenerates each patch into a temporary file
 # and fails, with the difference, when the committed patch is not what
-# the sources give (the first line's commit hash and the blob hashes of
-# the index lines are ignored).
+# the sources give (the first line's commit hash, the blob hashes of
+# the index lines and, for the link, the numbering are ignored), or when
+# lts-6.1's entry is not the link.
 #
 # SELFTEST_DIR=<dir> takes the test from another directory than
 # selftests/swap_exclusive (as initramfs.sh and selftest_names do).
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib/lib.sh"
 
 SUBJECT="selftests/vm: add swap_exclusive"
 AUTHOR="Cowswap Developers <cowswap@localhost>"
@@ -100,7 +110,7 @@ series_base() {
 
 # is_ours <patch file>: the patch this script writes, whatever its number.
 is_ours() {
-	grep -q "^Subject: \[PATCH [0-9]*/[0-9]*\] $SUBJECT$" "$1"
+	grep -qs "^Subject: \[PATCH [0-9]*/[0-9]*\] $SUBJECT$" "$1"
 }
 
 # other_patches <dir>: the series file's patches, ours left out.
@@ -108,6 +118,9 @@ other_patches() {
 	local line
 	while read -r line _; do
 		case $line in "" | "#"*) continue ;; esac
+		# lts-6.1's link to our patch: left out, even where it dangles
+		# because patches/ renamed the patch
+		[ ! -L "$1/$line" ] || continue
 		[ -f "$1/$line" ] || die "$1/series lists '$line', which does not exist"
 		is_ours "$1/$line" || echo "$1/$line"
 	done <"$1/series"
@@ -211,6 +224,48 @@ comparable() {
 		-e 's/^index [0-9a-f]*\.\.[0-9a-f]*/index <blobs>/' "$1"
 }
 
+# unnumbered <patch>: comparable, and without the Subject's "n/m", which
+# is all that differs between the series.
+unnumbered() {
+	comparable "$1" | sed "s|^Subject: \[PATCH [0-9]*/[0-9]*\] |Subject: [PATCH] |"
+}
+
+# committed_in <series dir>: the series file's entry for our patch.
+committed_in() {
+	local line c=
+	while read -r line _; do
+		case $line in "" | "#"*) continue ;; esac
+		# (lts-6.1's link counts even where it dangles)
+		if [ -L "$1/$line" ] || is_ours "$1/$line"; then
+			c=$line
+		fi
+	done <"$1/series"
+	echo "$c"
+}
+
+# shared_check <generated lts patch> <its file name>: lts-6.1's entry is
+# a link to the patch in patches/, which is what the series gives.
+shared_check() {
+	local dir=$TOP/patches/lts-6.1 main
+	main=$(committed_in "$TOP/patches")
+	[ -n "$main" ] || { info "FAIL: patches/series has no '$SUBJECT' patch"; return 1; }
+	if [ "$(readlink "$dir/$2" 2>/dev/null)" != "../$main" ]; then
+		info "FAIL: patches/lts-6.1/$2 is not a link to ../$main (the patch is stored once); run $PROG"
+		return 1
+	fi
+	# against what the sources give for patches/ when that was made in
+	# this run (whether patches/ is current is its own check), else the file
+	ref=$TOP/patches/$main
+	[ ! -f "$tmp/main.patch" ] || ref=$tmp/main.patch
+	if ! diff -u --label "patches/$main" --label "generated for lts-6.1" \
+		<(unnumbered "$ref") <(unnumbered "$1") >"$tmp/shared.diff"; then
+		head -40 "$tmp/shared.diff" >&2
+		info "FAIL: lts-6.1 gives another selftest patch than patches/$main: it cannot be shared"
+		return 1
+	fi
+	info "ok: patches/lts-6.1/$2 is a link to ../$main, and lts-6.1 gives the same patch as patches/"
+}
+
 tmp=$(mktemp -d)
 cleanup() {
 	local w
@@ -227,11 +282,16 @@ fail=0
 for s in "${series[@]}"; do
 	dir=$(series_dir "$s")
 	file=$(generate "$s" "$tmp/$s.patch") || exit 1
-	committed=
-	while read -r line _; do
-		case $line in "" | "#"*) continue ;; esac
-		! is_ours "$dir/$line" || committed=$line
-	done <"$dir/series"
+	committed=$(committed_in "$dir")
+	if [ "$s" = lts-6.1 ] && [ $check = 1 ]; then
+		[ "$committed" = "$file" ] || {
+			info "FAIL: patches/lts-6.1/series lists '$committed', the series gives $file; run $PROG"
+			fail=1
+			continue
+		}
+		shared_check "$tmp/$s.patch" "$file" || fail=1
+		continue
+	fi
 	if [ $check = 1 ]; then
 		if [ -z "$committed" ]; then
 			info "FAIL: ${dir#"$TOP"/}/series has no '$SUBJECT' patch; run $PROG $s"
@@ -253,7 +313,17 @@ for s in "${series[@]}"; do
 		continue
 	fi
 	[ -z "$committed" ] || [ "$committed" = "$file" ] || rm -f "$dir/$committed"
-	cp "$tmp/$s.patch" "$dir/$file"
+	if [ "$s" = lts-6.1 ]; then
+		# the patch of patches/, linked: see the top of this file
+		main=$(committed_in "$TOP/patches")
+		[ -n "$main" ] || die "patches/series has no '$SUBJECT' patch; run $PROG main first"
+		diff -q <(unnumbered "$TOP/patches/$main") <(unnumbered "$tmp/$s.patch") >/dev/null ||
+			die "lts-6.1 gives another selftest patch than patches/$main: it cannot be shared"
+		rm -f "$dir/$file"
+		ln -s "../$main" "$dir/$file"
+	else
+		cp "$tmp/$s.patch" "$dir/$file"
+	fi
 	# the series file lists it last, once
 	grep -v -x -F -e "$file" ${committed:+-e "$committed"} "$dir/series" >"$tmp/series" || true
 	echo "$file" >>"$tmp/series"

@@ -8,7 +8,7 @@
 # checkout or a pristine unpacked tree. The imported commit is tagged
 # cowswap/upstream; the upstream, baseline and patched trees are git
 # worktrees of this one object store (see mktrees.sh).
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib/lib.sh"
 
 TARBALL=${TARBALL:-/usr/src/linux-source-6.1.tar.xz}
 KDIR=${KDIR:-}

@@ -27,7 +27,7 @@
 # results, and the judge finds the expected outcome (the job's
 # cowswap.expect) in LAVA's console; the per-check results LAVA recorded
 # must be those the judge read.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib/lib.sh"
 
 [ $# -eq 2 ] || die "usage: $PROG <arch> <variant>"
 load_arch "$1"

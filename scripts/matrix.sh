@@ -32,7 +32,7 @@
 # A build failure is recorded as an "error" result and the run goes on;
 # the exit status is non-zero unless every baseline reproduced the bug
 # and every upstream and patched kernel passed.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib/lib.sh"
 
 export RUN_ID=${RUN_ID:-$(date -u +%Y%m%d-%H%M%S)}
 if [ -z "${JOBS:-}" ]; then

@@ -16,7 +16,7 @@
 # is never touched. A tree that already carries the current patches is
 # left alone (its files keep their timestamps, builds stay incremental).
 # If a patch does not apply, the tree is put back where it was.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib/lib.sh"
 
 need_cmd git
 git --git-dir="$SRC_GIT" rev-parse -q --verify cowswap/upstream >/dev/null 2>&1 ||
@@ -59,6 +59,50 @@ variant_patches() {
 	esac
 }
 
+# keep_mtimes <tree> <old commit> <list>: every file of <list> ("<mtime>
+# <path>" lines) whose content in the tree is what it was at <old commit>
+# gets its old mtime back.
+keep_mtimes() {
+	local wt=$1 old=$2 list=$3 t f kept=0
+	[ -s "$list" ] || return 0
+	while read -r t f; do
+		git -C "$wt" diff --quiet "$old" -- "$f" 2>/dev/null || continue
+		touch -m -d "@$t" "$wt/$f" && kept=$((kept + 1))
+	done <"$list"
+	rm -f "$list"
+	[ "$kept" = 0 ] || info "kept the timestamps of $kept unchanged files in ${wt#$TOP/}"
+}
+
+# record_applied <variant> <base> <tree> <patches>: $TREES/.<variant>.applied
+# says which commit of the tree each patch file (by its sha1) made: the
+# base on the first line, then "<sha1 of the patch> <commit>" per patch.
+record_applied() {
+	local v=$1 base=$2 wt=$3 patches=$4
+	{
+		git --git-dir="$SRC_GIT" rev-parse "$base"
+		# shellcheck disable=SC2086
+		[ -z "$patches" ] || paste -d' ' <(sha1sum $patches | cut -d' ' -f1) \
+			<(git -C "$wt" rev-list --reverse "$base..HEAD")
+	} >"$TREES/.$v.applied"
+}
+
+# applied_prefix <variant> <base> <old HEAD> <patches>: "<commit> <k>": the
+# first k patches are the ones that made the tree's first k commits
+# (same files, same base), <commit> the k-th; "<base> 0" when nothing
+# can be kept or no record matches the tree.
+applied_prefix() {
+	local v=$1 base=$2 old=$3 patches=$4 rec=$TREES/.$1.applied k=0 at sum c p
+	at=$(git --git-dir="$SRC_GIT" rev-parse "$base")
+	if [ -f "$rec" ] && [ "$(head -1 "$rec")" = "$at" ] && [ "$(tail -1 "$rec" | cut -d' ' -f2)" = "$old" ]; then
+		while read -r sum c; do
+			p=$(echo "$patches" | sed -n "$((k + 1))p")
+			[ -n "$p" ] && [ "$(sha1sum <"$p" | cut -d' ' -f1)" = "$sum" ] || break
+			k=$((k + 1)) at=$c
+		done < <(tail -n +2 "$rec")
+	fi
+	echo "$at $k"
+}
+
 make_tree() {
 	local v=$1 wt=$TREES/$1 base patches stamp want old
 	base=$(variant_base "$v")
@@ -94,12 +138,26 @@ make_tree() {
 	fi
 	if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want $(git -C "$wt" rev-parse HEAD)" ]; then
 		info "$v: up to date ($(git -C "$wt" log --oneline "$base"..HEAD | wc -l) patches on $base)"
+		[ -f "$TREES/.$v.applied" ] || record_applied "$v" "$base" "$wt" "$patches"
 		[ "$v" = upstream ] || git --git-dir="$SRC_GIT" tag -f "cowswap/$v" "$(git -C "$wt" rev-parse HEAD)" >/dev/null
 		return 0
 	fi
 
 	old=$(git -C "$wt" rev-parse HEAD)
-	git -C "$wt" checkout -q --detach "$base"
+	# Start from the last commit of the patches that did not change
+	# (applied_prefix), not from the base: a new last patch (the
+	# selftest, tools/ only) then leaves the kernel's files alone.
+	local start keep
+	read -r start keep < <(applied_prefix "$v" "$base" "$old" "$patches")
+	# Going back and applying the patches again rewrites every file the
+	# dropped patches touched; keep_mtimes gives back the old timestamp
+	# to those whose content comes out the same, so a build directory
+	# rebuilds only what really changed.
+	git -C "$wt" diff --name-only "$start" "$old" | (cd "$wt" && xargs -r -d '\n' stat -c '%Y %n' 2>/dev/null) \
+		>"$TREES/.$v.mtimes" || true
+	git -C "$wt" checkout -q --detach "$start"
+	patches=$(echo "$patches" | tail -n +$((keep + 1)))
+	[ "$keep" = 0 ] || info "$v: the first $keep patches are unchanged, kept"
 	if [ -n "$patches" ]; then
 		info "$v: applying $(echo "$patches" | wc -l) patches with git am"
 		# shellcheck disable=SC2086
@@ -107,10 +165,13 @@ make_tree() {
 			cat "$TREES/.$v.am.log" >&2
 			git -C "$wt" am --abort >/dev/null 2>&1 || true
 			git -C "$wt" checkout -q --detach "$old"
+			keep_mtimes "$wt" "$old" "$TREES/.$v.mtimes"
 			why=$(sed -n 's/^Patch failed at \(.*\)/patch \1 does not apply/p' "$TREES/.$v.am.log" | head -1)
 			die "$v: ${why:-git am failed, see $TREES/.$v.am.log} (tree left as it was)"
 		fi
 	fi
+	keep_mtimes "$wt" "$old" "$TREES/.$v.mtimes"
+	record_applied "$v" "$base" "$wt" "$(variant_patches "$v")"
 	git --git-dir="$SRC_GIT" tag -f "cowswap/$v" "$(git -C "$wt" rev-parse HEAD)" >/dev/null
 	echo "$want $(git -C "$wt" rev-parse HEAD)" >"$stamp"
 	info "$v: ${wt#$TOP/} at $(git -C "$wt" log -1 --format='%h %s')"

@@ -21,9 +21,10 @@
 #
 # NIGHTLY_STAGES selects stages by number (default "1 2 3 4 5 6 7 8").
 # Results: out/results/nightly-<date>-<stage>/ (one directory per stage's
-# RUN_ID) and out/results/nightly-<date>/nightly.json (every stage's time,
-# exit status and verdict, and the commit).
-. "$(dirname "$0")/lib.sh"
+# RUN_ID), out/results/nightly-<date>/nightly.json (every stage's time,
+# exit status and verdict, and the commit), rendered into out/report/
+# (index.html, results.md, junit.xml).
+. "$(dirname "$0")/lib/lib.sh"
 
 day=$(date -u +%Y%m%d-%H%M)
 stages=${NIGHTLY_STAGES:-1 2 3 4 5 6 7 8}
@@ -68,6 +69,11 @@ if want 7; then
 fi
 # shellcheck disable=SC2086
 want 8 && { stage "nightly: sparse" "$TOP/scripts/sparse-check.sh" $archs || failed="$failed sparse"; }
+# This night's runs as pages and JUnit XML (out/report/).
+night=()
+for d in "$OUT/results/nightly-$day-"*; do [ -d "$d" ] && night+=(--run "$d"); done
+[ ${#night[@]} = 0 ] || stage "nightly: report" "$TOP/scripts/report.py" html "${night[@]}" ||
+	failed="$failed report"
 
 echo
 echo "Stage timings of this nightly run (seconds):"

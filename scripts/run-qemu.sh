@@ -33,7 +33,7 @@
 # record's -smp), EXTRA_CMDLINE, EXTRA_TESTS and
 # SELFTEST_ARGS (see initramfs.sh), EXPECT, FRAGMENTS_EXTRA (see build.sh),
 # QUIET=1 (do not echo the test output).
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib/lib.sh"
 
 [ $# -eq 2 ] || die "usage: $PROG <arch> <variant>"
 load_arch "$1"
@@ -48,10 +48,13 @@ else
 fi
 need_cmd "$QEMU" timeout python3
 # QEMU_SMP=<n>: boot with n CPUs instead of the record's -smp (bench.sh
-# boots one CPU under -icount).
+# boots one CPU under -icount); with one CPU, the record's UP_QEMU_ARGS
+# if it has them (a machine set up for SMP may not boot one CPU).
 if [ -n "${QEMU_SMP:-}" ]; then
 	[[ $QEMU_SMP =~ ^[1-9][0-9]*$ ]] || die "QEMU_SMP=$QEMU_SMP: expected a number of CPUs"
-	if [[ " $QEMU_ARGS " == *" -smp "* ]]; then
+	if [ "$QEMU_SMP" = 1 ] && [ -n "${UP_QEMU_ARGS:-}" ]; then
+		QEMU_ARGS=$UP_QEMU_ARGS
+	elif [[ " $QEMU_ARGS " == *" -smp "* ]]; then
 		QEMU_ARGS=$(sed -E "s/(^| )-smp [^ ]+/\1-smp $QEMU_SMP/" <<<"$QEMU_ARGS")
 	else
 		QEMU_ARGS="$QEMU_ARGS -smp $QEMU_SMP"
@@ -88,6 +91,11 @@ tree) runner=kselftest-tree suffix=$suffix-ksft-tree ;;
 esac
 res=${RESULT_DIR:-$OUT/results/$RUN_ID/$NAME-$label$suffix}
 mkdir -p "$res"
+# The run directory says which commit of this repository made it (the
+# first boot of a run writes it; snapshots of the run quote it).
+[ -s "$(dirname "$res")/commit" ] ||
+	git -C "$TOP" describe --always --dirty --abbrev=12 >"$(dirname "$res")/commit" 2>/dev/null ||
+	echo unknown >"$(dirname "$res")/commit"
 # The swap images are sparse, but the guest fills them: a disk that runs
 # full under QEMU shows up as I/O errors in the guest, far from the cause.
 need_space "$res" "${COWSWAP_RUN_MB:-640}" "a QEMU run (swap images)"
@@ -124,6 +132,8 @@ fast_read:$data:readonly=on"
 plain) disks="swap:$res/swap.img:" ;;
 none) disks= ;;
 esac
+[ -z "$disks" ] || [ -n "$DISK_DEVICE" ] ||
+	die "$NAME: its machine has no disk device (DISK_DEVICE is empty): only DISKS=none boots it"
 
 drives=()
 while IFS=: read -r role file opts; do
@@ -133,7 +143,7 @@ while IFS=: read -r role file opts; do
 done <<<"$disks"
 
 cpio=$res/initramfs.cpio
-"$TOP/scripts/initramfs.sh" "$NAME" "$cpio"
+"$TOP/scripts/guest/initramfs.sh" "$NAME" "$cpio"
 
 append="$CMDLINE panic=-1 ${EXTRA_CMDLINE:-}"
 # shellcheck disable=SC2206
@@ -143,6 +153,24 @@ printf '%q ' "${cmd[@]}" >"$res/qemu.cmd"
 echo >>"$res/qemu.cmd"
 
 info "booting $NAME/$label under $(basename "$QEMU") (TCG, limit ${TIMEOUT}s); console: ${res#$TOP/}/console.log"
+# A machine the guest cannot power off or reset (NO_EXIT in the record
+# says why) would sit halted until the time limit: once /init has said
+# COWSWAP-DONE, a watcher gives the kernel a few seconds for its last
+# words and then ends QEMU itself; that counts as a clean exit.
+rm -f "$res/qemu.pid" "$res/stopped-after-done"
+watch_pid=
+if [ -n "${NO_EXIT:-}" ]; then
+	cmd+=(-pidfile "$res/qemu.pid")
+	(
+		while sleep 2; do
+			grep -q '^COWSWAP-DONE' "$res/console.log" 2>/dev/null && break
+		done
+		sleep 5
+		: >"$res/stopped-after-done"
+		kill "$(cat "$res/qemu.pid")" 2>/dev/null || true
+	) &
+	watch_pid=$!
+fi
 t0=$(date +%s)
 rc=0
 if [ "${QUIET:-0}" = 1 ]; then
@@ -156,6 +184,14 @@ else
 	set -o pipefail
 fi
 elapsed=$(($(date +%s) - t0))
+if [ -n "$watch_pid" ]; then
+	kill "$watch_pid" 2>/dev/null || true
+	wait "$watch_pid" 2>/dev/null || true
+	if [ -f "$res/stopped-after-done" ]; then
+		info "$NAME cannot leave QEMU by itself ($NO_EXIT): ended it after COWSWAP-DONE"
+		rc=0
+	fi
+fi
 echo "$rc $elapsed" >"$res/qemu.exit"
 rm -f "$res/swap.img" "$res/slow_swap.img"
 

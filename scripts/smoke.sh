@@ -20,21 +20,24 @@
 # SMOKE_TIMEOUT: the wall-clock limit of each boot (default 420 s: a
 # healthy boot takes a minute or two; a guest that hangs must fail CI
 # long before its full-length limit).
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib/lib.sh"
 
 [ $# -gt 0 ] || set -- bench stress lava distro
 limit=${SMOKE_TIMEOUT:-420}
-export RUN_ID=${RUN_ID:-smoke-$(date -u +%Y%m%d-%H%M%S)}
+# Each short form writes its own run, <RUN_ID>-<stage> (two boots of
+# x86_64 patched must not share a result directory).
+RUN_ID=${RUN_ID:-smoke-$(date -u +%Y%m%d-%H%M%S)}
 
 smoke_bench() {
-	BENCH_VARIANTS=patched BENCH_BUILD=never COWSWAP_TIMEOUT=$limit QUIET=1 \
+	mkdir -p "$OUT/results/$RUN_ID-bench"
+	RUN_ID=$RUN_ID-bench BENCH_VARIANTS=patched BENCH_BUILD=never COWSWAP_TIMEOUT=$limit QUIET=1 \
 		BENCH_ARGS="-r 1 -c 16 -W 2 -f 64 -s 16 -k 1" BENCH_SWAP_MIB=512 MEM=1024 \
-		"$TOP/scripts/bench.sh" x86_64 >"$OUT/results/$RUN_ID/bench.out" 2>&1 || {
-		tail -n 20 "$OUT/results/$RUN_ID/bench.out" >&2
+		"$TOP/scripts/bench.sh" x86_64 >"$OUT/results/$RUN_ID-bench/bench.out" 2>&1 || {
+		tail -n 20 "$OUT/results/$RUN_ID-bench/bench.out" >&2
 		return 1
 	}
 	# Every measurement of that round must have reached the report.
-	python3 - "$OUT/results/$RUN_ID/bench-x86_64.json" <<'PY'
+	python3 - "$OUT/results/$RUN_ID-bench/bench-x86_64.json" <<'PY'
 import json, sys
 rows = json.load(open(sys.argv[1]))["rows"]
 metrics = {r["metric"] for r in rows if r.get("patched")}
@@ -47,22 +50,24 @@ PY
 }
 
 smoke_stress() {
-	STRESS_FRAGMENTS="" STRESS_BUILD=never STRESS_SECONDS=30 STRESS_GRACE=120 \
+	RUN_ID=$RUN_ID-stress STRESS_FRAGMENTS="" STRESS_BUILD=never STRESS_SECONDS=30 STRESS_GRACE=120 \
 		COWSWAP_TIMEOUT=$limit QUIET=1 \
 		"$TOP/scripts/stress.sh" x86_64 patched
 }
 
 smoke_lava() {
-	python3 "$TOP/scripts/lava-jobs.py" generate &&
-		python3 "$TOP/scripts/lava-jobs.py" validate &&
-		python3 "$TOP/scripts/lava-jobs.py" initramfs x86_64
+	# lava-jobs.py runs under Debian's python3 (its shebang), which has
+	# lava-common's schema.
+	"$TOP/scripts/lava-jobs.py" generate &&
+		"$TOP/scripts/lava-jobs.py" validate &&
+		"$TOP/scripts/lava-jobs.py" initramfs x86_64
 }
 
 smoke_distro() {
 	"$TOP/scripts/distro-check.sh" --dry-run
 }
 
-mkdir -p "$OUT/results/$RUN_ID"
+mkdir -p "$OUT/results"
 failed=
 for s in "$@"; do
 	case $s in
@@ -73,5 +78,5 @@ done
 for s in "$@"; do
 	stage "smoke: $s" "smoke_$s" || failed="$failed $s"
 done
-[ -z "$failed" ] || die "short forms that failed:$failed (results: out/results/$RUN_ID)"
+[ -z "$failed" ] || die "short forms that failed:$failed (results: out/results/$RUN_ID-<stage>)"
 info "every short form passed: $*"

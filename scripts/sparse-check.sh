@@ -31,7 +31,7 @@
 # line and column numbers and the tree's path removed (sparse's
 # "expected ... / got ..." continuation lines are kept with their
 # warning). Table and details: $OUT/results/sparse/<date>.md.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib/lib.sh"
 
 # The headers of both series (arch pgtable headers, include/linux/
 # pgtable.h, swapops.h) change inline swap PTE helpers (pte_swp_*

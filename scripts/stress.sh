@@ -34,7 +34,7 @@
 # lose data (and nothing else may go wrong),
 # and the mutant (<arch>-mutant-<MUTATION>[-debug]/), whose deliberate bug
 # must be noticed: corrupted data or a kernel splat, the report says which.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib/lib.sh"
 
 archs=()
 variants=()
@@ -67,6 +67,11 @@ frags=${STRESS_FRAGMENTS-debug}
 suffix=
 for x in $frags; do suffix=$suffix-$x; done
 st=$TOP/selftests/swap_exclusive
+# swap_stress.c has main(); its other files, the helpers it shares with the
+# selftest and the benchmark, and the vm selftests' vm_util.c link with it
+stress_srcs="$TOP/stress/common.c $TOP/stress/workers.c $TOP/stress/odirect.c $TOP/stress/race.c"
+stress_srcs="$stress_srcs $st/test_util.c $st/swap_helpers.c $st/pagemap.c"
+stress_srcs="$stress_srcs $TREES/upstream/tools/testing/selftests/vm/vm_util.c"
 
 export RUN_ID=${RUN_ID:-stress-$(date -u +%Y%m%d-%H%M%S)}
 res=$OUT/results/$RUN_ID
@@ -108,7 +113,7 @@ for p in "${pairs[@]}"; do
 	rm -f "$res/$run/build-failed"
 	# The judge knows pass and fail; "caught" is the report's own verdict.
 	SELFTEST=0 EXTRA_TESTS=$TOP/stress/swap_stress.c \
-	EXTRA_SOURCES="$st/swap_helpers.c $st/pagemap.c" \
+	EXTRA_SOURCES="$stress_srcs" \
 	EXTRA_ARGS="-t $secs -g $grace ${STRESS_ARGS:-}" \
 	EXTRA_CMDLINE="${STRESS_CMDLINE-page_owner=on} ${EXTRA_CMDLINE:-}" \
 	MEM=${MEM:-256} COWSWAP_TIMEOUT=${COWSWAP_TIMEOUT:-$((secs + grace + 600))} \

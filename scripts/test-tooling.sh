@@ -1,9 +1,10 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# test-tooling.sh [--no-boot | --judge | --lava | --sparse]: feed the scripts bad
-# input and deliberate failures; each must end with a clear error line and
-# a non-zero exit, and leave the kernel trees as they were. TAP output.
+# test-tooling.sh [--no-boot | --judge | --lava | --sparse | --distrofix |
+# --affected]: feed the scripts bad input and deliberate failures; each
+# must end with a clear error line and a non-zero exit, and leave the
+# kernel trees as they were. TAP output.
 #
 # Needs 'make trees'; the boot tests need out/build/x86_64-patched (CI
 # builds it; without it they are skipped, and say so).
@@ -14,7 +15,8 @@
 # --distrofix runs only distro-fix.sh's refusals (bad records, configs
 # and compilers; seconds, needs the upstream tree and Debian's i386
 # package, which it fetches once).
-. "$(dirname "$0")/lib.sh"
+# --affected runs only scripts/affected.sh's cases (a stand-in selftest).
+. "$(dirname "$0")/lib/lib.sh"
 
 boot=1 only=
 case ${1:-} in
@@ -23,8 +25,9 @@ case ${1:-} in
 --lava) only=lava ;;
 --sparse) only=sparse ;;
 --distrofix) only=distrofix ;;
+--affected) only=affected ;;
 "") ;;
-*) die "usage: $PROG [--no-boot | --judge | --lava | --sparse | --distrofix]" ;;
+*) die "usage: $PROG [--no-boot | --judge | --lava | --sparse | --distrofix | --affected]" ;;
 esac
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/cowswap-tooling.XXXXXX")
 cleanup() {
@@ -464,7 +467,76 @@ distrofix_cases() {
 	rm -rf "$OUT/results/tooling-distrofix"
 }
 
-if [ "$only" = judge ] || [ "$only" = lava ] || [ "$only" = sparse ] || [ "$only" = distrofix ]; then
+# affected.sh's judgement and its refusals, with a stand-in selftest (a
+# script that lists the names it is asked for and prints canned TAP) and
+# a kernel config of our own (AFFECTED_KCONFIG), so nothing is loaded or
+# swapped: the verdict line for each kind of output, and the cases it
+# must not call "affected" or "not affected". Needs root (as CI runs);
+# without it only the refusal is tested.
+affected_cases() {
+	local a=$tmp/affected
+	mkdir -p "$a"
+	printf 'CONFIG_SWAP=y\nCONFIG_BLK_DEV_NULL_BLK=y\nCONFIG_CONFIGFS_FS=y\nCONFIG_BLK_DEV_DM=y\nCONFIG_DM_DELAY=y\nCONFIG_ZRAM=y\n' >"$a/config"
+	cat >"$a/fake" <<'EOF'
+#!/bin/sh
+# stand-in for swap_exclusive: -l lists the selected names, else $FAKE_TAP
+if [ "$1" = -l ]; then
+	shift
+	for a in "$@"; do case $a in -s) ;; odirect_inflight/*) echo "$a" ;; esac; done
+	exit 0
+fi
+cat "$FAKE_TAP"
+EOF
+	chmod +x "$a/fake"
+	chmod a+rx "$tmp" "$a" # for the run as nobody
+	expect_fail "affected: not root is 'cannot tell: root'" '^verdict: cannot tell: root ' \
+		setpriv --reuid=65534 --regid=65534 --clear-groups env AFFECTED_KCONFIG="$a/config" \
+		"$S/affected.sh" -y --binary "$a/fake"
+	if [ "$(id -u)" != 0 ]; then
+		echo "# affected: the verdict cases need root; skipped"
+		return 0
+	fi
+	sed '/CONFIG_DM_DELAY/d' "$a/config" >"$a/config-nodelay"
+	expect_fail "affected: a kernel without dm-delay is 'cannot tell' naming CONFIG_DM_DELAY" \
+		'^verdict: cannot tell: CONFIG_DM_DELAY \(not set in this kernel\)' \
+		env AFFECTED_KCONFIG="$a/config-nodelay" "$S/affected.sh" -y --binary "$a/fake"
+	# fake_tap <name> <lines...>
+	fake_tap() {
+		local f=$a/$1.tap
+		shift
+		printf '%s\n' "TAP version 13" "$@" >"$f"
+	}
+	run_fake() {
+		env AFFECTED_KCONFIG="$a/config" FAKE_TAP="$a/$1.tap" "$S/affected.sh" -y --binary "$a/fake"
+	}
+	fake_tap lost "# 0 of 8 iterations lost data; 8 raced (x), 0 not swapped" "ok 1 odirect_inflight/zram" \
+		"# 6 of 8 iterations lost data; 8 raced (x), 0 not swapped" \
+		"# odirect_inflight/stable: 6 of 8 iterations lost the O_DIRECT data" "not ok 2 odirect_inflight/stable"
+	expect_fail "affected: data lost on one setup is 'affected', with the evidence" \
+		'^verdict: affected \(kernel .*: odirect_inflight/stable: 6 of 8 iterations lost the O_DIRECT data\)$' run_fake lost
+	fake_tap kept "# 0 of 8 iterations lost data; 8 raced (x), 0 not swapped" "ok 1 odirect_inflight/zram" \
+		"# 0 of 8 iterations lost data; 5 raced (x), 3 not swapped" "ok 2 odirect_inflight/stable" \
+		"ok 3 # SKIP odirect_inflight/thp_pte: no transparent huge pages (CONFIG_TRANSPARENT_HUGEPAGE)"
+	# exit 0 and the line
+	kept() {
+		run_fake kept | grep -x 'verdict: not affected (kernel .*: 2 of [0-9]* checks ran and passed, 13 of 16 iterations had the page swapped out with the read in flight, 0 lost data: odirect_inflight/zram odirect_inflight/stable)'
+	}
+	CHECK_SAYS=1 check "affected: checks that ran and kept the data are 'not affected'" kept
+	fake_tap skipped "ok 1 # SKIP odirect_inflight/zram: zram not available (CONFIG_ZRAM)" \
+		"ok 2 # SKIP odirect_inflight/stable: never swapped out while the read was in flight (is /dev/x throttled?)"
+	expect_fail "affected: only SKIPs are 'cannot tell' with their reasons" \
+		'^verdict: cannot tell: never swapped out while the read was in flight .*; zram not available \(CONFIG_ZRAM\)' \
+		run_fake skipped
+	fake_tap failed "# odirect_inflight/zram: short O_DIRECT read: 0 bytes" "not ok 1 odirect_inflight/zram"
+	expect_fail "affected: a failure without lost data is 'cannot tell', not 'affected'" \
+		'^verdict: cannot tell: a check failed without losing data: not ok 1 odirect_inflight/zram' run_fake failed
+	fake_tap silent
+	expect_fail "affected: no TAP at all is 'cannot tell'" '^verdict: cannot tell: the selftest printed no result' \
+		run_fake silent
+}
+
+if [ "$only" = judge ] || [ "$only" = lava ] || [ "$only" = sparse ] || [ "$only" = distrofix ] ||
+	[ "$only" = affected ]; then
 	"${only}_cases"
 	echo "1..$n"
 	[ $failed = 0 ] || die "$failed of $n $only tests failed"
@@ -562,7 +634,7 @@ for r in "$TOP"/configs/arch/build-only/*.conf; do
 	expect_fail "matrix.sh refuses the build-only record $r" "$r is built, never booted here: ." \
 		env RUN_ID=tooling-no-boot "$S/matrix.sh" "$r"
 	check "the build-only record $r is not among ARCHS_ALL" \
-		bash -c '. "$1/scripts/lib.sh"; ! ARCHS_ALL | grep -qx "$2"' _ "$TOP" "$r"
+		bash -c '. "$1/scripts/lib/lib.sh"; ! ARCHS_ALL | grep -qx "$2"' _ "$TOP" "$r"
 done
 expect_fail "unknown variant" "unknown variant 'vanilla'" "$S/build.sh" x86_64 vanilla
 
@@ -676,6 +748,7 @@ judge_cases
 lava_cases
 sparse_cases
 distrofix_cases
+affected_cases
 
 if [ $boot = 1 ] && [ -f "$BUILDS/x86_64-patched/arch/x86/boot/bzImage" ]; then
 	# A short selection of the selftest keeps these boots quick.

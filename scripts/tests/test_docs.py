@@ -23,11 +23,6 @@ import unittest
 ROOT = os.path.abspath(os.environ.get("COWSWAP_DOCS_ROOT") or
                        os.path.join(os.path.dirname(__file__), "..", ".."))
 
-# Paths of the agreed layout (notes: scripts/lib/lib.sh, scripts/guest/,
-# scripts/cowswap/) that docs may name before the move lands. Shrink
-# this list as the pieces arrive; an entry ending in / covers the tree.
-PENDING_LAYOUT = ("scripts/lib/lib.sh", "scripts/guest/", "scripts/cowswap/")
-
 # Top-level names that make a word a repository path. A name missing
 # from a broken copy must still count, so the usual ones are listed.
 TOP_NAMES = {".ci", "COPYING", "MAINTAINERS", "Makefile", "README.md", "bench",
@@ -60,16 +55,9 @@ def code_texts(text):
     return out
 
 
-def pending(path):
-    return any(path == p or (p.endswith("/") and (path + "/").startswith(p))
-               for p in PENDING_LAYOUT)
-
-
 def exists(path):
     """path: relative to ROOT, maybe with placeholders or globs."""
     path = path.rstrip("/")
-    if pending(path):
-        return True
     pattern = PLACEHOLDER.sub("*", path)
     if any(c in pattern for c in "*?["):
         return bool(glob.glob(os.path.join(ROOT, pattern)))

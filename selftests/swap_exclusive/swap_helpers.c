@@ -86,11 +86,32 @@ int write_text(const char *path, const char *val)
 	return 0;
 }
 
+/* Into hdr (ps bytes, zeroed): a version-1 swap header for that many pages. */
+static void swap_header_fill(char *hdr, long ps, unsigned long long pages)
+{
+	uint32_t val;
+
+	val = 1;
+	memcpy(hdr + SWAP_HDR_VERSION, &val, sizeof(val));
+	val = (uint32_t)(pages - 1);
+	memcpy(hdr + SWAP_HDR_LAST_PAGE, &val, sizeof(val));
+	val = 0;
+	memcpy(hdr + SWAP_HDR_NR_BADPAGES, &val, sizeof(val));
+	/* A random (version 4) UUID if the kernel gives us one cheaply. */
+	if (getrandom(hdr + SWAP_HDR_UUID, 16, GRND_NONBLOCK) == 16) {
+		hdr[SWAP_HDR_UUID + 6] = (hdr[SWAP_HDR_UUID + 6] & 0x0f) | 0x40;
+		hdr[SWAP_HDR_UUID + 8] = (hdr[SWAP_HDR_UUID + 8] & 0x3f) | 0x80;
+	} else {
+		memset(hdr + SWAP_HDR_UUID, 0, 16);
+	}
+	memcpy(hdr + SWAP_HDR_VOLUME, "cowswap", 7);
+	memcpy(hdr + ps - SWAP_MAGIC_LEN, SWAP_MAGIC, SWAP_MAGIC_LEN);
+}
+
 int swap_mkswap(const char *dev)
 {
 	long ps = sysconf(_SC_PAGESIZE);
 	unsigned long long size, pages;
-	uint32_t val;
 	struct stat st;
 	char *hdr = NULL;
 	int fd, ret = 0;
@@ -142,21 +163,7 @@ int swap_mkswap(const char *dev)
 		fprintf(stderr, "mkswap %s: out of memory\n", dev);
 		goto out;
 	}
-	val = 1;
-	memcpy(hdr + SWAP_HDR_VERSION, &val, sizeof(val));
-	val = (uint32_t)(pages - 1);
-	memcpy(hdr + SWAP_HDR_LAST_PAGE, &val, sizeof(val));
-	val = 0;
-	memcpy(hdr + SWAP_HDR_NR_BADPAGES, &val, sizeof(val));
-	/* A random (version 4) UUID if the kernel gives us one cheaply. */
-	if (getrandom(hdr + SWAP_HDR_UUID, 16, GRND_NONBLOCK) == 16) {
-		hdr[SWAP_HDR_UUID + 6] = (hdr[SWAP_HDR_UUID + 6] & 0x0f) | 0x40;
-		hdr[SWAP_HDR_UUID + 8] = (hdr[SWAP_HDR_UUID + 8] & 0x3f) | 0x80;
-	} else {
-		memset(hdr + SWAP_HDR_UUID, 0, 16);
-	}
-	memcpy(hdr + SWAP_HDR_VOLUME, "cowswap", 7);
-	memcpy(hdr + ps - SWAP_MAGIC_LEN, SWAP_MAGIC, SWAP_MAGIC_LEN);
+	swap_header_fill(hdr, ps, pages);
 
 	n = pwrite(fd, hdr, ps, 0);
 	if (n != ps) {

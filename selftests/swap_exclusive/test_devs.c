@@ -313,18 +313,50 @@ static int dm_remove_name(int fd, const char *name)
 	return -EBUSY;
 }
 
+/* Size of a block device in bytes, 0 if unknown. */
+static unsigned long long blkdev_bytes(const char *path)
+{
+	unsigned long long bytes = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return 0;
+	if (ioctl(fd, BLKGETSIZE64, &bytes))
+		bytes = 0;
+	close(fd);
+	return bytes;
+}
+
+/* A DM_TABLE_LOAD request in buf: one delay target over all of lower. */
+static struct dm_ioctl *dm_delay_table(char *buf, const char *name, unsigned long long bytes,
+				       dev_t lower, unsigned int read_ms, unsigned int write_ms)
+{
+	struct dm_ioctl *io = dm_init(buf, name);
+	struct dm_target_spec *spec;
+	char *params;
+
+	io->target_count = 1;
+	spec = (struct dm_target_spec *)(buf + io->data_start);
+	spec->sector_start = 0;
+	spec->length = bytes / 512;
+	snprintf(spec->target_type, sizeof(spec->target_type), "delay");
+	params = (char *)(spec + 1);
+	snprintf(params, DM_BUF_SIZE - io->data_start - sizeof(*spec),
+		 "%u:%u 0 %u %u:%u 0 %u", major(lower), minor(lower),
+		 read_ms, major(lower), minor(lower), write_ms);
+	return io;
+}
+
 int dm_delay_create(struct dm_delay_dev *d, const char *role,
 		    const char *lower, unsigned int read_ms,
 		    unsigned int write_ms, char *why)
 {
 	static alignas(8) char buf[DM_BUF_SIZE];
-	struct dm_target_spec *spec;
-	unsigned long long bytes = 0;
+	unsigned long long bytes;
 	struct dm_ioctl *io;
 	struct stat st;
-	char *params;
 	dev_t devt;
-	int fd, lfd, r;
+	int fd, r;
 
 	memset(d, 0, sizeof(*d));
 	snprintf(d->name, sizeof(d->name), TEST_DEV_PREFIX "%s", role);
@@ -332,14 +364,11 @@ int dm_delay_create(struct dm_delay_dev *d, const char *role,
 		why_set(why, "%s is not a block device", lower);
 		return -ENOTBLK;
 	}
-	lfd = open(lower, O_RDONLY | O_CLOEXEC);
-	if (lfd < 0 || ioctl(lfd, BLKGETSIZE64, &bytes) || bytes < 512) {
+	bytes = blkdev_bytes(lower);
+	if (bytes < 512) {
 		why_set(why, "cannot get the size of %s", lower);
-		if (lfd >= 0)
-			close(lfd);
 		return -EIO;
 	}
-	close(lfd);
 	fd = dm_open(why);
 	if (fd < 0)
 		return fd;
@@ -362,16 +391,7 @@ int dm_delay_create(struct dm_delay_dev *d, const char *role,
 	d->created = 1;
 	devt = makedev(major(io->dev), minor(io->dev));
 
-	io = dm_init(buf, d->name);
-	io->target_count = 1;
-	spec = (struct dm_target_spec *)(buf + io->data_start);
-	spec->sector_start = 0;
-	spec->length = bytes / 512;
-	snprintf(spec->target_type, sizeof(spec->target_type), "delay");
-	params = (char *)(spec + 1);
-	snprintf(params, DM_BUF_SIZE - io->data_start - sizeof(*spec),
-		 "%u:%u 0 %u %u:%u 0 %u", major(st.st_rdev), minor(st.st_rdev),
-		 read_ms, major(st.st_rdev), minor(st.st_rdev), write_ms);
+	io = dm_delay_table(buf, d->name, bytes, st.st_rdev, read_ms, write_ms);
 	if (ioctl(fd, DM_TABLE_LOAD, io)) {
 		r = -errno;
 		why_set(why, "DM_TABLE_LOAD delay over %s: %s", lower, strerror(errno));

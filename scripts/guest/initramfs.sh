@@ -3,7 +3,7 @@
 #
 # initramfs.sh <arch> <output.cpio>: build the test initramfs.
 #
-# No busybox: a static C /init (scripts/init/init.c) and static test
+# No busybox: a static C /init (scripts/guest/init.c) and static test
 # binaries, packed with the kernel's own usr/gen_init_cpio. Contents:
 #   /init                     runs the tests listed in /etc/cowswap-tests
 #   /tests/swap_exclusive     the kselftest (selftests/swap_exclusive)
@@ -29,9 +29,9 @@
 # and "run_kselftest.sh -t vm:swap_exclusive" in the guest. The tree is
 # KSFT_TREE (default $TREES/patched); nothing is written into it.
 #
-# Extra tests are built with kselftest.h and
+# Extra tests are built with kselftest.h, the vm selftests (vm_util.h) and
 # selftests/swap_exclusive on the include path, linked with
-# EXTRA_SOURCES (e.g. its swap_helpers.c), and run with EXTRA_ARGS.
+# EXTRA_SOURCES (e.g. its test_util.c), and run with EXTRA_ARGS.
 #
 # Kernel modules (for kernels that are not ours, e.g. a distribution's):
 # MODULES_FROM=<root of an unpacked kernel package> and MODULES="<name>..."
@@ -41,7 +41,16 @@
 # finit_module(2) before anything else. Compressed modules are unpacked
 # here. MODULE_PARAMS="<module>.<param>=<value> ..." adds parameters.
 # A distribution record (distro-<arch>) sets MODULES and MODULE_PARAMS.
-. "$(dirname "$0")/lib.sh"
+#
+# AFFECTED=1 packs the guest of scripts/affected-qemu.sh instead of the
+# selftest run: the static selftest as /tests/swap_exclusive, BUSYBOX
+# (static, built for the guest) as /bin/sh with all its applets,
+# scripts/affected.sh and scripts/guest/affected-guest.sh in /bin, and
+# MODULES not loaded by /init but laid out as on an installed system
+# (/lib/modules/<release>/... with a modules.dep, for busybox's modprobe)
+# with the package's /boot/config-<release>: the script finds, loads and
+# unloads them itself. AFFECTED_ARGS are the guest script's arguments.
+. "$(dirname "$0")/../lib/lib.sh"
 
 [ $# -eq 2 ] || die "usage: $PROG <arch> <output.cpio>"
 load_arch "$1"
@@ -66,7 +75,7 @@ fi
 
 info "building static /init and tests for $NAME with $USER_CC"
 "$USER_CC" -static -O2 -Wall -Wextra -I"$st" -o "$work/init" \
-	"$TOP/scripts/init/init.c" "$st/swap_helpers.c" ||
+	"$TOP/scripts/guest/init.c" "$st/swap_helpers.c" ||
 	die "$NAME: cannot build /init (is the static libc for $USER_CC installed?)"
 
 : >"$work/cowswap-tests"
@@ -189,14 +198,21 @@ elif [ "${SELFTEST:-1}" != 0 ]; then
 		OUTPUT="$work/tests" STATIC=1 >"$work/make.log" 2>&1 ||
 		{ cat "$work/make.log" >&2; die "$NAME: cannot build selftests/swap_exclusive"; }
 	[ -x "$work/tests/swap_exclusive" ] || die "$NAME: selftest build produced no swap_exclusive binary"
-	echo "swap_exclusive /tests/swap_exclusive ${SELFTEST_ARGS:-}" >>"$work/cowswap-tests"
+	if [ "${AFFECTED:-0}" = 1 ]; then
+		[ -x "$BUSYBOX" ] && static_elf "$BUSYBOX" || die "AFFECTED=1: $BUSYBOX is not a static busybox"
+		[ "$(elf_machine "$BUSYBOX")" = "$(elf_machine "$work/init")" ] ||
+			die "AFFECTED=1: $BUSYBOX is not built for $NAME"
+		echo "affected /bin/sh /bin/affected-guest.sh ${AFFECTED_ARGS:-}" >>"$work/cowswap-tests"
+	else
+		echo "swap_exclusive /tests/swap_exclusive ${SELFTEST_ARGS:-}" >>"$work/cowswap-tests"
+	fi
 fi
 
 for src in ${EXTRA_TESTS:-}; do
 	[ -f "$src" ] || die "EXTRA_TESTS: $src does not exist"
 	name=$(basename "$src" .c)
 	# shellcheck disable=SC2086
-	"$USER_CC" -static -O2 -Wall -pthread -I"$ksft" -I"$st" -o "$work/tests/$name" "$src" \
+	"$USER_CC" -static -O2 -Wall -pthread -I"$ksft" -I"$ksft/vm" -I"$st" -o "$work/tests/$name" "$src" \
 		${EXTRA_SOURCES:-} || die "cannot build extra test $src"
 	echo "$name /tests/$name ${EXTRA_ARGS:-}" >>"$work/cowswap-tests"
 done
@@ -251,13 +267,31 @@ if [ -n "${MODULES:-}" ]; then
 		*.ko.gz) gzip -dc "$src" >"$work/modules/$m.ko" ;;
 		*) die "$NAME: cannot unpack module file $src" ;;
 		esac || die "$NAME: cannot unpack $src"
+		if [ "${AFFECTED:-0}" = 1 ]; then
+			# where an installed system has it, for modprobe
+			rel=${mod_file[$m]%.ko*}.ko
+			mkdir -p "$work/modtree/$(dirname "$rel")"
+			mv "$work/modules/$m.ko" "$work/modtree/$rel"
+			continue
+		fi
 		params=
 		for p in ${MODULE_PARAMS:-}; do
 			[ "${p%%.*}" != "$m" ] || params="$params ${p#*.}"
 		done
 		echo "/lib/modules/$m.ko$params" >>"$work/cowswap-modules"
 	done
-	info "$NAME: modules in load order: ${order[*]}"
+	if [ "${AFFECTED:-0}" = 1 ]; then
+		krel=$(basename "$mdir")
+		mkdir -p "$work/modroot/lib/modules"
+		mv "$work/modtree" "$work/modroot/lib/modules/$krel"
+		for f in modules.order modules.builtin modules.builtin.modinfo; do
+			[ ! -f "$mdir/$f" ] || cp "$mdir/$f" "$work/modroot/lib/modules/$krel/"
+		done
+		depmod -b "$work/modroot" "$krel" || die "$NAME: depmod for the guest's modules failed"
+		info "$NAME: modules for modprobe in /lib/modules/$krel: ${order[*]}"
+	else
+		info "$NAME: modules in load order: ${order[*]}"
+	fi
 fi
 
 {
@@ -271,6 +305,25 @@ fi
 		for m in "$work"/modules/*.ko; do
 			echo "file /lib/modules/$(basename "$m") $m 0644 0 0"
 		done
+	fi
+	if [ -d "$work/modroot" ]; then
+		(cd "$work/modroot" && find lib/modules -mindepth 1 | LC_ALL=C sort) | while read -r f; do
+			if [ -d "$work/modroot/$f" ]; then
+				echo "dir /$f 0755 0 0"
+			else
+				echo "file /$f $work/modroot/$f 0644 0 0"
+			fi
+		done
+		cfg=$(ls "$MODULES_FROM"/boot/config-* 2>/dev/null | head -n1) || true
+		[ -z "$cfg" ] || { echo "dir /boot 0755 0 0"; echo "file /boot/$(basename "$cfg") $cfg 0644 0 0"; }
+	fi
+	if [ "${AFFECTED:-0}" = 1 ]; then
+		echo "file /bin/busybox $BUSYBOX 0755 0 0"
+		for a in $("$BUSYBOX" --list 2>/dev/null || /bin/busybox --list); do
+			[ "$a" = busybox ] || echo "slink /bin/$a busybox 0777 0 0"
+		done
+		echo "file /bin/affected.sh $TOP/scripts/affected.sh 0755 0 0"
+		echo "file /bin/affected-guest.sh $TOP/scripts/guest/affected-guest.sh 0755 0 0"
 	fi
 	echo "file /init $work/init 0755 0 0"
 	echo "file /etc/cowswap-tests $work/cowswap-tests 0644 0 0"

@@ -2,7 +2,7 @@
 # Common helpers for the cowswap scripts. Source it, do not run it.
 set -euo pipefail
 
-TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 OUT=${COWSWAP_OUT:-$TOP/out}
 SRC_GIT=$OUT/src/linux.git
 TREES=$OUT/trees
@@ -198,6 +198,9 @@ load_arch() {
 	KERNEL_IMAGE=
 	QEMU=
 	QEMU_ARGS=
+	# UP_QEMU_ARGS: QEMU_ARGS for a one-CPU boot (run-qemu.sh QEMU_SMP=1),
+	# where the record's machine needs another setup for that.
+	UP_QEMU_ARGS=
 	CMDLINE=
 	DISK_DEVICE=virtio-blk-pci
 	USER_CC=gcc
@@ -236,18 +239,25 @@ refuse_no_boot() {
 		die "$NAME is built, never booted here: $NO_BOOT (scripts/build.sh $NAME <variant> builds it)"
 }
 
-# Distribution kernel records live in configs/distro/<debian-arch>.conf:
-# one per Debian architecture whose own kernel package 'make
-# distro-check' boots. load_distro <debian-arch> (or load_arch
-# distro-<debian-arch>) loads one and derives the variables of an
-# architecture record from it, so run-qemu.sh and initramfs.sh take it
-# as the target "distro-<debian-arch>". Fields: DEBIAN_ARCH; FLAVOUR
-# (the meta package linux-image-<FLAVOUR>); KERNEL_IMAGE (a glob inside
-# the package); QEMU, MACHINE, CPU, QEMU_MEM (MiB), SMP, CONSOLE,
-# CMDLINE_EXTRA, DISK_DEVICE; CROSS_COMPILE and USER_CC for the static
-# /init and selftest; MODULES for /init to load (their dependencies are
+# Distribution kernel records live in configs/distro/<record>.conf: one
+# per Debian kernel flavour that 'make distro-check' boots, named after
+# the Debian architecture (amd64.conf) or, for a further flavour of it,
+# <debian-arch>-<flavour> (i386-686.conf); the record name is only a
+# name, DEBIAN_ARCH and FLAVOUR say what is fetched. load_distro
+# <record> (or load_arch distro-<record>) loads one and derives the
+# variables of an architecture record from it, so run-qemu.sh and
+# initramfs.sh take it as the target "distro-<record>". Fields:
+# DEBIAN_ARCH; FLAVOUR (the meta package linux-image-<FLAVOUR>);
+# KERNEL_IMAGE (a glob inside the package); DTB (a glob inside the
+# package: the device tree QEMU passes with -dtb, for machines that
+# bring none); QEMU, MACHINE, CPU, QEMU_MEM (MiB), SMP, CONSOLE,
+# CMDLINE_EXTRA, DISK_DEVICE (empty: the machine has no virtio, only
+# DISKS=none boots it); CROSS_COMPILE and USER_CC for the static /init
+# and selftest; MODULES for /init to load (their dependencies are
 # added) and MODULE_PARAMS (<module>.<param>=<value>);
-# DISTRO_SELFTEST_ARGS (selftest options, e.g. to run fewer checks).
+# DISTRO_SELFTEST_ARGS (selftest options, e.g. to run fewer checks);
+# NO_EXIT (why the guest cannot end QEMU by itself: run-qemu.sh then
+# ends it once /init is done).
 DISTROS_ALL() {
 	local f
 	for f in "$TOP"/configs/distro/*.conf; do
@@ -264,6 +274,7 @@ load_distro() {
 	DEBIAN_ARCH=
 	FLAVOUR=
 	KERNEL_IMAGE=
+	DTB=
 	QEMU=
 	MACHINE=
 	CPU=
@@ -277,6 +288,7 @@ load_distro() {
 	MODULES=
 	MODULE_PARAMS=
 	DISTRO_SELFTEST_ARGS=
+	NO_EXIT=
 	MAY_SKIP=
 	TIMEOUT=${COWSWAP_TIMEOUT:-900}
 	# shellcheck disable=SC1090

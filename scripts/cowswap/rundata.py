@@ -1,0 +1,245 @@
+# SPDX-License-Identifier: GPL-2.0
+"""One run directory (out/results/<run>/) as data, and the snapshot of it
+that docs/results/<name>.json keeps.
+
+A run directory holds what its command wrote: <guest>/result.json (the
+judge, every run-qemu.sh boot), summary.json (matrix.sh), bench-<record>.json
+(bench.sh), stress.json (stress.sh), distro-<record>/verdict.json
+(distro-check.sh), nightly.json (nightly.sh's stage table). load_run()
+reads whichever of them are there into
+
+  {"run": <name>, "dir": <path>, "guests": [guest entry...],
+   "bench": [{...} per record] or None, "stress": [...] or None,
+   "distro": [...] or None, "nightly": {...} or None}
+
+A snapshot (SCHEMA) is the same data, cut to the fields the tables show,
+with where it came from:
+
+  {"schema": "cowswap-snapshot/1", "name": "matrix", "kind": "matrix",
+   "command": "make matrix", "run": "<run id>", "date": "<newest result>",
+   "commit": "<git HEAD when the snapshot was taken>",
+   "guests": [...] | "bench": [...] | "stress": [...] | "distro": [...] | "nightly": {...}}
+
+kind is what the data is and which table shows it: matrix (also the
+6.1-LTS matrix), mutants, bench, stress, distro or nightly.
+"""
+import glob
+import json
+import os
+import subprocess
+import time
+
+from cowswap import TOP
+from cowswap.judge import run_label
+
+SCHEMA = "cowswap-snapshot/1"
+KINDS = ("matrix", "mutants", "bench", "stress", "distro", "distro-fix", "nightly")
+# The command that makes each kind of run (a snapshot records it; --command
+# overrides it).
+COMMANDS = {"matrix": "make matrix", "mutants": "make mutant", "bench": "make bench",
+            "stress": "make stress", "distro": "make distro-check", "nightly": "make nightly"}
+# Snapshot names whose runs another command makes than their kind's.
+NAME_COMMANDS = {"lts-matrix": "make lts-matrix"}
+# The order of the matrix's columns: the variants as lib.sh lists them.
+VARIANT_ORDER = ("upstream", "baseline", "patched", "stock", "fixed", "mutant")
+GUEST_FIELDS = ("guest", "record", "variant", "column", "disks", "runner", "outcome",
+                "expected", "ok", "seconds", "pass", "fail", "skip", "failed",
+                "reproduced_by", "problems")
+
+
+def read_json(path):
+    with open(path) as f:
+        return json.load(f)
+
+
+def guest_entry(guest, r):
+    """The compact form of one result.json (guest: its directory name)."""
+    tests = r.get("tests", [])
+    label = run_label(r)
+    return {
+        "guest": guest, "record": r["arch"], "variant": r["variant"],
+        "column": label.split("/", 1)[1], "disks": r.get("disks", "full"),
+        "runner": r.get("runner", "direct"), "outcome": r["outcome"],
+        "expected": r.get("expected", ""), "ok": r["ok"], "seconds": r.get("seconds", 0),
+        "pass": sum(1 for t in tests if t["result"] == "PASS"),
+        "fail": sum(1 for t in tests if t["result"] == "FAIL"),
+        "skip": sum(1 for t in tests if t["result"] == "SKIP"),
+        "failed": r.get("failed", []), "reproduced_by": r.get("reproduced_by", []),
+        "problems": r.get("problems", []),
+    }
+
+
+def column_key(column):
+    """Sort key of a matrix column ('patched@none+ksft'): variant order, then name."""
+    variant = column.split("@", 1)[0]
+    base = variant.split("-", 1)[0]
+    rank = VARIANT_ORDER.index(base) if base in VARIANT_ORDER else len(VARIANT_ORDER)
+    return (rank, column)
+
+
+def load_guests(d):
+    """(guest entries, full result.json by guest) of every <guest>/result.json
+    that the judge wrote (a stress run's hand-written ones have no tests)."""
+    entries, full = [], {}
+    for path in sorted(glob.glob(os.path.join(d, "*", "result.json"))):
+        guest = os.path.basename(os.path.dirname(path))
+        r = read_json(path)
+        if "tests" not in r or "ok" not in r:
+            continue
+        entries.append(guest_entry(guest, r))
+        full[guest] = r
+    return entries, full
+
+
+def bench_data(b):
+    """One record's bench-<record>.json cut to what the table and the plot
+    show: each kernel's median, min and max, and the medians' ratios to the
+    reference kernel's."""
+    variants = list(b["variants"])
+    rows = []
+    for row in b["rows"]:
+        rows.append({"metric": row["metric"], "size_mib": row["size_mib"], "unit": row["unit"],
+                     "values": {v: {k: row[v][k] for k in ("median", "min", "max")}
+                                for v in variants if row.get(v)},
+                     "ratio": row.get("ratio", {}),
+                     "matches_reference": row.get("matches_reference")})
+    return {"arch": b["arch"], "clock": b.get("clock", ""), "args": b.get("args", ""),
+            "subject": b.get("subject"), "reference": b.get("reference"),
+            "variants": {v: {"outcome": i["outcome"], "kernel": i.get("kernel")}
+                         for v, i in b["variants"].items()},
+            "rows": rows}
+
+
+def bench_files(d):
+    """The run's bench-<record>.json files, one per benchmarked record."""
+    return sorted(glob.glob(os.path.join(d, "bench-*.json")))
+
+
+def stress_data(s):
+    """stress.json's runs cut to what the table and the plot show."""
+    out = []
+    for r in s["runs"]:
+        ops = r.get("ops", {})
+        out.append({"run": r["run"], "arch": r.get("arch", r["run"]),
+                    "variant": r.get("variant", "?"), "fragments": r.get("fragments", ""),
+                    "expected": r["expected"], "outcome": r["outcome"], "ok": r["ok"],
+                    "seconds": r.get("seconds"), "pages_verified": r.get("pages_verified"),
+                    "corruptions": r.get("corruptions"),
+                    "race_iterations": ops.get("race_iterations"),
+                    "race_overlapped": ops.get("race_overlapped"),
+                    "splats": sorted({x["what"] for x in r.get("splats", [])}),
+                    "why": r.get("why", [])})
+    return out
+
+
+def distro_data(d):
+    rows = []
+    for path in sorted(glob.glob(os.path.join(d, "distro-*", "verdict.json"))):
+        v = read_json(path)
+        rows.append({k: v.get(k, "") for k in ("record", "package", "version", "verdict",
+                                                "evidence", "reason", "note")})
+    return rows or None
+
+
+def nightly_data(d):
+    """nightly.sh's stage table: each stage's time, exit status, verdict."""
+    path = os.path.join(d, "nightly.json")
+    if not os.path.exists(path):
+        return None
+    n = read_json(path)
+    return {"commit": n.get("commit", "unknown"), "stages_asked": n.get("stages_asked", []),
+            "stages": [{k: s[k] for k in ("stage", "finished", "seconds", "verdict")}
+                       for s in n.get("stages", [])]}
+
+
+def load_run(d):
+    """Everything one run directory holds (see the module's help)."""
+    if not os.path.isdir(d):
+        raise FileNotFoundError(f"{d}: no such run directory")
+    guests, full = load_guests(d)
+    bench = [bench_data(read_json(p)) for p in bench_files(d)]
+    stress = os.path.join(d, "stress.json")
+    run = {"run": os.path.basename(os.path.normpath(d)), "dir": d,
+           "guests": guests, "results": full,
+           "bench": bench or None,
+           "stress": stress_data(read_json(stress)) if os.path.exists(stress) else None,
+           "distro": distro_data(d),
+           "nightly": nightly_data(d)}
+    if not any((guests, run["bench"], run["stress"], run["distro"], run["nightly"])):
+        raise ValueError(f"{d}: no result.json, bench-<record>.json, stress.json, verdict.json "
+                         "or nightly.json")
+    return run
+
+
+def run_date(run):
+    """The newest date any of the run's results records."""
+    dates = [r.get("date", "") for r in run["results"].values()]
+    for p in bench_files(run["dir"]) + [os.path.join(run["dir"], "summary.json")]:
+        if os.path.exists(p):
+            dates.append(read_json(p).get("date", ""))
+    if not any(dates):
+        stamp = max(os.path.getmtime(p) for p in glob.glob(os.path.join(run["dir"], "**"),
+                                                           recursive=True))
+        return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(stamp))
+    return max(dates)
+
+
+def default_kind(name, run):
+    """The kind a snapshot name stands for, else what the run holds."""
+    for kind in ("mutants", "bench", "stress", "distro", "nightly"):
+        if name.startswith(kind):
+            return kind
+    if run["guests"]:
+        return "matrix"
+    for kind in ("bench", "stress", "distro", "nightly"):
+        if run[kind]:
+            return kind
+    return "matrix"
+
+
+def run_commit(run):
+    """The commit that made the run (its 'commit' file, which run-qemu.sh
+    writes at the first boot), else HEAD now."""
+    path = os.path.join(run["dir"], "commit")
+    if os.path.exists(path):
+        with open(path) as f:
+            return f.read().strip() or "unknown"
+    p = subprocess.run(["git", "-C", TOP, "rev-parse", "HEAD"], capture_output=True, text=True)
+    return p.stdout.strip() if p.returncode == 0 else "unknown"
+
+
+def snapshot(run, name, kind=None, command=None, commit=None):
+    """The snapshot dict (SCHEMA) of a loaded run."""
+    kind = kind or default_kind(name, run)
+    if kind not in KINDS:
+        raise ValueError(f"kind '{kind}': expected one of {', '.join(KINDS)}")
+    snap = {"schema": SCHEMA, "name": name, "kind": kind,
+            "command": command or NAME_COMMANDS.get(name) or COMMANDS[kind], "run": run["run"], "date": run_date(run),
+            "commit": commit or run_commit(run)}
+    if kind in ("matrix", "mutants"):
+        guests = [g for g in run["guests"]
+                  if (g["variant"].startswith("mutant")) == (kind == "mutants")]
+        if not guests:
+            raise ValueError(f"{run['dir']}: no {'mutant ' if kind == 'mutants' else ''}"
+                             "guest results for a '" + kind + "' snapshot")
+        snap["guests"] = [{k: g[k] for k in GUEST_FIELDS} for g in guests]
+    else:
+        if not run[kind]:
+            raise ValueError(f"{run['dir']}: no {kind} results for a '{kind}' snapshot")
+        snap[kind] = run[kind]
+    return snap
+
+
+def check_snapshot(snap, where):
+    """Problems with a snapshot file's shape (a hand edit, an old schema)."""
+    if not isinstance(snap, dict) or snap.get("schema") != SCHEMA:
+        return [f"{where}: not a {SCHEMA} snapshot"]
+    problems = [f"{where}: no '{k}'" for k in ("name", "kind", "command", "run", "date",
+                                                "commit") if k not in snap]
+    kind = snap.get("kind")
+    key = "guests" if kind in ("matrix", "mutants") else kind
+    if kind not in KINDS:
+        problems.append(f"{where}: kind '{kind}' is not one of {', '.join(KINDS)}")
+    elif not snap.get(key):
+        problems.append(f"{where}: kind {kind} but no '{key}' data")
+    return problems

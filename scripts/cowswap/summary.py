@@ -1,0 +1,106 @@
+# SPDX-License-Identifier: GPL-2.0
+"""results.py summary: every */result.json of one run directory in one table
+(summary.md, summary.json), with the reproducer's evidence, the race
+checks' overlaps, the problems and the stage timings."""
+import glob
+import json
+import os
+import re
+import sys
+
+from cowswap.judge import REPRODUCER, run_label
+
+
+# The race checks end with "<N> iterations, <M> overlapped (...)": how
+# many iterations really had both sides in the kernel at the same time.
+OVERLAP_RX = re.compile(r"^(\d+) iterations, (\d+) overlapped")
+RACE_CHECKS = ("race_", "fork_race_")
+
+
+def overlap_table(runs):
+    """Markdown lines: per run, 'overlapped of iterations' for each race
+    check that ran (a SKIP says why, e.g. none overlapped)."""
+    names = []
+    for r in runs:
+        for t in r["tests"]:
+            if t["name"].startswith(RACE_CHECKS) and t["name"] not in names:
+                names.append(t["name"])
+    if not names:
+        return []
+    md = ["", "Race checks, iterations that overlapped (of all iterations):", "",
+          "| run | " + " | ".join(names) + " |", "|---" * (len(names) + 1) + "|"]
+    for r in runs:
+        cells = []
+        for n in names:
+            t = next((t for t in r["tests"] if t["name"] == n), None)
+            m = None
+            for d in (t or {}).get("diag", []):
+                m = OVERLAP_RX.match(d) or m
+            if t is None:
+                cells.append("–")
+            elif m:
+                cells.append(f"{m.group(2)} of {m.group(1)}")
+            else:
+                cells.append(t["result"])
+        md.append(f"| {run_label(r)} | " + " | ".join(cells) + " |")
+    return md
+
+
+def summary(args):
+    runs = []
+    for path in sorted(glob.glob(os.path.join(args.dir, "*", "result.json"))):
+        with open(path) as f:
+            runs.append(json.load(f))
+    if not runs:
+        print(f"no results under {args.dir}", file=sys.stderr)
+        return 1
+    cols = [run_label(r) for r in runs]
+    names = []
+    for r in runs:
+        for t in r["tests"]:
+            if t["name"] not in names:
+                names.append(t["name"])
+    md = ["| test | " + " | ".join(cols) + " |", "|---" * (len(cols) + 1) + "|"]
+    md.append("| **outcome** | " + " | ".join(
+        f"**{r['outcome'].upper()}**" + ("" if r["ok"] else " (unexpected)") for r in runs) + " |")
+    md.append("| time (s) | " + " | ".join(str(r["seconds"]) for r in runs) + " |")
+    for n in names:
+        cells = []
+        for r in runs:
+            res = [t["result"] for t in r["tests"] if t["name"] == n]
+            cells.append(res[0] if res else "–")
+        md.append(f"| {n} | " + " | ".join(cells) + " |")
+    evidence = []
+    for r in runs:
+        for t in r["tests"]:
+            summary_lines = [d for d in t.get("diag", []) if "iterations lost" in d]
+            if t["name"].startswith(REPRODUCER) and summary_lines:
+                evidence.append(f"- {run_label(r)} {t['name']} {t['result']}: "
+                                + summary_lines[0])
+    if evidence:
+        md += ["", "Evidence (reproducer diagnostics):", ""] + evidence
+    md += overlap_table(runs)
+    problems = [f"- {run_label(r)}: {p}" for r in runs for p in r["problems"]]
+    if problems:
+        md += ["", "Problems:", ""] + problems
+    if args.timings and os.path.exists(args.timings):
+        md += ["", "| stage | seconds | status |", "|---|---|---|"]
+        with open(args.timings) as f:
+            for line in f:
+                parts = line.rstrip("\n").split("\t")
+                if len(parts) != 4:
+                    continue
+                stamp, name, secs, rc = parts
+                if stamp >= args.since:
+                    md.append(f"| {name} | {secs} | {'ok' if rc == '0' else 'FAILED'} |")
+    ok = all(r["ok"] for r in runs)
+    verdict = "MATRIX OK" if ok else "MATRIX FAILED"
+    md += ["", f"{verdict}: baseline must be REPRODUCED, upstream and patched PASS"
+           + (", stock (6.1 LTS) REPRODUCED, fixed PASS" if any(r["variant"] in ("stock", "fixed") for r in runs) else "")
+           + (", mutant FAIL in the tests its bugs target." if any(r["variant"].startswith("mutant") for r in runs) else ".")]
+    with open(os.path.join(args.dir, "summary.md"), "w") as f:
+        f.write("\n".join(md) + "\n")
+    with open(os.path.join(args.dir, "summary.json"), "w") as f:
+        json.dump({"ok": ok, "runs": runs}, f, indent=1)
+    print("\n".join(md))
+    return 0 if ok else 1

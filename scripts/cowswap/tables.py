@@ -1,0 +1,161 @@
+# SPDX-License-Identifier: GPL-2.0
+"""Markdown tables of run data (cowswap.rundata): the same functions fill
+out/report/results.md and the generated blocks of README.md and docs/*.md,
+so a page shows exactly what its snapshot holds."""
+from cowswap.rundata import VARIANT_ORDER, column_key
+
+
+def cell(text):
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def table(header, rows):
+    return (["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+            + ["| " + " | ".join(cell(c) for c in r) + " |" for r in rows])
+
+
+def verdict_word(g):
+    """PASS, REPRODUCED; **ERROR** (expected PASS) when not what the run had to give."""
+    word = g["outcome"].upper()
+    return word if g["ok"] else f"**{word}** (expected {g['expected'].upper()})"
+
+
+def matrix_table(guests):
+    """Records down, variant@disks(+runner) across, the verdict in each cell."""
+    columns = sorted({g["column"] for g in guests}, key=column_key)
+    records = sorted({g["record"] for g in guests})
+    rows = []
+    for rec in records:
+        row = [rec]
+        for col in columns:
+            g = next((g for g in guests if g["record"] == rec and g["column"] == col), None)
+            row.append(verdict_word(g) if g else "–")
+        rows.append(row)
+    md = table(["record"] + columns, rows)
+    bad = [g for g in guests if not g["ok"]]
+    if bad:
+        md += [""] + [f"- {g['record']}/{g['column']}: " + "; ".join(g["problems"][:3] or
+                                                                   ["outcome differs"])
+                      for g in bad]
+    return md
+
+
+def mutants_table(guests):
+    """One row per mutant boot: which checks caught its deliberate bug."""
+    rows = [[g["variant"][len("mutant-"):] or g["variant"], g["record"], verdict_word(g),
+             ", ".join(g["failed"]) or "nothing"]
+            for g in sorted(guests, key=lambda g: (g["variant"], g["record"]))]
+    return table(["mutation", "record", "verdict", "failed checks (must be exactly its own)"],
+                 rows)
+
+
+def num(v):
+    if v is None:
+        return "–"
+    return f"{v:.0f}" if v >= 100 or v == int(v) else f"{v:.2f}"
+
+
+def bench_record_table(b):
+    """One benchmarked record: each kernel's median and its ratio to the
+    reference kernel's."""
+    # the kernels in lib.sh's order (a snapshot keeps them sorted by name)
+    variants = sorted(b["variants"], key=lambda v: VARIANT_ORDER.index(v)
+                      if v in VARIANT_ORDER else len(VARIANT_ORDER))
+    ref = b.get("reference")
+    others = [v for v in variants if ref and v != ref]
+    header = ["metric", "MiB", "unit"] + [f"{v} median" for v in variants]
+    header += [f"{v}/{ref}" for v in others]
+    rows = []
+    for r in b["rows"]:
+        if r["metric"] == "clock_step_us":
+            continue
+        row = [r["metric"], r["size_mib"], r["unit"] or ""]
+        row += [num(r["values"][v]["median"]) if v in r["values"] else "–" for v in variants]
+        row += ["–" if r["ratio"].get(v) is None else f"{r['ratio'][v]:.3f}" for v in others]
+        rows.append(row)
+    return table(header, rows)
+
+
+def bench_table(records):
+    """Every benchmarked record, each under its name and clock."""
+    out = []
+    for b in records:
+        out += [f"**{b['arch']}** ({b['clock'] or 'clock not recorded'}; "
+                f"swap_bench `{b['args'] or 'defaults'}`):", ""]
+        out += bench_record_table(b) + [""]
+    return out[:-1]
+
+
+def stress_table(runs):
+    rows = []
+    for r in runs:
+        races = ("–" if r["race_iterations"] is None
+                 else f"{r['race_overlapped']} of {r['race_iterations']}")
+        rows.append([r["arch"], r["variant"], "+" + r["fragments"] if r["fragments"] else "plain",
+                     verdict_word({"outcome": r["outcome"], "ok": r["ok"],
+                                   "expected": r["expected"]}),
+                     r["seconds"] if r["seconds"] is not None else "–",
+                     r["pages_verified"] if r["pages_verified"] is not None else "–",
+                     r["corruptions"] if r["corruptions"] is not None else "–",
+                     races, ", ".join(r["splats"]) or "none"])
+    return table(["arch", "variant", "kernel", "verdict", "stress s", "pages verified",
+                  "corruptions", "races overlapped", "splats"], rows)
+
+
+# What a user of a kernel with that verdict does.
+DISTRO_ADVICE = {
+    "affected": "apply `patches/lts-6.1` (docs/lts-6.1.md)",
+    "not affected": "nothing: 6.1 keeps the marker on this architecture",
+    "unknown": "run the command again; see the reason",
+}
+
+
+def distro_table(rows):
+    out = []
+    for r in rows:
+        # the evidence line up to its first ';' (the count of lost reads)
+        why = r["reason"] if r["verdict"] == "unknown" else f"`{r['evidence'].split(';')[0]}`"
+        out.append([r["record"], r["package"], r["version"], f"**{r['verdict']}**", why,
+                    f"`make distro-check DISTROS={r['record']}`",
+                    DISTRO_ADVICE.get(r["verdict"], "")])
+    return table(["record", "kernel package", "version", "verdict", "evidence",
+                  "measured by", "what to do"], out)
+
+
+def nightly_table(n):
+    """nightly.sh's stages: when each finished, how long it took, its verdict."""
+    rows = [[s["stage"], s["finished"], s["seconds"], f"**{s['verdict']}**"]
+            for s in n["stages"]]
+    return table(["stage", "finished (UTC)", "seconds", "verdict"], rows) + [
+        "", f"Stages asked: {' '.join(n['stages_asked']) or 'all'}; commit {n['commit']}."]
+
+
+def kind_table(kind, data):
+    """The table of one snapshot's data."""
+    return {"matrix": matrix_table, "mutants": mutants_table, "bench": bench_table,
+            "stress": stress_table, "distro": distro_table, "nightly": nightly_table}[kind](data)
+
+
+def snapshot_table(snap):
+    key = "guests" if snap["kind"] in ("matrix", "mutants") else snap["kind"]
+    return kind_table(snap["kind"], snap[key])
+
+
+def provenance(snap, path):
+    return (f"From `{path}`: run `{snap['run']}` of `{snap['command']}`, "
+            f"{snap['date'][:10]}, commit {snap['commit'][:12]}.")
+
+
+def run_tables(run):
+    """results.md's lines for one loaded run: every kind of data it holds."""
+    md = [f"## Run {run['run']}", ""]
+    matrix = [g for g in run["guests"] if not g["variant"].startswith("mutant")]
+    mutants = [g for g in run["guests"] if g["variant"].startswith("mutant")]
+    for title, kind, data in (("Matrix", "matrix", matrix), ("Mutants", "mutants", mutants),
+                              ("Benchmark", "bench", run["bench"]),
+                              ("Stress", "stress", run["stress"]),
+                              ("Distribution kernels", "distro", run["distro"]),
+                              ("Nightly stages", "nightly", run["nightly"])):
+        if data:
+            md += [f"### {title}", ""] + kind_table(kind, data) + [""]
+    return md

@@ -1,0 +1,310 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * test_util.c - helpers shared by the swap_exclusive selftest, the stress
+ * test and the benchmark (see test_util.h).
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/mman.h>
+
+#include "pagemap.h"
+#include "swap_helpers.h"
+#include "test_util.h"
+
+bool verbose;
+
+void vmsg(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!verbose)
+		return;
+	va_start(ap, fmt);
+	printf("#   ");
+	vprintf(fmt, ap);
+	va_end(ap);
+}
+
+int reasonf(char *why, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, len, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+void sleep_us(long us)
+{
+	struct timespec ts = { us / 1000000, (us % 1000000) * 1000 };
+
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+long page_size(void)
+{
+	static long ps;
+
+	if (!ps)
+		ps = sysconf(_SC_PAGESIZE);
+	return ps;
+}
+
+int sysfs_read(const char *path, char *buf, size_t len)
+{
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
+		buf[--n] = '\0';
+	return 0;
+}
+
+int knob_read(const char *path, char *buf, size_t len)
+{
+	char raw[128], *l, *r;
+	int ret = sysfs_read(path, raw, sizeof(raw));
+
+	if (ret)
+		return ret;
+	l = strchr(raw, '[');
+	r = l ? strchr(l, ']') : NULL;
+	if (l && r) {
+		*r = '\0';
+		snprintf(buf, len, "%.*s", (int)len - 1, l + 1);
+	} else {
+		snprintf(buf, len, "%.*s", (int)len - 1, raw);
+	}
+	return 0;
+}
+
+long long proc_value(const char *path, const char *key)
+{
+	const size_t size = 32768, klen = strlen(key);
+	long long v = -1;
+	char *buf, *q;
+
+	buf = malloc(size);
+	if (!buf)
+		return -1;
+	if (sysfs_read(path, buf, size)) {
+		free(buf);
+		return -1;
+	}
+	for (q = buf; q; q = strchr(q, '\n')) {
+		if (*q == '\n')
+			q++;
+		if (!strncmp(q, key, klen) && (q[klen] == ' ' || q[klen] == ':')) {
+			v = strtoll(q + klen + 1, NULL, 10);
+			break;
+		}
+	}
+	free(buf);
+	return v;
+}
+
+int ksm_start(struct ksm_saved *s, int pages_to_scan, int sleep_ms)
+{
+	char num[16];
+	int r;
+
+	s->valid = false;
+	if (sysfs_read(KSM_DIR "run", s->run, sizeof(s->run)) ||
+	    sysfs_read(KSM_DIR "pages_to_scan", s->pages_to_scan, sizeof(s->pages_to_scan)) ||
+	    sysfs_read(KSM_DIR "sleep_millisecs", s->sleep_millisecs, sizeof(s->sleep_millisecs)))
+		return -ENOENT;
+	s->valid = true;
+	snprintf(num, sizeof(num), "%d", pages_to_scan);
+	r = write_text(KSM_DIR "pages_to_scan", num);
+	snprintf(num, sizeof(num), "%d", sleep_ms);
+	if (!r)
+		r = write_text(KSM_DIR "sleep_millisecs", num);
+	if (!r)
+		r = write_text(KSM_DIR "run", "1");
+	return r;
+}
+
+void ksm_restore(struct ksm_saved *s)
+{
+	if (!s->valid)
+		return;
+	write_text(KSM_DIR "run", s->run);
+	write_text(KSM_DIR "pages_to_scan", s->pages_to_scan);
+	write_text(KSM_DIR "sleep_millisecs", s->sleep_millisecs);
+	s->valid = false;
+}
+
+void *map_guarded(size_t n, size_t align, bool thp)
+{
+	size_t ps = page_size(), len = n * ps + 2 * ps + align - ps;
+	char *p, *q;
+
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	q = (char *)(((uintptr_t)p + ps + align - 1) & ~(uintptr_t)(align - 1));
+	if (mprotect(q - ps, ps, PROT_NONE) || mprotect(q + n * ps, ps, PROT_NONE)) {
+		munmap(p, len);
+		return NULL;
+	}
+	/* trim what the alignment left over on either side */
+	if (q - ps > p)
+		munmap(p, q - ps - p);
+	if (q + (n + 1) * ps < p + len)
+		munmap(q + (n + 1) * ps, p + len - (q + (n + 1) * ps));
+	madvise(q, n * ps, thp ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);	/* EINVAL without THP */
+	return q;
+}
+
+void *map_pages(size_t n)
+{
+	return map_guarded(n, page_size(), false);
+}
+
+void unmap_pages(void *p, size_t n)
+{
+	long ps = page_size();
+
+	if (p)
+		munmap((char *)p - ps, (n + 2) * ps);
+}
+
+int madvise_on_cpu(void *p, size_t len, int advice, int k)
+{
+	cpu_set_t saved, one;
+	int cpu, n = 0, r;
+
+	if (k && !sched_getaffinity(0, sizeof(saved), &saved) && CPU_COUNT(&saved) > 1) {
+		k %= CPU_COUNT(&saved);
+		for (cpu = 0; cpu < CPU_SETSIZE; cpu++) {
+			if (!CPU_ISSET(cpu, &saved) || n++ != k)
+				continue;
+			CPU_ZERO(&one);
+			CPU_SET(cpu, &one);
+			if (sched_setaffinity(0, sizeof(one), &one))
+				break;
+			r = madvise(p, len, advice) ? -errno : 0;
+			sched_setaffinity(0, sizeof(saved), &saved);
+			return r;
+		}
+	}
+	return madvise(p, len, advice) ? -errno : 0;
+}
+
+int page_out(void *p, size_t n, int tries)
+{
+	long ps = page_size();
+	size_t i;
+	int t, r;
+
+	for (t = 0; t < tries; t++) {
+		r = madvise_on_cpu(p, n * ps, MADV_PAGEOUT, t);
+		if (r)
+			return r;
+		for (i = 0; i < n; i++)
+			if (!page_swapped((char *)p + i * ps))
+				break;
+		if (i == n)
+			return 0;
+		if (t + 1 < tries)
+			sleep_us(10000);
+	}
+	return -EAGAIN;
+}
+
+int xread(int fd, void *buf, size_t len)
+{
+	size_t got = 0;
+	ssize_t n;
+
+	while (got < len) {
+		n = read(fd, (char *)buf + got, len - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		got += n;
+	}
+	return 0;
+}
+
+int xwrite(int fd, const void *buf, size_t len)
+{
+	return write(fd, buf, len) == (ssize_t)len ? 0 : -1;
+}
+
+const char *getenv_nonempty(const char *name)
+{
+	const char *v = getenv(name);
+
+	return v && *v ? v : NULL;
+}
+
+int parse_num(const char *s, long min, long max, long *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 0);
+	if (!*s || *end || errno || v < min || v > max)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+int blk_find_serial(const char *serial, char *dev, size_t len)
+{
+	char path[PATH_MAX], buf[64];
+	struct dirent *d;
+	int ret = -ENOENT;
+	DIR *dir;
+
+	dir = opendir("/sys/block");
+	if (!dir)
+		return -errno;
+	while ((d = readdir(dir))) {
+		if (d->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/sys/block/%s/serial", d->d_name);
+		if (sysfs_read(path, buf, sizeof(buf)))
+			continue;
+		buf[strcspn(buf, "\n")] = '\0';
+		if (!strcmp(buf, serial)) {
+			snprintf(dev, len, "/dev/%s", d->d_name);
+			ret = 0;
+			break;
+		}
+	}
+	closedir(dir);
+	return ret;
+}

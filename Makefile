@@ -19,7 +19,7 @@ LTS_BUILD_ONLY ?= $(basename $(notdir $(shell grep -l '^SERIES=lts-6.1' configs/
 ARCHS ?= $(filter-out $(LTS_ARCHS),$(basename $(notdir $(wildcard configs/arch/*.conf))))
 
 .PHONY: help deps source trees build boot demo matrix mutant bench stress smoke check ci check-patches \
-	bisect selftest test-tooling docs-check unit report docs snapshot distro-check affected affected-qemu nightly lts-deps lts-matrix lts-bisect lava lava-artifacts lava-run sparse \
+	bisect selftest test-tooling docs-check unit report docs snapshot distro-check distro-fix deb affected affected-qemu nightly lts-deps lts-matrix lts-bisect lava lava-artifacts lava-run sparse \
 	clean distclean
 
 help:
@@ -70,6 +70,12 @@ help:
 	@echo '  distro-check   boot Debian 12'"'"'s own kernel of every configs/distro record'
 	@echo '                 with our initramfs: affected or not (DISTROS=<records>,'
 	@echo '                 JOBS=2, DISKS=none|full)'
+	@echo '  distro-fix     Debian'"'"'s own config rebuilt from Debian'"'"'s source, as shipped'
+	@echo '                 (must lose data as Debian'"'"'s kernel does) and with'
+	@echo '                 patches/lts-6.1 (must pass): DISTROS=<records> (default i386)'
+	@echo '  deb            a Debian kernel package (bindeb-pkg) of Debian'"'"'s config for'
+	@echo '                 DISTRO=<record> plus patches/lts-6.1, release 6.1.N-cowswap1;'
+	@echo '                 LSMOD=<lsmod output> trims it with localmodconfig'
 	@echo '  affected       is THIS machine'"'"'s kernel affected? (root) builds the selftest'
 	@echo '                 (after source and the upstream tree, or with KSFT_DIR=<6.1'
 	@echo '                 tree>/tools/testing/selftests), runs its O_DIRECT reproducer'
@@ -173,6 +179,22 @@ docs:
 distro-check: trees
 	$(S)/deps.sh --distro
 	$(S)/distro-check.sh $(DISTROS)
+
+# Debian's own config of each record rebuilt as shipped and with
+# patches/lts-6.1, booted next to Debian's kernel (docs/distro-fix.md;
+# an hour or more per record on two cores).
+distro-fix: trees
+	$(S)/deps.sh --distro
+	$(S)/mktrees.sh fixed
+	$(S)/distro-fix.sh $(or $(DISTROS),i386)
+
+# A Debian kernel package of Debian's config for DISTRO's flavour plus
+# patches/lts-6.1 (release 6.1.N-cowswap1); LSMOD=<lsmod output> trims it
+# to one machine's modules (docs/distro-fix.md).
+deb: trees
+	$(S)/deps.sh --distro
+	$(S)/mktrees.sh fixed
+	LSMOD=$(LSMOD) $(S)/distro-deb.sh $(or $(DISTRO),i386)
 
 # Is the running kernel affected? Only kselftest.h and vm_util.c of the
 # upstream tree are needed, so only that tree is made (none with

@@ -6,7 +6,9 @@
 # --lts adds what the 6.1-LTS records need (make lts-*). --distro adds the
 # set 'make distro-check' needs on top (cross compilers for the static
 # /init of the 32-bit (i386, armhf, armel) and MIPS Debian kernels, QEMU
-# for MIPS); CI's 'make deps' does not install it.
+# for MIPS; dpkg-dev for make deb's bindeb-pkg, debootstrap for the
+# Debian guest of scripts/distro-guest.sh); CI's 'make deps' does not
+# install it.
 . "$(dirname "$0")/lib/lib.sh"
 
 # rsync: the kselftest install (lib.mk copies with it); busybox-static:
@@ -34,7 +36,8 @@ gcc-arm-linux-gnueabihf libc6-dev-armhf-cross
 gcc-arm-linux-gnueabi libc6-dev-armel-cross
 gcc-mipsel-linux-gnu libc6-dev-mipsel-cross
 gcc-mips64el-linux-gnuabi64 libc6-dev-mips64el-cross
-qemu-system-mips"
+qemu-system-mips
+dpkg-dev debootstrap"
 
 # --lts: what the 6.1-LTS records (configs/arch with SERIES=lts-6.1)
 # need: the distro set's compilers and QEMU, riscv64, 32-bit powerpc

@@ -1,9 +1,10 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# test-tooling.sh [--no-boot | --judge | --lava | --sparse | --affected]: feed the scripts bad
-# input and deliberate failures; each must end with a clear error line and
-# a non-zero exit, and leave the kernel trees as they were. TAP output.
+# test-tooling.sh [--no-boot | --judge | --lava | --sparse | --distrofix |
+# --affected]: feed the scripts bad input and deliberate failures; each
+# must end with a clear error line and a non-zero exit, and leave the
+# kernel trees as they were. TAP output.
 #
 # Needs 'make trees'; the boot tests need out/build/x86_64-patched (CI
 # builds it; without it they are skipped, and say so).
@@ -11,6 +12,9 @@
 # kernel build, no QEMU; the trees only for kselftest.h). --lava runs only
 # the LAVA job cases (lava-common's schema; no trees, seconds). --sparse
 # runs only the sparse comparison's cases (hand-made sparse output).
+# --distrofix runs only distro-fix.sh's refusals (bad records, configs
+# and compilers; seconds, needs the upstream tree and Debian's i386
+# package, which it fetches once).
 # --affected runs only scripts/affected.sh's cases (a stand-in selftest).
 . "$(dirname "$0")/lib/lib.sh"
 
@@ -20,9 +24,10 @@ case ${1:-} in
 --judge) only=judge ;;
 --lava) only=lava ;;
 --sparse) only=sparse ;;
+--distrofix) only=distrofix ;;
 --affected) only=affected ;;
 "") ;;
-*) die "usage: $PROG [--no-boot | --judge | --lava | --sparse | --affected]" ;;
+*) die "usage: $PROG [--no-boot | --judge | --lava | --sparse | --distrofix | --affected]" ;;
 esac
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/cowswap-tooling.XXXXXX")
 cleanup() {
@@ -408,6 +413,60 @@ LOG
 	expect_fail "sparse: a log that does not exist" "error: cannot read '$s/missing.log'" \
 		"$S/sparse-check.sh" --compare "$s/base.log" "$s/missing.log"
 }
+# distro-fix.sh refuses what would not give Debian's kernel, with one
+# line that names the fix, before it writes a config or starts a build.
+# A private copy of scripts/ and configs/ holds the records it needs
+# broken; out/ stays the real one (COWSWAP_OUT) for the trees.
+distrofix_cases() {
+	local f=$tmp/distrofix top=$tmp/distrofix/top cfg
+	mkdir -p "$top"
+	cp -r "$TOP/scripts" "$TOP/configs" "$top/"
+	export COWSWAP_OUT=$OUT
+	expect_fail "distro-fix: an unknown record (flavour)" \
+		"unknown distribution record 'no-such-flavour' \(known: .*i386" \
+		"$S/distro-fix.sh" --config-only no-such-flavour
+	sed 's/^CROSS_COMPILE=.*/CROSS_COMPILE=no-such-linux-gnu-/' "$TOP/configs/distro/i386.conf" \
+		>"$top/configs/distro/nocc.conf"
+	expect_fail "distro-fix: a missing cross compiler" \
+		"nocc: cross compiler no-such-linux-gnu-gcc not found \(scripts/deps.sh --distro installs it\)" \
+		"$top/scripts/distro-fix.sh" --config-only nocc
+	sed 's/^DEBIAN_ARCH=.*/DEBIAN_ARCH=hurd-i386/' "$TOP/configs/distro/i386.conf" \
+		>"$top/configs/distro/hurd.conf"
+	expect_fail "distro-fix: a Debian architecture with no kernel ARCH" \
+		"hurd: no kernel ARCH known for Debian architecture hurd-i386" \
+		"$top/scripts/distro-fix.sh" --config-only hurd
+	# Debian's own config, edited to claim another 6.1 version or
+	# another architecture: refused before anything is written.
+	"$S/distro-fetch.sh" i386 >"$f/fetch.log" 2>&1 || { cat "$f/fetch.log"; die "cannot fetch Debian's i386 package"; }
+	cfg=$(ls "$OUT"/distro/i386/root/boot/config-*)
+	sed '3s/ 6\.1\.[0-9]* / 6.1.180 /' "$cfg" >"$f/old.config"
+	expect_fail "distro-fix: a Debian config of another 6.1 version" \
+		"i386: Debian's config is for Linux 6\.1\.180, the source tree is 6\.1\.[0-9]+; use the matching source" \
+		env DEBIAN_CONFIG="$f/old.config" RUN_ID=tooling-distrofix "$S/distro-fix.sh" --config-only i386
+	sed '3s/Linux\/x86/Linux\/arm/' "$cfg" >"$f/arm.config"
+	expect_fail "distro-fix: a config of another architecture" \
+		"i386: .* is a Linux/arm config, the record needs Linux/x86" \
+		env DEBIAN_CONFIG="$f/arm.config" RUN_ID=tooling-distrofix "$S/distro-fix.sh" --config-only i386
+	expect_fail "distro-fix: an unknown variant" "DISTROFIX_VARIANTS: unknown variant 'patched'" \
+		env DISTROFIX_VARIANTS="stock patched" "$S/distro-fix.sh" i386
+	# distro-deb.sh: the same checks, and its own input.
+	expect_fail "distro-deb: a missing cross compiler" \
+		"nocc: cross compiler no-such-linux-gnu-gcc not found" \
+		"$top/scripts/distro-deb.sh" --config-only nocc
+	expect_fail "distro-deb: a Debian config of another 6.1 version" \
+		"i386: Debian's config is for Linux 6\.1\.180, the source tree is 6\.1\.[0-9]+" \
+		env DEBIAN_CONFIG="$f/old.config" "$S/distro-deb.sh" --config-only i386
+	echo "virtio_blk 20480 0" >"$f/lsmod-headless"
+	expect_fail "distro-deb: LSMOD that is not lsmod output" \
+		"LSMOD=.*lsmod-headless is not lsmod output \(its first line must be 'Module Size Used by'\)" \
+		env LSMOD="$f/lsmod-headless" "$S/distro-deb.sh" --config-only i386
+	expect_fail "distro-deb: LSMOD that does not exist" "LSMOD=$f/none does not exist" \
+		env LSMOD="$f/none" "$S/distro-deb.sh" --config-only i386
+	expect_fail "distro-deb: an unknown variant" "DEB_VARIANT=patched: expected fixed .* or stock" \
+		env DEB_VARIANT=patched "$S/distro-deb.sh" --config-only i386
+	rm -rf "$OUT/results/tooling-distrofix"
+}
+
 # affected.sh's judgement and its refusals, with a stand-in selftest (a
 # script that lists the names it is asked for and prints canned TAP) and
 # a kernel config of our own (AFFECTED_KCONFIG), so nothing is loaded or
@@ -476,7 +535,8 @@ EOF
 		run_fake silent
 }
 
-if [ "$only" = judge ] || [ "$only" = lava ] || [ "$only" = sparse ] || [ "$only" = affected ]; then
+if [ "$only" = judge ] || [ "$only" = lava ] || [ "$only" = sparse ] || [ "$only" = distrofix ] ||
+	[ "$only" = affected ]; then
 	"${only}_cases"
 	echo "1..$n"
 	[ $failed = 0 ] || die "$failed of $n $only tests failed"
@@ -687,6 +747,7 @@ expect_fail "stress report: a baseline that loses data but also splats" \
 judge_cases
 lava_cases
 sparse_cases
+distrofix_cases
 affected_cases
 
 if [ $boot = 1 ] && [ -f "$BUILDS/x86_64-patched/arch/x86/boot/bzImage" ]; then

@@ -33,7 +33,7 @@ from cowswap import TOP
 from cowswap.judge import run_label
 
 SCHEMA = "cowswap-snapshot/1"
-KINDS = ("matrix", "mutants", "bench", "stress", "distro", "nightly")
+KINDS = ("matrix", "mutants", "bench", "stress", "distro", "distro-fix", "nightly")
 # The command that makes each kind of run (a snapshot records it; --command
 # overrides it).
 COMMANDS = {"matrix": "make matrix", "mutants": "make mutant", "bench": "make bench",

@@ -104,7 +104,7 @@ def stress_table(runs):
 
 # What a user of a kernel with that verdict does.
 DISTRO_ADVICE = {
-    "affected": "apply `patches/lts-6.1` (docs/lts-6.1.md)",
+    "affected": "a kernel with `patches/lts-6.1`: `make distro-fix`, `make deb` (docs/distro-fix.md)",
     "not affected": "nothing: 6.1 keeps the marker on this architecture",
     "unknown": "run the command again; see the reason",
 }

@@ -13,7 +13,9 @@ run, command, date and commit. Without the snapshot the body is one line
 saying so and how to make it. fill() rewrites the blocks ('make docs');
 stale() lists the pages whose blocks differ from what their snapshots
 give (report.py docs --check, and the unit test
-scripts/tests/test_report.py in 'make unit').
+scripts/tests/test_report.py in 'make unit'). A bench block also shows
+one plot per record, docs/results/NAME-<record>.svg (times as ratios to
+the reference kernel), which fill() draws from the same snapshot.
 """
 import glob
 import json
@@ -42,8 +44,16 @@ def pages(top=TOP):
     return [p for p in found if os.path.exists(p)]
 
 
-def body(name, rdir):
-    """The lines between the markers of block NAME."""
+def figure_files(snap, name, rdir):
+    """{record: svg path} of a bench snapshot's plots."""
+    if snap.get("kind") != "bench":
+        return {}
+    return {b["arch"]: os.path.join(rdir, f"{name}-{b['arch']}.svg") for b in snap["bench"]}
+
+
+def body(name, rdir, page=None):
+    """The lines between the markers of block NAME (of page: where the
+    plots' links start from)."""
     path = os.path.join(rdir, f"{name}.json")
     # named as the repository has it, wherever the tests keep their copy
     shown = f"docs/results/{name}.json"
@@ -57,7 +67,11 @@ def body(name, rdir):
     problems = check_snapshot(snap, shown)
     if problems:
         raise ValueError("; ".join(problems))
-    return [""] + snapshot_table(snap) + ["", provenance(snap, shown), ""]
+    lines = [""] + snapshot_table(snap) + [""]
+    for arch, svg in figure_files(snap, name, rdir).items():
+        rel = os.path.relpath(svg, os.path.dirname(os.path.abspath(page or svg)))
+        lines += [f"![swap_bench on {arch}: each time as a ratio to the reference kernel]({rel})", ""]
+    return lines + [provenance(snap, shown), ""]
 
 
 def marker_problems(text, where):
@@ -86,7 +100,7 @@ def render(text, rdir, where="page"):
 
     def one(m):
         name = m.group(1)
-        return "\n".join([BEGIN.format(name)] + body(name, rdir) + [END.format(name)])
+        return "\n".join([BEGIN.format(name)] + body(name, rdir, where) + [END.format(name)])
     return BLOCK.sub(one, text)
 
 
@@ -105,8 +119,21 @@ def stale(paths=None, rdir=None):
     return out
 
 
+def draw_figures(rdir):
+    """Draw the plots of every bench snapshot in rdir (matplotlib)."""
+    from cowswap import plots
+    for path in sorted(glob.glob(os.path.join(rdir, "*.json"))):
+        with open(path) as f:
+            snap = json.load(f)
+        name = os.path.basename(path)[:-len(".json")]
+        for b in snap.get("bench") or [] if snap.get("kind") == "bench" else []:
+            plots.bench_ratio_svg(b, figure_files(snap, name, rdir)[b["arch"]])
+
+
 def fill(paths=None, rdir=None):
-    """Rewrite the pages whose blocks are stale; the list of them."""
+    """Rewrite the pages whose blocks are stale and draw the plots; the
+    list of the pages rewritten."""
+    draw_figures(rdir or results_dir())
     changed = []
     for p, _ in stale(paths, rdir):
         with open(p) as f:

@@ -18,6 +18,8 @@ def pyplot():
                          "python3-matplotlib (scripts/deps.sh) and run with /usr/bin/python3")
     matplotlib.use("Agg")
     matplotlib.rcParams["svg.hashsalt"] = "cowswap"
+    # text as text, not as glyph outlines: a tenth of the size
+    matplotlib.rcParams["svg.fonttype"] = "none"
     import matplotlib.pyplot as plt  # pylint: disable=import-outside-toplevel
     return plt
 
@@ -51,6 +53,41 @@ def bench_svg(bench, path):
         ax.set_visible(False)
     fig.suptitle(f"swap_bench on {bench['arch']}: median, min-max (lower is better)",
                  fontsize=10)
+    fig.tight_layout()
+    save(fig, path)
+    plt.close(fig)
+    return path
+
+
+def bench_ratio_svg(bench, path):
+    """The docs' picture of one benchmarked record: every time metric's
+    median as a ratio to the reference kernel's, one bar per kernel (1.0:
+    as fast as the reference; the copy counts are in the table)."""
+    plt = pyplot()
+    ref = bench.get("reference")
+    rows = [r for r in bench["rows"] if r["unit"] in ("us", "us/page")
+            and r["metric"] not in ("swapin_disk_us", "clock_step_us") and r["ratio"]]
+    others = [v for v in bench["variants"] if v != ref]
+    if not ref or not rows:
+        return None
+    fig, ax = plt.subplots(figsize=(7, 0.32 * len(rows) * len(others) + 1.2))
+    labels = [f"{r['metric']} {r['size_mib']} MiB" for r in rows]
+    height = 0.8 / len(others)
+    for i, v in enumerate(others):
+        ax.barh([k + i * height for k in range(len(rows))],
+                [r["ratio"].get(v) or 0 for r in rows], height=height, label=v,
+                color=VARIANT_COLOURS.get(v, "#7f8c8d"))
+    ax.set_yticks([k + height * (len(others) - 1) / 2 for k in range(len(rows))], labels,
+                  fontsize=8)
+    ax.invert_yaxis()
+    ax.axvline(1.0, color="#333", linewidth=0.8)
+    lo = min(min(r["ratio"].get(v) or 1 for v in others) for r in rows)
+    hi = max(max(r["ratio"].get(v) or 1 for v in others) for r in rows)
+    ax.set_xlim(min(0.9, lo - 0.02), max(1.1, hi + 0.02))
+    ax.set_xlabel(f"median / {ref}'s median (lower is faster)", fontsize=8)
+    ax.set_title(f"swap_bench on {bench['arch']}: time against {ref}", fontsize=9)
+    ax.legend(fontsize=8, loc="lower right")
+    ax.tick_params(labelsize=8)
     fig.tight_layout()
     save(fig, path)
     plt.close(fig)

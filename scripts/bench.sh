@@ -43,8 +43,6 @@
 . "$(dirname "$0")/lib/lib.sh"
 
 records=${*:-x86_64}
-[ "${BENCH_BUILD:-}" = "" ] || [ "$BENCH_BUILD" = never ] || [ "$BENCH_BUILD" = always ] ||
-	die "BENCH_BUILD=$BENCH_BUILD: expected never or always"
 need_cmd python3 truncate
 
 # variants_of: the variants bench.sh runs for the loaded record.
@@ -74,12 +72,11 @@ for r in $records; do
 			continue
 		fi
 		kimg[$r/$v]=$BUILDS/$BUILD-$v/$KERNEL_IMAGE
-		if [ ! -f "${kimg[$r/$v]}" ] || [ "${BENCH_BUILD:-}" = always ]; then
-			[ "${BENCH_BUILD:-}" != never ] ||
-				die "no $v kernel for $NAME at ${kimg[$r/$v]#"$TOP"/} and BENCH_BUILD=never (build it with 'scripts/build.sh $BUILD $v')"
-			stage "bench: build $BUILD/$v" "$TOP/scripts/build.sh" "$BUILD" "$v" ||
-				die "cannot build the $v kernel of $NAME"
-		fi
+		ensure_kernel BENCH_BUILD "${kimg[$r/$v]}" "$BUILD" "$v" ||
+			case $KERNEL_MISSING in
+			"no kernel") die "no $v kernel for $NAME at ${kimg[$r/$v]#"$TOP"/} and BENCH_BUILD=never (build it with 'scripts/build.sh $BUILD $v')" ;;
+			*) die "cannot build the $v kernel of $NAME" ;;
+			esac
 	done
 done
 

@@ -96,19 +96,12 @@ for p in "${pairs[@]}"; do
 	run=$NAME-$(variant_label "$variant")$suffix
 	runs+=("$run:$expect")
 	kimg=$BUILDS/$BUILD-$variant$suffix/$KERNEL_IMAGE
-	if [ ! -f "$kimg" ] || [ "${STRESS_BUILD:-}" = always ]; then
-		if [ "${STRESS_BUILD:-}" = never ]; then
+	if ! FRAGMENTS_EXTRA=$frags ensure_kernel STRESS_BUILD "$kimg" "$a" "$variant"; then
+		[ "$KERNEL_MISSING" != "no kernel" ] ||
 			info "$run: no kernel at ${kimg#$TOP/} and STRESS_BUILD=never"
-			mkdir -p "$res/$run"
-			echo "no kernel" >"$res/$run/build-failed"
-			continue
-		fi
-		if ! FRAGMENTS_EXTRA=$frags stage "build $BUILD/$variant$suffix" \
-			nice -n 10 "$TOP/scripts/build.sh" "$a" "$variant"; then
-			mkdir -p "$res/$run"
-			echo "kernel build failed" >"$res/$run/build-failed"
-			continue
-		fi
+		mkdir -p "$res/$run"
+		echo "$KERNEL_MISSING" >"$res/$run/build-failed"
+		continue
 	fi
 	rm -f "$res/$run/build-failed"
 	# The judge knows pass and fail; "caught" is the report's own verdict.

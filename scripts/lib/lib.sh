@@ -233,6 +233,30 @@ load_arch() {
 	esac
 }
 
+# ensure_kernel <POLICY_VAR> <image> <record> <variant>: make sure the
+# kernel image of <record>/<variant> (with FRAGMENTS_EXTRA, as build.sh)
+# is there, building it (nice, incremental) when it is missing or the
+# variable named POLICY_VAR (BENCH_BUILD, STRESS_BUILD) says "always";
+# with "never" a missing image is not built. Returns 1 with
+# KERNEL_MISSING set to "no kernel" or "kernel build failed".
+ensure_kernel() {
+	local policy=${!1:-} kimg=$2 rec=$3 v=$4 sfx= x
+	case $policy in
+	'' | never | always) ;;
+	*) die "$1=$policy: expected never or always" ;;
+	esac
+	KERNEL_MISSING=
+	[ ! -f "$kimg" ] || [ "$policy" = always ] || return 0
+	if [ "$policy" = never ]; then
+		KERNEL_MISSING="no kernel"
+		return 1
+	fi
+	for x in ${FRAGMENTS_EXTRA:-}; do sfx=$sfx-$x; done
+	stage "build $rec/$v$sfx" nice -n 10 "$TOP/scripts/build.sh" "$rec" "$v" && return 0
+	KERNEL_MISSING="kernel build failed"
+	return 1
+}
+
 # refuse_no_boot: die if the loaded record cannot be booted.
 refuse_no_boot() {
 	[ -z "${NO_BOOT:-}" ] ||

@@ -126,7 +126,7 @@ def draw_figures(rdir):
         with open(path) as f:
             snap = json.load(f)
         name = os.path.basename(path)[:-len(".json")]
-        for b in snap.get("bench") or [] if snap.get("kind") == "bench" else []:
+        for b in snap.get("bench", []) if snap.get("kind") == "bench" else []:
             plots.bench_ratio_svg(b, figure_files(snap, name, rdir)[b["arch"]])
 
 

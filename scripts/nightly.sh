@@ -20,14 +20,32 @@
 #      the build directories exist and only sparse runs)
 #
 # NIGHTLY_STAGES selects stages by number (default "1 2 3 4 5 6 7 8").
+# The whole tier does not fit one sitting on two cores: NIGHTLY_RUN=
+# nightly-<date> continues that run, so a run can be made of several
+# invocations; each stage keeps the commit it ran on, and a stage run
+# again replaces its earlier entry (scripts/cowswap/nightly.py).
 # Results: out/results/nightly-<date>-<stage>/ (one directory per stage's
 # RUN_ID), out/results/nightly-<date>/nightly.json (every stage's time,
-# exit status and verdict, and the commit), rendered into out/report/
-# (index.html, results.md, junit.xml).
+# exit status, verdict and commit, and the stages not run yet), rendered
+# into out/report/ (index.html, results.md, junit.xml).
 . "$(dirname "$0")/lib/lib.sh"
 
-day=$(date -u +%Y%m%d-%H%M)
+if [ -n "${NIGHTLY_RUN:-}" ]; then
+	case $NIGHTLY_RUN in
+	nightly-[0-9]*-[0-9]*) ;;
+	*) die "NIGHTLY_RUN=$NIGHTLY_RUN: expected the name of a run, nightly-<date>-<time>" ;;
+	esac
+	[ -f "$OUT/results/$NIGHTLY_RUN/nightly.json" ] ||
+		die "NIGHTLY_RUN=$NIGHTLY_RUN: no $OUT/results/$NIGHTLY_RUN/nightly.json to continue"
+	day=${NIGHTLY_RUN#nightly-}
+	info "continuing $NIGHTLY_RUN"
+else
+	day=$(date -u +%Y%m%d-%H%M)
+fi
 stages=${NIGHTLY_STAGES:-1 2 3 4 5 6 7 8}
+for n in $stages; do
+	case $n in [1-8]) ;; *) die "NIGHTLY_STAGES: '$n' is not a stage number (1-8)" ;; esac
+done
 failed=
 mkdir -p "$OUT"
 touch "$OUT/timings.log"
@@ -79,22 +97,11 @@ echo
 echo "Stage timings of this nightly run (seconds):"
 tail -n +"$first" "$OUT/timings.log" | grep -P '\tnightly: ' |
 	awk -F'\t' '{ printf "  %6ss  %s%s\n", $3, $2, ($4 == 0 ? "" : "  (FAILED)") }'
-# The run as data: every stage with its time, exit status and run
-# directory, and the commit it ran on.
-mkdir -p "$OUT/results/nightly-$day"
+# The run as data: every stage with its time, exit status, verdict and
+# commit, merged into the run's stage table.
 tail -n +"$first" "$OUT/timings.log" | grep -P '\tnightly: ' |
-	python3 -c '
-import json, sys
-stages = []
-for line in sys.stdin:
-    when, name, secs, rc = line.rstrip("\n").split("\t")
-    stages.append({"stage": name[len("nightly: "):], "finished": when,
-                   "seconds": int(secs), "exit": int(rc),
-                   "verdict": "pass" if rc == "0" else "fail"})
-json.dump({"run": sys.argv[1], "commit": sys.argv[2], "stages_asked": sys.argv[3].split(),
-           "stages": stages}, sys.stdout, indent=1)
-print()' "nightly-$day" "$(git -C "$TOP" describe --always --dirty 2>/dev/null || echo unknown)" "$stages" \
-	>"$OUT/results/nightly-$day/nightly.json"
+	PYTHONPATH=$TOP/scripts python3 -m cowswap.nightly record "$OUT/results/nightly-$day" \
+		"$(git -C "$TOP" describe --always --dirty 2>/dev/null || echo unknown)" "$stages"
 info "stage table: ${OUT#"$TOP"/}/results/nightly-$day/nightly.json"
 [ -z "$failed" ] || die "FAILED:$failed"
 info "PASS: every nightly stage passed"

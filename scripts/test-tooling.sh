@@ -637,6 +637,10 @@ for r in "$TOP"/configs/arch/build-only/*.conf; do
 		bash -c '. "$1/scripts/lib/lib.sh"; ! ARCHS_ALL | grep -qx "$2"' _ "$TOP" "$r"
 done
 expect_fail "unknown variant" "unknown variant 'vanilla'" "$S/build.sh" x86_64 vanilla
+expect_fail "nightly continuing a run that is not there" "no .*nightly.json to continue" \
+	env NIGHTLY_RUN=nightly-19700101-0000 "$S/nightly.sh"
+expect_fail "nightly with a stage that does not exist" "'9' is not a stage number" \
+	env NIGHTLY_STAGES="1 9" "$S/nightly.sh"
 
 # An interrupted build stops with one line and a rerun carries on. A
 # small target in a scratch O= directory keeps this quick.

@@ -147,8 +147,10 @@ def nightly_data(d):
     if not os.path.exists(path):
         return None
     n = read_json(path)
-    return {"commit": n.get("commit", "unknown"), "stages_asked": n.get("stages_asked", []),
-            "stages": [{k: s[k] for k in ("stage", "finished", "seconds", "verdict")}
+    commit = n.get("commit", "unknown")
+    return {"commit": commit, "stages_asked": n.get("stages_asked", []),
+            "stages": [dict({k: s[k] for k in ("stage", "finished", "seconds", "verdict")},
+                            commit=s.get("commit", commit)[:12])
                        for s in n.get("stages", [])]}
 
 

@@ -2,6 +2,7 @@
 """Markdown tables of run data (cowswap.rundata): the same functions fill
 out/report/results.md and the generated blocks of README.md and docs/*.md,
 so a page shows exactly what its snapshot holds."""
+from cowswap import nightly
 from cowswap.rundata import VARIANT_ORDER, column_key
 
 
@@ -124,10 +125,13 @@ def distro_table(rows):
 
 def nightly_table(n):
     """nightly.sh's stages: when each finished, how long it took, its verdict."""
-    rows = [[s["stage"], s["finished"], s["seconds"], f"**{s['verdict']}**"]
-            for s in n["stages"]]
-    return table(["stage", "finished (UTC)", "seconds", "verdict"], rows) + [
-        "", f"Stages asked: {' '.join(n['stages_asked']) or 'all'}; commit {n['commit']}."]
+    rows = [[s["stage"], s["finished"], s.get("commit", n["commit"]), s["seconds"],
+             f"**{s['verdict']}**"] for s in n["stages"]]
+    done = {nightly.NUMBER_OF.get(s["stage"]) for s in n["stages"]}
+    not_run = " ".join(str(x) for x in nightly.STAGES if x not in done)
+    return table(["stage", "finished (UTC)", "commit", "seconds", "verdict"], rows) + [
+        "", f"Stages asked: {' '.join(n['stages_asked']) or 'all'}; "
+        + (f"not run yet: {not_run}." if not_run else "every stage has run.")]
 
 
 def kind_table(kind, data):

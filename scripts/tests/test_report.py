@@ -51,7 +51,7 @@ class RunData(unittest.TestCase):
                          [("check-patches", "pass"), ("mutant", "pass"), ("bench", "fail")])
         self.assertEqual(rundata.default_kind("x", run), "nightly")
         lines = tables.kind_table("nightly", run["nightly"])
-        self.assertIn("| bench | 2026-12-06T12:50:00Z | 1200 | **fail** |", lines)
+        self.assertIn("| bench | 2026-12-06T12:50:00Z | 0123456789ab | 1200 | **fail** |", lines)
 
     def test_other_runs(self):
         bench = rundata.load_run(os.path.join(RESULTS, "fixture-bench"))["bench"]

@@ -1,0 +1,46 @@
+# SPDX-License-Identifier: GPL-2.0
+"""A nightly run made of two sittings: stages keep their own commits."""
+import io
+import json
+import os
+import tempfile
+import unittest
+
+from cowswap import nightly, rundata, tables
+
+FIRST = ("2026-12-07T01:00:00Z\tnightly: check-patches\t50\t0\n"
+         "2026-12-07T01:10:00Z\tnightly: bench\t600\t1\n"
+         "2026-12-07T01:10:01Z\tnightly: report\t1\t0\n")
+SECOND = ("2026-12-07T05:00:00Z\tnightly: bench\t580\t0\n"
+          "2026-12-07T06:00:00Z\tnightly: distro-check\t3000\t0\n")
+
+
+class NightlyRun(unittest.TestCase):
+    def test_two_sittings(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            d = os.path.join(tmp, "nightly-20261207-0100")
+            nightly.record(d, "aaaaaaaaaaaa", "1 5", io.StringIO(FIRST))
+            data = nightly.record(d, "bbbbbbbbbbbb", "5 6", io.StringIO(SECOND))
+            with open(os.path.join(d, "nightly.json")) as f:
+                self.assertEqual(json.load(f), data)
+            got = [(s["stage"], s["commit"], s["verdict"]) for s in data["stages"]]
+            # The second bench replaces the failed first one; the order is
+            # the stage numbers', the report (no number) last.
+            self.assertEqual(got, [("check-patches", "aaaaaaaaaaaa", "pass"),
+                                   ("bench", "bbbbbbbbbbbb", "pass"),
+                                   ("distro-check", "bbbbbbbbbbbb", "pass"),
+                                   ("report", "aaaaaaaaaaaa", "pass")])
+            self.assertEqual(data["stages_asked"], ["1", "5", "6"])
+            self.assertEqual(data["not_run"], [2, 3, 4, 7, 8])
+            lines = tables.kind_table("nightly", rundata.load_run(d)["nightly"])
+            self.assertIn("| bench | 2026-12-07T05:00:00Z | bbbbbbbbbbbb | 580 | **pass** |",
+                          lines)
+            self.assertIn("not run yet: 2 3 4 7 8.", lines[-1])
+
+    def test_not_a_stage_line(self):
+        with self.assertRaisesRegex(ValueError, "not a nightly stage line"):
+            nightly.parse_timings(["2026-12-07T01:00:00Z\tbuild x86_64\t5\t0"], "c")
+
+
+if __name__ == "__main__":
+    unittest.main()

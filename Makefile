@@ -19,7 +19,7 @@ LTS_BUILD_ONLY ?= $(basename $(notdir $(shell grep -l '^SERIES=lts-6.1' configs/
 ARCHS ?= $(filter-out $(LTS_ARCHS),$(basename $(notdir $(wildcard configs/arch/*.conf))))
 
 .PHONY: help deps source trees build boot demo matrix mutant bench stress smoke check ci check-patches \
-	bisect selftest test-tooling docs-check unit report docs snapshot distro-check distro-fix deb affected affected-qemu nightly lts-deps lts-matrix lts-bisect lava lava-artifacts lava-run sparse \
+	bisect selftest test-tooling docs-check unit report docs snapshot distro-check distro-fix deb affected affected-qemu nightly lts-deps lts-matrix lts-bisect lts-defconfig lava lava-artifacts lava-run sparse \
 	clean distclean
 
 help:
@@ -86,6 +86,7 @@ help:
 	@echo '  lts-matrix     6.1 LTS: every LTS_ARCHS record, stock (must reproduce)'
 	@echo '                 and stock + patches/lts-6.1 (must pass), no disks'
 	@echo '  lts-bisect     6.1 LTS: build LTS_ARCHS after every patch of patches/lts-6.1'
+	@echo '  lts-defconfig  6.1 LTS: the series on the kernel'"'"'s own defconfigs (vmlinux, W=1 vs stock)'
 	@echo '  lava           LAVA jobs, one per record x variant, in out/lava/, checked with'
 	@echo '                 LAVA'"'"'s schema (lava-common); LAVA_BASE_URL=<URL standing for out/>'
 	@echo '  lava-artifacts the initramfs of every record where the jobs expect it'
@@ -237,6 +238,11 @@ lts-matrix: lts-deps source
 lts-bisect: lts-deps trees
 	$(S)/mktrees.sh fixed
 	SERIES=lts-6.1 $(S)/bisect-build.sh $(LTS_ARCHS) $(LTS_BUILD_ONLY)
+
+# Every LTS record's DEFCONFIGS (hours; DEFCONFIG_ARCHS= picks records).
+lts-defconfig: lts-deps trees
+	$(S)/mktrees.sh fixed
+	$(S)/defconfig-build.sh $(DEFCONFIG_ARCHS)
 
 # LAVA job definitions (scripts/lava-jobs.py): written, then validated
 # with LAVA's own schema; a job the schema rejects fails the target.

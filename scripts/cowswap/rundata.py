@@ -33,11 +33,12 @@ from cowswap import TOP
 from cowswap.judge import run_label
 
 SCHEMA = "cowswap-snapshot/1"
-KINDS = ("matrix", "mutants", "bench", "stress", "distro", "distro-fix", "nightly")
+KINDS = ("matrix", "mutants", "bench", "stress", "distro", "distro-fix", "nightly", "defconfig")
 # The command that makes each kind of run (a snapshot records it; --command
 # overrides it).
 COMMANDS = {"matrix": "make matrix", "mutants": "make mutant", "bench": "make bench",
-            "stress": "make stress", "distro": "make distro-check", "nightly": "make nightly"}
+            "stress": "make stress", "distro": "make distro-check", "nightly": "make nightly",
+            "defconfig": "make lts-defconfig"}
 # Snapshot names whose runs another command makes than their kind's.
 NAME_COMMANDS = {"lts-matrix": "make lts-matrix"}
 # The order of the matrix's columns: the variants as lib.sh lists them.
@@ -154,6 +155,16 @@ def nightly_data(d):
                        for s in n.get("stages", [])]}
 
 
+def defconfig_data(d):
+    """defconfig-build.sh's table: every configuration's build and W=1 count."""
+    path = os.path.join(d, "defconfig.json")
+    if not os.path.exists(path):
+        return None
+    return [{k: c[k] for k in ("record", "defconfig", "vmlinux", "w1_stock", "w1_fixed",
+                               "new_warnings", "verdict", "seconds")}
+            for c in read_json(path)["configs"]] or None
+
+
 def load_run(d):
     """Everything one run directory holds (see the module's help)."""
     if not os.path.isdir(d):
@@ -166,10 +177,11 @@ def load_run(d):
            "bench": bench or None,
            "stress": stress_data(read_json(stress)) if os.path.exists(stress) else None,
            "distro": distro_data(d),
-           "nightly": nightly_data(d)}
-    if not any((guests, run["bench"], run["stress"], run["distro"], run["nightly"])):
-        raise ValueError(f"{d}: no result.json, bench-<record>.json, stress.json, verdict.json "
-                         "or nightly.json")
+           "nightly": nightly_data(d), "defconfig": defconfig_data(d)}
+    if not any((guests, run["bench"], run["stress"], run["distro"], run["nightly"],
+                run["defconfig"])):
+        raise ValueError(f"{d}: no result.json, bench-<record>.json, stress.json, verdict.json, "
+                         "nightly.json or defconfig.json")
     return run
 
 
@@ -188,12 +200,12 @@ def run_date(run):
 
 def default_kind(name, run):
     """The kind a snapshot name stands for, else what the run holds."""
-    for kind in ("mutants", "bench", "stress", "distro", "nightly"):
-        if name.startswith(kind):
+    for kind in ("mutants", "bench", "stress", "distro", "nightly", "defconfig"):
+        if name.startswith(kind) or name.startswith("lts-" + kind):
             return kind
     if run["guests"]:
         return "matrix"
-    for kind in ("bench", "stress", "distro", "nightly"):
+    for kind in ("bench", "stress", "distro", "nightly", "defconfig"):
         if run[kind]:
             return kind
     return "matrix"

@@ -2,7 +2,7 @@
 """Markdown tables of run data (cowswap.rundata): the same functions fill
 out/report/results.md and the generated blocks of README.md and docs/*.md,
 so a page shows exactly what its snapshot holds."""
-from cowswap import nightly
+from cowswap import defconfig, nightly
 from cowswap.rundata import VARIANT_ORDER, column_key
 
 
@@ -134,10 +134,16 @@ def nightly_table(n):
         + (f"not run yet: {not_run}." if not_run else "every stage has run.")]
 
 
+def defconfig_table(rows):
+    """defconfig-build.sh's configurations: the fixed vmlinux, W=1 counts."""
+    return defconfig.table(rows)
+
+
 def kind_table(kind, data):
     """The table of one snapshot's data."""
     return {"matrix": matrix_table, "mutants": mutants_table, "bench": bench_table,
-            "stress": stress_table, "distro": distro_table, "nightly": nightly_table}[kind](data)
+            "stress": stress_table, "distro": distro_table, "nightly": nightly_table,
+            "defconfig": defconfig_table}[kind](data)
 
 
 def snapshot_table(snap):

@@ -216,6 +216,9 @@ load_arch() {
 	LACKS=
 	# NO_BOOT: why this target cannot be booted (build-only records).
 	NO_BOOT=
+	# DEFCONFIGS: the kernel's own configurations of this architecture
+	# that scripts/defconfig-build.sh builds with the 6.1-LTS series.
+	DEFCONFIGS=
 	# shellcheck disable=SC1090
 	. "$f"
 	local lacks

@@ -53,6 +53,17 @@ class RunData(unittest.TestCase):
         lines = tables.kind_table("nightly", run["nightly"])
         self.assertIn("| bench | 2026-12-06T12:50:00Z | 0123456789ab | 1200 | **fail** |", lines)
 
+    def test_defconfig_run(self):
+        # A real run of defconfig-build.sh on a fixed tree with a function
+        # added without a prototype: W=1 finds one warning stock lacks.
+        run = rundata.load_run(os.path.join(RESULTS, "fixture-defconfig"))
+        self.assertEqual(rundata.default_kind("lts-defconfig", run), "defconfig")
+        (c,) = run["defconfig"]
+        self.assertEqual((c["verdict"], len(c["new_warnings"])), ("fail", 1))
+        lines = tables.kind_table("defconfig", run["defconfig"])
+        self.assertIn("| i386-pae | i386_defconfig+HIGHMEM64G | skipped | 15 | 16 | 1 | **fail** | 130 |",
+                      lines)
+
     def test_other_runs(self):
         bench = rundata.load_run(os.path.join(RESULTS, "fixture-bench"))["bench"]
         self.assertEqual([(b["arch"], b["reference"], len(b["rows"])) for b in bench],

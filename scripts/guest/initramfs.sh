@@ -249,12 +249,18 @@ if [ "${VMTESTS:-0}" = 1 ]; then
 		for w in "${words[@]}"; do
 			case $w in
 			lacks=*)
-				[[ " $LACKS " != *" ${w#lacks=} "* ]] || why=$(lacks_why "${w#lacks=}") ||
-					die "vmtests.list: $vname: unknown LACKS word '${w#lacks=}'" ;;
-			bits=64) [ "$lp64" = 1 ] || why="64-bit only (vm/Makefile builds it for 64-bit machines)" ;;
+				# lacks=<word>[:<what that does to this test>]
+				lw=${w#lacks=} more=
+				[[ $lw != *:* ]] || more=": ${lw#*:}" lw=${lw%%:*}
+				[[ " $LACKS " != *" $lw "* ]] || why=$(lacks_why "$lw")$more ||
+					die "vmtests.list: $vname: unknown LACKS word '$lw'" ;;
+			bits=64*)
+				# bits=64[:<why>]
+				[ "$lp64" = 1 ] || why=${w#bits=64:}
+				[ "$why" != bits=64 ] || why="64-bit only (vm/Makefile builds it for 64-bit machines)" ;;
 			lib=*) has_lib "${w#lib=}" || why="needs a static lib${w#lib=}, which $USER_CC lacks (Debian packages it for the host only)" ;;
 			env=*) why=${w#env=} ;;
-			path=* | uid=* | sysctl=* | -) ;;
+			path=* | uid=* | sysctl=* | thp=* | -) ;;
 			*) die "vmtests.list: $vname: unknown need '$w'" ;;
 			esac
 			[ -z "$why" ] || break
@@ -266,7 +272,7 @@ if [ "${VMTESTS:-0}" = 1 ]; then
 		# the guest's needs: the host's are met
 		gneeds=
 		for w in "${words[@]}"; do
-			case $w in path=* | uid=* | sysctl=*) gneeds=$gneeds${gneeds:+;}$w ;; esac
+			case $w in path=* | uid=* | sysctl=* | thp=*) gneeds=$gneeds${gneeds:+;}$w ;; esac
 		done
 		echo "$vname|$vtime|${gneeds:--}|$vcmd" >>"$work/cowswap-vmtests"
 		bin=${vcmd%% *}

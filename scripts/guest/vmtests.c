@@ -12,6 +12,8 @@
  *   uid=<n>            run the binary as that user (setgid/setuid first)
  *   sysctl=<file>=<v>  write <v> to /proc/sys/<file> for the test and put
  *                      the old value back after it
+ *   thp=anon           SKIP unless a MADV_HUGEPAGE fault here gets a THP
+ *                      (AnonHugePages in /proc/self/smaps_rollup)
  *   skip=<why>         SKIP "<why>"
  *
  * Each test runs in a process group of its own with its output on a
@@ -32,6 +34,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -132,6 +135,48 @@ static int write_sysctl(const char *path, const char *value, char *old, size_t o
 }
 
 /*
+ * Does a write fault in a MADV_HUGEPAGE region get a THP? 1 yes, 0 no
+ * (why says what was seen).
+ */
+static int anon_thp(char *why, size_t len)
+{
+	unsigned long pmd = 0, kb = 0;
+	char line[256], *map, *p;
+	FILE *f;
+	int found = 0;
+
+	f = fopen("/sys/kernel/mm/transparent_hugepage/hpage_pmd_size", "r");
+	if (!f || fscanf(f, "%lu", &pmd) != 1 || !pmd) {
+		snprintf(why, len, "no THP here (no /sys/kernel/mm/transparent_hugepage/hpage_pmd_size)");
+		if (f)
+			fclose(f);
+		return 0;
+	}
+	fclose(f);
+	map = mmap(NULL, 2 * pmd, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (map == MAP_FAILED) {
+		snprintf(why, len, "cannot map 2 PMDs to probe for THP: %s", strerror(errno));
+		return 0;
+	}
+	p = (char *)(((unsigned long)map + pmd - 1) & ~(pmd - 1));
+	madvise(p, pmd, MADV_HUGEPAGE);
+	*p = 1;
+	f = fopen("/proc/self/smaps_rollup", "r");
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "AnonHugePages: %lu kB", &kb) == 1)
+			found = 1;
+	if (f)
+		fclose(f);
+	munmap(map, 2 * pmd);
+	if (found && kb)
+		return 1;
+	snprintf(why, len, "no THP for anonymous memory in this guest: a write fault in a "
+		 "MADV_HUGEPAGE region left AnonHugePages at %lu kB%s", kb,
+		 found ? "" : " (no /proc/self/smaps_rollup)");
+	return 0;
+}
+
+/*
  * The first missing need of a test as a SKIP reason in why (empty when
  * it can run); *uid is set from uid=<n>, *sc from sysctl=.
  */
@@ -167,6 +212,9 @@ static void check_needs(const struct test *t, char *why, size_t len, long *uid,
 				return;
 			}
 			sc->set = 1;
+		} else if (!strcmp(w, "thp=anon")) {
+			if (!anon_thp(why, len))
+				return;
 		} else if (!strncmp(w, "path=", 5)) {
 			char *file = w + 5, *reason = strchr(file, ':');
 

@@ -130,10 +130,17 @@ def nightly_table(n):
         "", f"Stages asked: {' '.join(n['stages_asked']) or 'all'}; commit {n['commit']}."]
 
 
+def vmtests_table(data):
+    """6.1's vm selftests, test x kernel, and the comparison's verdict."""
+    from cowswap.vmtests import render
+    return render(data)
+
+
 def kind_table(kind, data):
     """The table of one snapshot's data."""
     return {"matrix": matrix_table, "mutants": mutants_table, "bench": bench_table,
-            "stress": stress_table, "distro": distro_table, "nightly": nightly_table}[kind](data)
+            "stress": stress_table, "distro": distro_table, "nightly": nightly_table,
+            "vmtests": vmtests_table}[kind](data)
 
 
 def snapshot_table(snap):
@@ -155,7 +162,8 @@ def run_tables(run):
                               ("Benchmark", "bench", run["bench"]),
                               ("Stress", "stress", run["stress"]),
                               ("Distribution kernels", "distro", run["distro"]),
-                              ("Nightly stages", "nightly", run["nightly"])):
+                              ("Nightly stages", "nightly", run["nightly"]),
+                              ("6.1's vm selftests", "vmtests", run["vmtests"])):
         if data:
             md += [f"### {title}", ""] + kind_table(kind, data) + [""]
     return md

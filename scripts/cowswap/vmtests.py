@@ -42,6 +42,8 @@ REFERENCES = {"patched": ("baseline", "upstream"), "fixed": ("stock",)}
 VARIANT_ORDER = ("baseline", "patched", "upstream", "stock", "fixed")
 RESULT = re.compile(r"^(not ok|ok) (\d+) (\S+)(?: # (SKIP)\b ?(.*)| # (.*))?$")
 PLAN = re.compile(r"^1\.\.(\d+)$")
+# the colours some tests print (khugepaged's OK / Fail)
+COLOUR = re.compile(r"\x1b\[[0-9;]*m")
 # lines of a test's output kept in the report (the last ones)
 KEEP = 12
 # Console lines that a test asks the kernel for, and so no splat:
@@ -92,7 +94,7 @@ def parse_tests(text):
                           "output": out[-KEEP:], "seconds": seconds})
             out = []
         elif line.startswith("# ") or line == "#":
-            out.append(line[2:])
+            out.append(COLOUR.sub("", line[2:]))
     return tests, plan, exit_code
 
 

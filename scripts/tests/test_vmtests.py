@@ -70,7 +70,8 @@ class RealLog(unittest.TestCase):
         # 6.1's vm_util.c reads AnonHugePages with %ld into a uint64_t:
         # every THP check fails in a 32-bit process
         self.assertEqual(t["khugepaged"]["result"], "FAIL")
-        self.assertIn("Allocate huge page on fault... \x1b[31mFail", "\n".join(t["khugepaged"]["output"]))
+        # (khugepaged's colours taken out)
+        self.assertIn("Allocate huge page on fault... Fail", t["khugepaged"]["output"])
         for name, test in t.items():
             if test["result"] == "SKIP":
                 self.assertTrue(test["reason"], name)

@@ -30,7 +30,7 @@
 # directory named above),
 # COWSWAP_TIMEOUT (seconds, wall clock), MEM,
 # QEMU_EXTRA (more QEMU arguments), QEMU_SMP (CPUs, instead of the
-# record's -smp), EXTRA_CMDLINE, EXTRA_TESTS and
+# record's -smp), EXTRA_CMDLINE, EXTRA_TESTS, VMTESTS and
 # SELFTEST_ARGS (see initramfs.sh), EXPECT, FRAGMENTS_EXTRA (see build.sh),
 # QUIET=1 (do not echo the test output).
 . "$(dirname "$0")/lib/lib.sh"

@@ -260,7 +260,7 @@ if [ "${VMTESTS:-0}" = 1 ]; then
 				[ "$why" != bits=64 ] || why="64-bit only (vm/Makefile builds it for 64-bit machines)" ;;
 			lib=*) has_lib "${w#lib=}" || why="needs a static lib${w#lib=}, which $USER_CC lacks (Debian packages it for the host only)" ;;
 			env=*) why=${w#env=} ;;
-			path=* | uid=* | sysctl=* | thp=* | -) ;;
+			path=* | uid=* | sysctl=* | thp=* | cpuflag=* | -) ;;
 			*) die "vmtests.list: $vname: unknown need '$w'" ;;
 			esac
 			[ -z "$why" ] || break
@@ -272,7 +272,7 @@ if [ "${VMTESTS:-0}" = 1 ]; then
 		# the guest's needs: the host's are met
 		gneeds=
 		for w in "${words[@]}"; do
-			case $w in path=* | uid=* | sysctl=* | thp=*) gneeds=$gneeds${gneeds:+;}$w ;; esac
+			case $w in path=* | uid=* | sysctl=* | thp=* | cpuflag=*) gneeds=$gneeds${gneeds:+;}$w ;; esac
 		done
 		echo "$vname|$vtime|${gneeds:--}|$vcmd" >>"$work/cowswap-vmtests"
 		bin=${vcmd%% *}

@@ -12,6 +12,8 @@
  *   uid=<n>            run the binary as that user (setgid/setuid first)
  *   sysctl=<file>=<v>  write <v> to /proc/sys/<file> for the test and put
  *                      the old value back after it
+ *   cpuflag=<f>:<why>  x86: SKIP "<why>" when /proc/cpuinfo's flags lack
+ *                      <f> (other architectures have no flags line)
  *   thp=anon           SKIP unless a MADV_HUGEPAGE fault here gets a THP
  *                      (AnonHugePages in /proc/self/smaps_rollup)
  *   skip=<why>         SKIP "<why>"
@@ -176,6 +178,27 @@ static int anon_thp(char *why, size_t len)
 	return 0;
 }
 
+/* 1 when /proc/cpuinfo has a "flags" line (x86) without the word flag */
+static int cpu_lacks(const char *flag)
+{
+	char line[4096], word[64];
+	FILE *f = fopen("/proc/cpuinfo", "r");
+	int lacks = 0;
+
+	snprintf(word, sizeof(word), " %s", flag);
+	while (f && fgets(line, sizeof(line), f)) {
+		if (strncmp(line, "flags", 5))
+			continue;
+		line[strcspn(line, "\n")] = ' ';
+		strcat(word, " ");
+		lacks = !strstr(line, word);
+		break;
+	}
+	if (f)
+		fclose(f);
+	return lacks;
+}
+
 /*
  * The first missing need of a test as a SKIP reason in why (empty when
  * it can run); *uid is set from uid=<n>, *sc from sysctl=.
@@ -212,6 +235,16 @@ static void check_needs(const struct test *t, char *why, size_t len, long *uid,
 				return;
 			}
 			sc->set = 1;
+		} else if (!strncmp(w, "cpuflag=", 8)) {
+			char *flag = w + 8, *reason = strchr(flag, ':');
+
+			if (reason)
+				*reason++ = '\0';
+			if (cpu_lacks(flag)) {
+				snprintf(why, len, "%s (no %s in /proc/cpuinfo)", reason ? reason : "missing",
+					 flag);
+				return;
+			}
 		} else if (!strcmp(w, "thp=anon")) {
 			if (!anon_thp(why, len))
 				return;
@@ -240,10 +273,30 @@ static double now(void)
 }
 
 /*
- * Echo what the test printed, a line at a time, as TAP diagnostics; the
- * last non-empty line is kept in last (the reason of a SKIP).
+ * A line of the test's output as the reason of its SKIP: a kselftest
+ * "ok N ... # SKIP <why>" gives <why>, which wins over later lines;
+ * kselftest's plan and totals say nothing.
  */
-static void echo_output(char *buf, size_t *used, int final, char *last, size_t lastlen)
+static void keep_reason(const char *line, char *last, size_t lastlen, int *from_tap)
+{
+	const char *skip = strstr(line, "# SKIP ");
+
+	if (!strncmp(line, "ok ", 3) && skip) {
+		snprintf(last, lastlen, "%s", skip + 7);
+		*from_tap = 1;
+	} else if (!*from_tap && *line && strncmp(line, "# Totals", 8) &&
+		   strncmp(line, "# Planned tests", 15) && strncmp(line, "TAP version", 11) &&
+		   strncmp(line, "1..", 3)) {
+		snprintf(last, lastlen, "%s", line);
+	}
+}
+
+/*
+ * Echo what the test printed, a line at a time, as TAP diagnostics; the
+ * line that says why it SKIPs (keep_reason) is kept in last.
+ */
+static void echo_output(char *buf, size_t *used, int final, char *last, size_t lastlen,
+			int *from_tap)
 {
 	char *start = buf, *nl;
 
@@ -252,8 +305,7 @@ static void echo_output(char *buf, size_t *used, int final, char *last, size_t l
 		if (nl)
 			*nl = '\0';
 		printf("# %s\n", start);
-		if (*trim(start))
-			snprintf(last, lastlen, "%s", trim(start));
+		keep_reason(trim(start), last, lastlen, from_tap);
 		start = nl ? nl + 1 : start + strlen(start);
 	}
 	*used = strlen(start);
@@ -270,7 +322,7 @@ static int run_one(int num, const struct test *t, const char *bindir, long uid)
 {
 	char cmd[sizeof(t->cmd)], *argv[MAX_ARGS + 1], *p = cmd, path[512];
 	char buf[4096 + 1], last[256] = "", how[128];
-	int fds[2], status = 0, argc = 0, timed_out = 0;
+	int fds[2], status = 0, argc = 0, timed_out = 0, from_tap = 0;
 	size_t used = 0;
 	double t0 = now(), left;
 	pid_t pid;
@@ -332,10 +384,10 @@ static int run_one(int num, const struct test *t, const char *bindir, long uid)
 		if (n <= 0)
 			break;
 		used += n;
-		echo_output(buf, &used, 0, last, sizeof(last));
+		echo_output(buf, &used, 0, last, sizeof(last), &from_tap);
 	}
 	close(fds[0]);
-	echo_output(buf, &used, 1, last, sizeof(last));
+	echo_output(buf, &used, 1, last, sizeof(last), &from_tap);
 	waitpid(pid, &status, 0);
 	/* what is left of the group (a forked child of the test) goes too */
 	kill(-pid, SIGKILL);

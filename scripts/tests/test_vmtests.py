@@ -18,6 +18,16 @@ from cowswap.tables import snapshot_table
 HERE = os.path.dirname(os.path.abspath(__file__))
 DATA = os.path.join(HERE, "data", "vmtests")
 NAMES = ["t_pass", "t_break", "t_both", "t_skip"]
+# /proc/cpuinfo has a flags line (the runner's cpuflag= need) on x86 only
+def x86_host():
+    try:
+        with open("/proc/cpuinfo") as f:
+            return any(line.startswith("flags") for line in f)
+    except OSError:
+        return False
+
+
+X86 = x86_host()
 
 
 def fake_log(results, extra=""):
@@ -235,7 +245,11 @@ class Runner(unittest.TestCase):
             subprocess.run(["gcc", "-O2", "-Wall", "-Werror", "-o", exe,
                             os.path.join(TOP, "scripts", "guest", "vmtests.c")], check=True)
             progs = {"p": 'echo "ok 1 its own TAP"; exit 0', "s": 'echo "no feature X"; exit 4',
-                     "f": "echo broken >&2; exit 1", "h": "sleep 30", "e": "exit 4"}
+                     "f": "echo broken >&2; exit 1", "h": "sleep 30", "e": "exit 4",
+                     # kselftest.h's SKIP, then its plan and totals
+                     "t": 'printf "TAP version 13\\n1..3\\nok 2 # SKIP no memfd_secret\\n'
+                          '# Planned tests != run tests (3 != 1)\\n'
+                          '# Totals: pass:0 fail:0 xfail:0 xpass:0 skip:1 error:0\\n"; exit 4'}
             for name, body in progs.items():
                 path = os.path.join(tmp, name)
                 with open(path, "w") as f:
@@ -250,12 +264,14 @@ class Runner(unittest.TestCase):
                         "d | 10 | - | s\n"
                         "g | 10 | - | f\n"
                         "h | 1 | - | h\n"
-                        "k | 10 | - | e\n")
+                        "k | 10 | - | e\n"
+                        "t | 10 | - | t\n"
+                        "x | 10 | cpuflag=no_such_flag:x86 only with that flag | p\n")
             p = subprocess.run([exe, lst, tmp], capture_output=True, text=True, timeout=60)
             self.assertEqual(p.returncode, 1, p.stdout)
             text = "COWSWAP-BEGIN vmtests\n" + p.stdout + "COWSWAP-END vmtests exit=1\n"
             tests, plan, rc = vmtests.parse_tests(text)
-            self.assertEqual(plan, 7)
+            self.assertEqual(plan, 9)
             got = {t["name"]: (t["result"], t["reason"]) for t in tests}
             self.assertEqual(got, {
                 "a": ("PASS", ""),
@@ -264,7 +280,10 @@ class Runner(unittest.TestCase):
                 "d": ("SKIP", "no feature X"),
                 "g": ("FAIL", "exit=1"),
                 "h": ("FAIL", "timed out (limit 1 s)"),
-                "k": ("SKIP", "")})
+                "k": ("SKIP", ""),
+                "t": ("SKIP", "no memfd_secret"),
+                "x": ("SKIP", "x86 only with that flag (no no_such_flag in /proc/cpuinfo)")
+                if X86 else ("PASS", "")})
             # the test's own TAP is kept apart from the runner's
             self.assertIn("ok 1 its own TAP", tests[0]["output"])
             self.assertIn("broken", tests[4]["output"])

@@ -44,8 +44,10 @@ RESULT = re.compile(r"^(not ok|ok) (\d+) (\S+)(?: # (SKIP)\b ?(.*)| # (.*))?$")
 PLAN = re.compile(r"^1\.\.(\d+)$")
 # the colours some tests print (khugepaged's OK / Fail)
 COLOUR = re.compile(r"\x1b\[[0-9;]*m")
-# lines of a test's output kept in the report (the last ones)
+# lines of a test's output kept in the report (the last ones), and of
+# each line its end (khugepaged's progress is one long line)
 KEEP = 12
+WIDTH = 240
 # Console lines that a test asks the kernel for, and so no splat:
 # gup_test -ct -F 0x1 (DUMP_USER_PAGES_TEST) has the kernel dump_page()
 # the pages it pinned, which prints "page dumped because: <reason>".
@@ -94,7 +96,8 @@ def parse_tests(text):
                           "output": out[-KEEP:], "seconds": seconds})
             out = []
         elif line.startswith("# ") or line == "#":
-            out.append(COLOUR.sub("", line[2:]))
+            text = COLOUR.sub("", line[2:])
+            out.append(text if len(text) <= WIDTH else "..." + text[-WIDTH:])
     return tests, plan, exit_code
 
 

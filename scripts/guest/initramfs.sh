@@ -282,7 +282,7 @@ if [ "${VMTESTS:-0}" = 1 ]; then
 		# "...: LDLIBS += <libs>" lines for this binary
 		extra=$(sed -n "s|^\(\$(OUTPUT)/[^:]*\):|\1 :|p" "$vm/Makefile" |
 			awk -v b="\$(OUTPUT)/$bin" '{ for (i = 1; $i != ":"; i++) if ($i == b) { sub(/^[^:]*: */, ""); print; next } }')
-		srcs= libs=
+		srcs='' libs=''
 		case $extra in
 		*LDLIBS*) libs=${extra#*+=} ;;
 		?*) srcs=$extra ;;

@@ -29,6 +29,8 @@ need_cmd python3
 RUN_ID=${RUN_ID:-vmtests-$(date -u +%Y%m%d-%H%M%S)}
 dir=$OUT/results/$RUN_ID
 mkdir -p "$dir/vmtests"
+# run-qemu.sh notes the commit one level down, beside the boots
+note_commit "$dir"
 
 boots=() missing=
 for r in $records; do

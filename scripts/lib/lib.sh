@@ -144,6 +144,14 @@ fork_race_swapin/* the fork never overlapped the swap-in within the check's boun
 # (RECORD_MAY_SKIP keeps the record's own lines: what a healthy boot
 # there always SKIPs, for scripts/tests/console_log.py.)
 
+# note_commit <run dir>: which commit of this repository made the run
+# (the first boot of a run writes it; snapshots of the run quote it).
+note_commit() {
+	[ -s "$1/commit" ] ||
+		git -C "$TOP" describe --always --dirty --abbrev=12 >"$1/commit" 2>/dev/null ||
+		echo unknown >"$1/commit"
+}
+
 # lacks_may_skip <record file>: the MAY_SKIP lines of the record's LACKS,
 # the mm features 6.1 does not have on its architecture. Each feature's
 # checks SKIP there, and name the option in their SKIP line.

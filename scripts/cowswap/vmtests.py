@@ -182,7 +182,10 @@ def cell(t, reasons):
         if t["reason"] not in reasons:
             reasons.append(t["reason"])
         return f"skip [{reasons.index(t['reason']) + 1}]"
-    return "pass" if t["result"] == "PASS" else "**FAIL**"
+    if t["result"] == "PASS":
+        # the runner's retry=: "passed after K failed run(s)"
+        return "pass (retried)" if t["reason"] else "pass"
+    return "**FAIL**"
 
 
 def render(data):
@@ -220,6 +223,10 @@ def render(data):
                          + (f" ({e['reason']})" if e["reason"] else ""))
             if what != "fixed_by_series" and e["output"]:
                 lines += ["", "  ```"] + [f"  {ln}" for ln in e["output"][-6:]] + ["  ```", ""]
+    for k in kernels:
+        for n, t in k["tests"].items():
+            if t["result"] == "PASS" and t["reason"]:
+                lines.append(f"- retried: `{n}` on {label(k)}: {t['reason']}")
     for e in c["errors"]:
         lines.append(f"- problems of {e['kernel']}: " + "; ".join(e["problems"]))
     return lines

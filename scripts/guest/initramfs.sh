@@ -35,7 +35,8 @@
 #
 # VMTESTS=1 adds 6.1's own mm selftests (tools/testing/selftests/vm of
 # VMTESTS_TREE) and their runner, /tests/vmtests: see the block below and
-# docs/vmtests.md.
+# docs/vmtests.md. VMTESTS_LIST=<file> runs another list than
+# scripts/guest/vmtests.list (a few tests, or one test many times).
 #
 # Kernel modules (for kernels that are not ours, e.g. a distribution's):
 # MODULES_FROM=<root of an unpacked kernel package> and MODULES="<name>..."
@@ -260,7 +261,7 @@ if [ "${VMTESTS:-0}" = 1 ]; then
 				[ "$why" != bits=64 ] || why="64-bit only (vm/Makefile builds it for 64-bit machines)" ;;
 			lib=*) has_lib "${w#lib=}" || why="needs a static lib${w#lib=}, which $USER_CC lacks (Debian packages it for the host only)" ;;
 			env=*) why=${w#env=} ;;
-			path=* | uid=* | sysctl=* | thp=* | cpuflag=* | -) ;;
+			path=* | uid=* | sysctl=* | thp=* | cpuflag=* | retry=* | -) ;;
 			*) die "vmtests.list: $vname: unknown need '$w'" ;;
 			esac
 			[ -z "$why" ] || break
@@ -272,7 +273,7 @@ if [ "${VMTESTS:-0}" = 1 ]; then
 		# the guest's needs: the host's are met
 		gneeds=
 		for w in "${words[@]}"; do
-			case $w in path=* | uid=* | sysctl=* | thp=* | cpuflag=*) gneeds=$gneeds${gneeds:+;}$w ;; esac
+			case $w in path=* | uid=* | sysctl=* | thp=* | cpuflag=* | retry=*) gneeds=$gneeds${gneeds:+;}$w ;; esac
 		done
 		echo "$vname|$vtime|${gneeds:--}|$vcmd" >>"$work/cowswap-vmtests"
 		bin=${vcmd%% *}
@@ -306,7 +307,7 @@ if [ "${VMTESTS:-0}" = 1 ]; then
 			-o "$work/vm/$bin" "$bin.c" "${src_paths[@]}" "${lib_args[@]}" -lrt -lpthread) \
 			>>"$work/vm.log" 2>&1 || { tail -20 "$work/vm.log" >&2; die "$NAME: cannot build vm/$bin"; }
 		built="$built$bin "
-	done <"$TOP/scripts/guest/vmtests.list"
+	done <"${VMTESTS_LIST:-$TOP/scripts/guest/vmtests.list}"
 	info "$NAME: vm selftests from ${vtree#"$TOP"/}:$built"
 	echo "vmtests /tests/vmtests /etc/cowswap-vmtests /tests/vm" >>"$work/cowswap-tests"
 fi

@@ -14,6 +14,8 @@
  *                      the old value back after it
  *   cpuflag=<f>:<why>  x86: SKIP "<why>" when /proc/cpuinfo's flags lack
  *                      <f> (other architectures have no flags line)
+ *   retry=<n>          a failing test runs again, up to n more times; a
+ *                      later pass is "ok ... # passed after K failed run(s)"
  *   thp=anon           SKIP unless a MADV_HUGEPAGE fault here gets a THP
  *                      (AnonHugePages in /proc/self/smaps_rollup)
  *   skip=<why>         SKIP "<why>"
@@ -204,12 +206,13 @@ static int cpu_lacks(const char *flag)
  * it can run); *uid is set from uid=<n>, *sc from sysctl=.
  */
 static void check_needs(const struct test *t, char *why, size_t len, long *uid,
-			struct sysctl *sc)
+			struct sysctl *sc, int *retries)
 {
 	char buf[sizeof(t->needs)], *p = buf, *w;
 
 	*why = '\0';
 	*uid = -1;
+	*retries = 0;
 	sc->set = 0;
 	snprintf(buf, sizeof(buf), "%s", t->needs);
 	while ((w = strsep(&p, ";"))) {
@@ -220,6 +223,8 @@ static void check_needs(const struct test *t, char *why, size_t len, long *uid,
 		}
 		if (!strncmp(w, "uid=", 4)) {
 			*uid = atol(w + 4);
+		} else if (!strncmp(w, "retry=", 6)) {
+			*retries = atoi(w + 6);
 		} else if (!strncmp(w, "sysctl=", 7)) {
 			char *eq = strchr(w + 7, '=');
 
@@ -317,11 +322,15 @@ static void echo_output(char *buf, size_t *used, int final, char *last, size_t l
 	}
 }
 
-/* Run one test; its TAP line is printed. Returns 1 when it failed. */
-static int run_one(int num, const struct test *t, const char *bindir, long uid)
+/*
+ * Run a test once: 0 it passed, KSFT_SKIP it skipped (why in last), 1 it
+ * failed (how in how).
+ */
+static int run_attempt(const struct test *t, const char *bindir, long uid,
+		       char *how, size_t howlen, char *last, size_t lastlen)
 {
 	char cmd[sizeof(t->cmd)], *argv[MAX_ARGS + 1], *p = cmd, path[512];
-	char buf[4096 + 1], last[256] = "", how[128];
+	char buf[4096 + 1];
 	int fds[2], status = 0, argc = 0, timed_out = 0, from_tap = 0;
 	size_t used = 0;
 	double t0 = now(), left;
@@ -332,13 +341,14 @@ static int run_one(int num, const struct test *t, const char *bindir, long uid)
 		if (*argv[argc])
 			argc++;
 	argv[argc] = NULL;
+	*last = '\0';
 	if (!argc) {
-		printf("not ok %d %s # no command in the list\n", num, t->name);
+		snprintf(how, howlen, "no command in the list");
 		return 1;
 	}
 	snprintf(path, sizeof(path), "%s/%s", bindir, argv[0]);
 	if (pipe2(fds, O_CLOEXEC)) {
-		printf("not ok %d %s # pipe: %s\n", num, t->name, strerror(errno));
+		snprintf(how, howlen, "pipe: %s", strerror(errno));
 		return 1;
 	}
 	fflush(stdout);
@@ -363,7 +373,7 @@ static int run_one(int num, const struct test *t, const char *bindir, long uid)
 	close(fds[1]);
 	if (pid < 0) {
 		close(fds[0]);
-		printf("not ok %d %s # fork: %s\n", num, t->name, strerror(errno));
+		snprintf(how, howlen, "fork: %s", strerror(errno));
 		return 1;
 	}
 	setpgid(pid, pid);
@@ -384,40 +394,63 @@ static int run_one(int num, const struct test *t, const char *bindir, long uid)
 		if (n <= 0)
 			break;
 		used += n;
-		echo_output(buf, &used, 0, last, sizeof(last), &from_tap);
+		echo_output(buf, &used, 0, last, lastlen, &from_tap);
 	}
 	close(fds[0]);
-	echo_output(buf, &used, 1, last, sizeof(last), &from_tap);
+	echo_output(buf, &used, 1, last, lastlen, &from_tap);
 	waitpid(pid, &status, 0);
 	/* what is left of the group (a forked child of the test) goes too */
 	kill(-pid, SIGKILL);
 
 	if (timed_out)
-		snprintf(how, sizeof(how), "timed out (limit %d s)", t->timeout);
+		snprintf(how, howlen, "timed out (limit %d s)", t->timeout);
 	else if (WIFSIGNALED(status))
-		snprintf(how, sizeof(how), "killed by signal %d (%s)", WTERMSIG(status),
+		snprintf(how, howlen, "killed by signal %d (%s)", WTERMSIG(status),
 			 strsignal(WTERMSIG(status)));
 	else
-		snprintf(how, sizeof(how), "exit=%d", WEXITSTATUS(status));
+		snprintf(how, howlen, "exit=%d", WEXITSTATUS(status));
 	printf("# %s: %s, %.1f s\n", t->name, how, now() - t0);
-	if (!timed_out && WIFEXITED(status) && WEXITSTATUS(status) == 0) {
-		printf("ok %d %s\n", num, t->name);
+	if (!timed_out && WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		return 0;
-	}
-	if (!timed_out && WIFEXITED(status) && WEXITSTATUS(status) == KSFT_SKIP) {
-		/* no reason printed: the judge refuses a SKIP without one */
-		printf("ok %d %s # SKIP%s%s\n", num, t->name, *last ? " " : "", last);
-		return 0;
-	}
-	printf("not ok %d %s # %s\n", num, t->name, how);
+	if (!timed_out && WIFEXITED(status) && WEXITSTATUS(status) == KSFT_SKIP)
+		return KSFT_SKIP;
 	return 1;
+}
+
+/*
+ * Run one test, again up to retries times while it fails; its TAP line
+ * is printed. Returns 1 when it failed.
+ */
+static int run_one(int num, const struct test *t, const char *bindir, long uid, int retries)
+{
+	char how[128], last[256];
+	int attempt, ret;
+
+	for (attempt = 0;; attempt++) {
+		ret = run_attempt(t, bindir, uid, how, sizeof(how), last, sizeof(last));
+		if (ret != 1 || attempt == retries)
+			break;
+		printf("# %s: failed (%s), running it again (%d of %d retries)\n", t->name, how,
+		       attempt + 1, retries);
+	}
+	if (ret == 0 && attempt)
+		printf("ok %d %s # passed after %d failed run(s)\n", num, t->name, attempt);
+	else if (ret == 0)
+		printf("ok %d %s\n", num, t->name);
+	/* no reason printed: the judge refuses a SKIP without one */
+	else if (ret == KSFT_SKIP)
+		printf("ok %d %s # SKIP%s%s\n", num, t->name, *last ? " " : "", last);
+	else
+		printf("not ok %d %s # %s%s\n", num, t->name, how,
+		       attempt ? " (every run)" : "");
+	return ret == 1;
 }
 
 int main(int argc, char **argv)
 {
 	const char *bindir = argc > 2 ? argv[2] : "/tests/vm";
 	char why[512];
-	int i, failed = 0, err;
+	int i, failed = 0, err, retries;
 	long uid;
 	struct sysctl sc;
 
@@ -431,7 +464,7 @@ int main(int argc, char **argv)
 		return 2;
 	printf("1..%d\n", nr_tests);
 	for (i = 0; i < nr_tests; i++) {
-		check_needs(&tests[i], why, sizeof(why), &uid, &sc);
+		check_needs(&tests[i], why, sizeof(why), &uid, &sc, &retries);
 		if (*why) {
 			printf("ok %d %s # SKIP %s\n", i + 1, tests[i].name, why);
 			continue;
@@ -446,7 +479,7 @@ int main(int argc, char **argv)
 			}
 			printf("# %s: %s set to %s (was %s)\n", tests[i].name, sc.path, sc.value, sc.old);
 		}
-		failed += run_one(i + 1, &tests[i], bindir, uid);
+		failed += run_one(i + 1, &tests[i], bindir, uid, retries);
 		if (sc.set && (err = write_sysctl(sc.path, sc.old, NULL, 0)))
 			printf("# %s: could not put %s back to %s: %s\n", tests[i].name, sc.path,
 			       sc.old, strerror(-err));

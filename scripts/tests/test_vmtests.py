@@ -183,6 +183,16 @@ class Render(unittest.TestCase):
                       "on x86_64, FAIL on patched, baseline without (exit=1)", text)
 
 
+class Retried(unittest.TestCase):
+    def test_retried_pass_is_marked(self):
+        ok = BASELINE[:3] + [("t_skip", "passed after 1 failed run(s)")]
+        ks = [kernel("baseline", BASELINE), kernel("patched", ok)]
+        self.assertEqual(ks[1]["tests"]["t_skip"]["result"], "PASS")
+        md = vmtests.render({"names": NAMES, "kernels": ks, "comparison": vmtests.compare(ks)})
+        self.assertIn("| `t_skip` | skip [1] | pass (retried) |", md)
+        self.assertIn("- retried: `t_skip` on x86_64 patched: passed after 1 failed run(s)", md)
+
+
 class RunDir(unittest.TestCase):
     """The command line on a run directory, and the run as a snapshot."""
 
@@ -246,6 +256,8 @@ class Runner(unittest.TestCase):
                             os.path.join(TOP, "scripts", "guest", "vmtests.c")], check=True)
             progs = {"p": 'echo "ok 1 its own TAP"; exit 0', "s": 'echo "no feature X"; exit 4',
                      "f": "echo broken >&2; exit 1", "h": "sleep 30", "e": "exit 4",
+                     # fails once, then passes (the state is a file)
+                     "r": f'[ -e {tmp}/once ] && exit 0; touch {tmp}/once; exit 1',
                      # kselftest.h's SKIP, then its plan and totals
                      "t": 'printf "TAP version 13\\n1..3\\nok 2 # SKIP no memfd_secret\\n'
                           '# Planned tests != run tests (3 != 1)\\n'
@@ -266,12 +278,14 @@ class Runner(unittest.TestCase):
                         "h | 1 | - | h\n"
                         "k | 10 | - | e\n"
                         "t | 10 | - | t\n"
-                        "x | 10 | cpuflag=no_such_flag:x86 only with that flag | p\n")
+                        "x | 10 | cpuflag=no_such_flag:x86 only with that flag | p\n"
+                        "r | 10 | retry=2 | r\n"
+                        "y | 10 | retry=1 | f\n")
             p = subprocess.run([exe, lst, tmp], capture_output=True, text=True, timeout=60)
             self.assertEqual(p.returncode, 1, p.stdout)
             text = "COWSWAP-BEGIN vmtests\n" + p.stdout + "COWSWAP-END vmtests exit=1\n"
             tests, plan, rc = vmtests.parse_tests(text)
-            self.assertEqual(plan, 9)
+            self.assertEqual(plan, 11)
             got = {t["name"]: (t["result"], t["reason"]) for t in tests}
             self.assertEqual(got, {
                 "a": ("PASS", ""),
@@ -283,7 +297,9 @@ class Runner(unittest.TestCase):
                 "k": ("SKIP", ""),
                 "t": ("SKIP", "no memfd_secret"),
                 "x": ("SKIP", "x86 only with that flag (no no_such_flag in /proc/cpuinfo)")
-                if X86 else ("PASS", "")})
+                if X86 else ("PASS", ""),
+                "r": ("PASS", "passed after 1 failed run(s)"),
+                "y": ("FAIL", "exit=1 (every run)")})
             # the test's own TAP is kept apart from the runner's
             self.assertIn("ok 1 its own TAP", tests[0]["output"])
             self.assertIn("broken", tests[4]["output"])

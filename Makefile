@@ -19,7 +19,7 @@ LTS_BUILD_ONLY ?= $(basename $(notdir $(shell grep -l '^SERIES=lts-6.1' configs/
 ARCHS ?= $(filter-out $(LTS_ARCHS),$(basename $(notdir $(wildcard configs/arch/*.conf))))
 
 .PHONY: help deps source trees build boot demo matrix mutant bench stress smoke check ci check-patches \
-	bisect selftest test-tooling docs-check unit report docs snapshot distro-check distro-fix deb affected affected-qemu nightly lts-deps lts-matrix lts-bisect lts-defconfig lava lava-artifacts lava-run sparse \
+	bisect selftest vmtests test-tooling docs-check unit report docs snapshot distro-check distro-fix deb affected affected-qemu nightly lts-deps lts-matrix lts-bisect lts-defconfig lava lava-artifacts lava-run sparse \
 	clean distclean
 
 help:
@@ -55,6 +55,10 @@ help:
 	@echo '  smoke          short forms of bench, stress, LAVA and distro-check on'
 	@echo '                 kernels already built (what make check runs of them)'
 	@echo '  selftest       build selftests/swap_exclusive for the host'
+	@echo '  vmtests        6.1'"'"'s own mm selftests (tools/testing/selftests/vm) on'
+	@echo '                 every built kernel of each record'"'"'s series, compared: no'
+	@echo '                 test may pass without the series and fail with it'
+	@echo '                 (VMTESTS_ARCHS=$(VMTESTS_ARCHS); kernels are not built)'
 	@echo '  test-tooling   bad-input tests of the scripts'
 	@echo '  docs-check     the docs test: make targets, repo paths and records'
 	@echo '                 named in README.md and docs/ (scripts/tests/test_docs.py)'
@@ -144,6 +148,12 @@ mutant: source
 
 bisect: trees
 	$(S)/bisect-build.sh $(ARCHS)
+
+# 6.1's own vm selftests as a regression suite (docs/vmtests.md): every
+# kernel of each record's series that is built, one boot each.
+VMTESTS_ARCHS ?= x86_64 i386-pae
+vmtests: trees
+	$(S)/vmtests.sh $(VMTESTS_ARCHS)
 
 # The selftest for this machine, against the upstream tree's kselftest
 # directory (KSFT_DIR= another 6.1 tree's), into out/selftest.

@@ -30,7 +30,7 @@
 # directory named above),
 # COWSWAP_TIMEOUT (seconds, wall clock), MEM,
 # QEMU_EXTRA (more QEMU arguments), QEMU_SMP (CPUs, instead of the
-# record's -smp), EXTRA_CMDLINE, EXTRA_TESTS and
+# record's -smp), EXTRA_CMDLINE, EXTRA_TESTS, VMTESTS and
 # SELFTEST_ARGS (see initramfs.sh), EXPECT, FRAGMENTS_EXTRA (see build.sh),
 # QUIET=1 (do not echo the test output).
 . "$(dirname "$0")/lib/lib.sh"
@@ -91,11 +91,7 @@ tree) runner=kselftest-tree suffix=$suffix-ksft-tree ;;
 esac
 res=${RESULT_DIR:-$OUT/results/$RUN_ID/$NAME-$label$suffix}
 mkdir -p "$res"
-# The run directory says which commit of this repository made it (the
-# first boot of a run writes it; snapshots of the run quote it).
-[ -s "$(dirname "$res")/commit" ] ||
-	git -C "$TOP" describe --always --dirty --abbrev=12 >"$(dirname "$res")/commit" 2>/dev/null ||
-	echo unknown >"$(dirname "$res")/commit"
+note_commit "$(dirname "$res")"
 # The swap images are sparse, but the guest fills them: a disk that runs
 # full under QEMU shows up as I/O errors in the guest, far from the cause.
 need_space "$res" "${COWSWAP_RUN_MB:-640}" "a QEMU run (swap images)"

@@ -161,7 +161,8 @@ def run_section(run, report_dir):
         guest_page(run, g, run["results"][g["guest"]], out_run)
     figs = plots.figures(run, out_run)
     for kind, title in (("bench", "Benchmark"), ("stress", "Stress"),
-                        ("distro", "Distribution kernels"), ("nightly", "Nightly stages")):
+                        ("distro", "Distribution kernels"), ("nightly", "Nightly stages"),
+                        ("vmtests", "6.1's vm selftests")):
         if not run[kind]:
             continue
         parts.append(f"<h3>{title}</h3>")

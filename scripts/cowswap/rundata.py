@@ -5,12 +5,13 @@ that docs/results/<name>.json keeps.
 A run directory holds what its command wrote: <guest>/result.json (the
 judge, every run-qemu.sh boot), summary.json (matrix.sh), bench-<record>.json
 (bench.sh), stress.json (stress.sh), distro-<record>/verdict.json
-(distro-check.sh), nightly.json (nightly.sh's stage table). load_run()
+(distro-check.sh), nightly.json (nightly.sh's stage table), vmtests.json
+(vmtests.sh: 6.1's vm selftests per kernel, cowswap.vmtests). load_run()
 reads whichever of them are there into
 
   {"run": <name>, "dir": <path>, "guests": [guest entry...],
    "bench": [{...} per record] or None, "stress": [...] or None,
-   "distro": [...] or None, "nightly": {...} or None}
+   "distro": [...] or None, "nightly": {...} or None, "vmtests": {...} or None}
 
 A snapshot (SCHEMA) is the same data, cut to the fields the tables show,
 with where it came from:
@@ -18,10 +19,11 @@ with where it came from:
   {"schema": "cowswap-snapshot/1", "name": "matrix", "kind": "matrix",
    "command": "make matrix", "run": "<run id>", "date": "<newest result>",
    "commit": "<git HEAD when the snapshot was taken>",
-   "guests": [...] | "bench": [...] | "stress": [...] | "distro": [...] | "nightly": {...}}
+   "guests": [...] | "bench": [...] | "stress": [...] | "distro": [...] | "nightly": {...}
+   | "vmtests": {...}}
 
 kind is what the data is and which table shows it: matrix (also the
-6.1-LTS matrix), mutants, bench, stress, distro or nightly.
+6.1-LTS matrix), mutants, bench, stress, distro, nightly or vmtests.
 """
 import glob
 import json
@@ -33,12 +35,13 @@ from cowswap import TOP
 from cowswap.judge import run_label
 
 SCHEMA = "cowswap-snapshot/1"
-KINDS = ("matrix", "mutants", "bench", "stress", "distro", "distro-fix", "nightly", "defconfig")
+KINDS = ("matrix", "mutants", "bench", "stress", "distro", "distro-fix", "nightly", "defconfig",
+         "vmtests")
 # The command that makes each kind of run (a snapshot records it; --command
 # overrides it).
 COMMANDS = {"matrix": "make matrix", "mutants": "make mutant", "bench": "make bench",
             "stress": "make stress", "distro": "make distro-check", "nightly": "make nightly",
-            "defconfig": "make lts-defconfig"}
+            "defconfig": "make lts-defconfig", "vmtests": "make vmtests"}
 # Snapshot names whose runs another command makes than their kind's.
 NAME_COMMANDS = {"lts-matrix": "make lts-matrix"}
 # The order of the matrix's columns: the variants as lib.sh lists them.
@@ -165,6 +168,22 @@ def defconfig_data(d):
             for c in read_json(path)["configs"]] or None
 
 
+def vmtests_data(d):
+    """vmtests.json cut to what the table shows: each test's output only
+    where the comparison quotes it."""
+    path = os.path.join(d, "vmtests.json")
+    if not os.path.exists(path):
+        return None
+    v = read_json(path)
+    kernels = [{"record": k["record"], "variant": k["variant"], "problems": k["problems"],
+                "ok": k["ok"],
+                "tests": {n: {"result": t["result"], "reason": t["reason"],
+                              "seconds": t.get("seconds"), "output": []}
+                          for n, t in k["tests"].items()}}
+               for k in v["kernels"]]
+    return {"names": v["names"], "kernels": kernels, "comparison": v["comparison"]}
+
+
 def load_run(d):
     """Everything one run directory holds (see the module's help)."""
     if not os.path.isdir(d):
@@ -177,11 +196,12 @@ def load_run(d):
            "bench": bench or None,
            "stress": stress_data(read_json(stress)) if os.path.exists(stress) else None,
            "distro": distro_data(d),
-           "nightly": nightly_data(d), "defconfig": defconfig_data(d)}
+           "nightly": nightly_data(d), "defconfig": defconfig_data(d),
+           "vmtests": vmtests_data(d)}
     if not any((guests, run["bench"], run["stress"], run["distro"], run["nightly"],
-                run["defconfig"])):
+                run["defconfig"], run["vmtests"])):
         raise ValueError(f"{d}: no result.json, bench-<record>.json, stress.json, verdict.json, "
-                         "nightly.json or defconfig.json")
+                         "nightly.json, defconfig.json or vmtests.json")
     return run
 
 
@@ -200,12 +220,12 @@ def run_date(run):
 
 def default_kind(name, run):
     """The kind a snapshot name stands for, else what the run holds."""
-    for kind in ("mutants", "bench", "stress", "distro", "nightly", "defconfig"):
+    for kind in ("mutants", "bench", "stress", "distro", "nightly", "defconfig", "vmtests"):
         if name.startswith(kind) or name.startswith("lts-" + kind):
             return kind
     if run["guests"]:
         return "matrix"
-    for kind in ("bench", "stress", "distro", "nightly", "defconfig"):
+    for kind in ("bench", "stress", "distro", "nightly", "defconfig", "vmtests"):
         if run[kind]:
             return kind
     return "matrix"

@@ -139,11 +139,17 @@ def defconfig_table(rows):
     return defconfig.table(rows)
 
 
+def vmtests_table(data):
+    """6.1's vm selftests, test x kernel, and the comparison's verdict."""
+    from cowswap.vmtests import render
+    return render(data)
+
+
 def kind_table(kind, data):
     """The table of one snapshot's data."""
     return {"matrix": matrix_table, "mutants": mutants_table, "bench": bench_table,
             "stress": stress_table, "distro": distro_table, "nightly": nightly_table,
-            "defconfig": defconfig_table}[kind](data)
+            "defconfig": defconfig_table, "vmtests": vmtests_table}[kind](data)
 
 
 def snapshot_table(snap):
@@ -165,7 +171,8 @@ def run_tables(run):
                               ("Benchmark", "bench", run["bench"]),
                               ("Stress", "stress", run["stress"]),
                               ("Distribution kernels", "distro", run["distro"]),
-                              ("Nightly stages", "nightly", run["nightly"])):
+                              ("Nightly stages", "nightly", run["nightly"]),
+                              ("6.1's vm selftests", "vmtests", run["vmtests"])):
         if data:
             md += [f"### {title}", ""] + kind_table(kind, data) + [""]
     return md

@@ -33,6 +33,11 @@
 # selftests/swap_exclusive on the include path, linked with
 # EXTRA_SOURCES (e.g. its test_util.c), and run with EXTRA_ARGS.
 #
+# VMTESTS=1 adds 6.1's own mm selftests (tools/testing/selftests/vm of
+# VMTESTS_TREE) and their runner, /tests/vmtests: see the block below and
+# docs/vmtests.md. VMTESTS_LIST=<file> runs another list than
+# scripts/guest/vmtests.list (a few tests, or one test many times).
+#
 # Kernel modules (for kernels that are not ours, e.g. a distribution's):
 # MODULES_FROM=<root of an unpacked kernel package> and MODULES="<name>..."
 # put those modules and everything they depend on (the package's
@@ -208,6 +213,105 @@ elif [ "${SELFTEST:-1}" != 0 ]; then
 	fi
 fi
 
+# VMTESTS=1: the 6.1 tree's own mm selftests (docs/vmtests.md), run by
+# the static runner scripts/guest/vmtests.c from /tests/vmtests with the
+# list scripts/guest/vmtests.list resolved for this record in
+# /etc/cowswap-vmtests; the binaries in /tests/vm. They come from
+# VMTESTS_TREE's tools/testing/selftests/vm (default: the upstream tree,
+# stock 6.1: the vm tests are the same in every variant's tree but for
+# the patched trees' swap_exclusive). Each binary is compiled directly
+# with the record's USER_CC, -static, with the flags and the extra
+# sources and libraries vm/Makefile gives it: that Makefile builds all of
+# its programs for the host's machine (uname -m) and cannot pick some.
+if [ "${VMTESTS:-0}" = 1 ]; then
+	vtree=${VMTESTS_TREE:-$TREES/upstream}
+	vm=$vtree/tools/testing/selftests/vm
+	[ -f "$vm/Makefile" ] || die "VMTESTS=1: no $vm/Makefile"
+	"$USER_CC" -static -O2 -Wall -Wextra -o "$work/tests/vmtests" "$TOP/scripts/guest/vmtests.c" ||
+		die "$NAME: cannot build the vmtests runner"
+	lp64=0
+	case $("$USER_CC" -dM -E - </dev/null) in *__LP64__*) lp64=1 ;; esac
+	# has_lib <name>: the record's compiler has a static lib<name>
+	trim() {
+		local x=${1#"${1%%[![:space:]]*}"}
+		echo "${x%"${x##*[![:space:]]}"}"
+	}
+	has_lib() { [ "$("$USER_CC" -print-file-name="lib$1.a")" != "lib$1.a" ]; }
+	mkdir -p "$work/vm"
+	: >"$work/cowswap-vmtests"
+	built=" "
+	while IFS='|' read -r vname vtime vneeds vcmd; do
+		vname=$(trim "$vname")
+		[ -n "$vname" ] && [[ $vname != \#* ]] || continue
+		vneeds=$(trim "$vneeds")
+		vcmd=$(trim "$vcmd")
+		why=
+		IFS=';' read -ra words <<<"$vneeds"
+		for w in "${words[@]}"; do
+			case $w in
+			lacks=*)
+				# lacks=<word>[:<what that does to this test>]
+				lw=${w#lacks=} more=
+				[[ $lw != *:* ]] || more=": ${lw#*:}" lw=${lw%%:*}
+				[[ " $LACKS " != *" $lw "* ]] || why=$(lacks_why "$lw")$more ||
+					die "vmtests.list: $vname: unknown LACKS word '$lw'" ;;
+			bits=64*)
+				# bits=64[:<why>]
+				[ "$lp64" = 1 ] || why=${w#bits=64:}
+				[ "$why" != bits=64 ] || why="64-bit only (vm/Makefile builds it for 64-bit machines)" ;;
+			lib=*) has_lib "${w#lib=}" || why="needs a static lib${w#lib=}, which $USER_CC lacks (Debian packages it for the host only)" ;;
+			env=*) why=${w#env=} ;;
+			path=* | uid=* | sysctl=* | thp=* | cpuflag=* | retry=* | -) ;;
+			*) die "vmtests.list: $vname: unknown need '$w'" ;;
+			esac
+			[ -z "$why" ] || break
+		done
+		if [ -n "$why" ]; then
+			echo "$vname|$vtime|skip=$why|-" >>"$work/cowswap-vmtests"
+			continue
+		fi
+		# the guest's needs: the host's are met
+		gneeds=
+		for w in "${words[@]}"; do
+			case $w in path=* | uid=* | sysctl=* | thp=* | cpuflag=* | retry=*) gneeds=$gneeds${gneeds:+;}$w ;; esac
+		done
+		echo "$vname|$vtime|${gneeds:--}|$vcmd" >>"$work/cowswap-vmtests"
+		bin=${vcmd%% *}
+		[[ $built == *" $bin "* ]] && continue
+		[ -f "$vm/$bin.c" ] || die "vmtests.list: $vname: no $vm/$bin.c"
+		# vm/Makefile's "$(OUTPUT)/<bin> ...: <sources>" and
+		# "...: LDLIBS += <libs>" lines for this binary
+		extra=$(sed -n "s|^\(\$(OUTPUT)/[^:]*\):|\1 :|p" "$vm/Makefile" |
+			awk -v b="\$(OUTPUT)/$bin" '{ for (i = 1; $i != ":"; i++) if ($i == b) { sub(/^[^:]*: */, ""); print; next } }')
+		srcs='' libs=''
+		case $extra in
+		*LDLIBS*) libs=${extra#*+=} ;;
+		?*) srcs=$extra ;;
+		esac
+		src_paths=()
+		for f in $srcs; do src_paths+=("$vm/$f"); done
+		lib_args=()
+		for l in $libs; do
+			# no static libnuma for a cross compiler: the stand-in
+			if [ "$l" = -lnuma ] && ! has_lib numa; then
+				src_paths+=("$TOP/scripts/guest/nonuma.c")
+			else
+				lib_args+=("$l")
+			fi
+		done
+		# -include sys/syscall.h: mrelease_test uses __NR_process_mrelease
+		# and __NR_pidfd_open without including it, and falls back to -1
+		# (ENOSYS: a SKIP that tests nothing)
+		(cd "$vm" && "$USER_CC" -static -O2 -Wall -include sys/syscall.h \
+			-I "$vtree" -I "$vtree/tools/testing/selftests" \
+			-o "$work/vm/$bin" "$bin.c" "${src_paths[@]}" "${lib_args[@]}" -lrt -lpthread) \
+			>>"$work/vm.log" 2>&1 || { tail -20 "$work/vm.log" >&2; die "$NAME: cannot build vm/$bin"; }
+		built="$built$bin "
+	done <"${VMTESTS_LIST:-$TOP/scripts/guest/vmtests.list}"
+	info "$NAME: vm selftests from ${vtree#"$TOP"/}:$built"
+	echo "vmtests /tests/vmtests /etc/cowswap-vmtests /tests/vm" >>"$work/cowswap-tests"
+fi
+
 for src in ${EXTRA_TESTS:-}; do
 	[ -f "$src" ] || die "EXTRA_TESTS: $src does not exist"
 	name=$(basename "$src" .c)
@@ -330,6 +434,13 @@ fi
 	for t in "$work"/tests/*; do
 		[ -x "$t" ] && [ -f "$t" ] && echo "file /tests/$(basename "$t") $t 0755 0 0"
 	done
+	if [ -s "$work/cowswap-vmtests" ]; then
+		echo "file /etc/cowswap-vmtests $work/cowswap-vmtests 0644 0 0"
+		echo "dir /tests/vm 0755 0 0"
+		for t in "$work"/vm/*; do
+			[ -f "$t" ] && echo "file /tests/vm/$(basename "$t") $t 0755 0 0"
+		done
+	fi
 	if [ -d "$work/kselftest" ]; then
 		echo "file /bin/busybox $BUSYBOX 0755 0 0"
 		echo "file /etc/cowswap-ksft.sh $work/cowswap-ksft.sh 0644 0 0"

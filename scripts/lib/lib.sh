@@ -144,6 +144,14 @@ fork_race_swapin/* the fork never overlapped the swap-in within the check's boun
 # (RECORD_MAY_SKIP keeps the record's own lines: what a healthy boot
 # there always SKIPs, for scripts/tests/console_log.py.)
 
+# note_commit <run dir>: which commit of this repository made the run
+# (the first boot of a run writes it; snapshots of the run quote it).
+note_commit() {
+	[ -s "$1/commit" ] ||
+		git -C "$TOP" describe --always --dirty --abbrev=12 >"$1/commit" 2>/dev/null ||
+		echo unknown >"$1/commit"
+}
+
 # lacks_may_skip <record file>: the MAY_SKIP lines of the record's LACKS,
 # the mm features 6.1 does not have on its architecture. Each feature's
 # checks SKIP there, and name the option in their SKIP line.
@@ -152,24 +160,26 @@ fork_race_swapin/* the fork never overlapped the swap-in within the check's boun
 #   thp-swap    no THP_SWAP: reclaim splits a THP before swap-out, so no
 #               THP is swapped out whole (6.1: x86_64, arm64 4K pages)
 lacks_may_skip() {
-	local x c
+	local x c why
 	for x in $LACKS; do
+		why=$(lacks_why "$x") || die "$1: LACKS: unknown feature '$x' (soft-dirty, uffd-wp, thp-swap)"
 		case $x in
-		soft-dirty)
-			for c in softdirty softdirty_swapped; do
-				echo "$c/* soft-dirty does not exist here in 6.1 (only x86_64, s390 and book3s64 select HAVE_ARCH_SOFT_DIRTY)"
-			done ;;
-		uffd-wp)
-			for c in uffd_wp uffd_wp_swapped race_read_wp; do
-				echo "$c/* anonymous uffd-wp exists only on x86_64 in 6.1 (only x86 selects HAVE_ARCH_USERFAULTFD_WP)"
-			done ;;
-		thp-swap)
-			for c in thp_whole thp_partial; do
-				echo "*/$c a THP with the marker in every subpage entry needs it swapped out whole, which 6.1 does only with CONFIG_THP_SWAP (x86_64, arm64 with 4K pages); here reclaim splits it"
-			done ;;
-		*) die "$1: LACKS: unknown feature '$x' (soft-dirty, uffd-wp, thp-swap)" ;;
+		soft-dirty) for c in softdirty softdirty_swapped; do echo "$c/* $why"; done ;;
+		uffd-wp) for c in uffd_wp uffd_wp_swapped race_read_wp; do echo "$c/* $why"; done ;;
+		thp-swap) for c in thp_whole thp_partial; do echo "*/$c $why"; done ;;
 		esac
 	done
+}
+
+# lacks_why <LACKS word>: why a check needing it SKIPs (the same words for
+# the selftest's MAY_SKIP and the vm selftests' SKIPs, vmtests.list).
+lacks_why() {
+	case $1 in
+	soft-dirty) echo "soft-dirty does not exist here in 6.1 (only x86_64, s390 and book3s64 select HAVE_ARCH_SOFT_DIRTY)" ;;
+	uffd-wp) echo "anonymous uffd-wp exists only on x86_64 in 6.1 (only x86 selects HAVE_ARCH_USERFAULTFD_WP)" ;;
+	thp-swap) echo "a THP with the marker in every subpage entry needs it swapped out whole, which 6.1 does only with CONFIG_THP_SWAP (x86_64, arm64 with 4K pages); here reclaim splits it" ;;
+	*) return 1 ;;
+	esac
 }
 
 # Architecture records live in configs/arch/<name>.conf: one small

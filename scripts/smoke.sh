@@ -14,6 +14,10 @@
 #             written and checked with LAVA's schema, one initramfs
 #   distro    make distro-check --dry-run: every distribution record and
 #             the tools its boot needs, nothing downloaded
+#   vmtests   make vmtests: four of 6.1's vm selftests
+#             (scripts/guest/vmtests-smoke.list) on x86_64 patched
+#   defconfig make lts-defconfig: i386_defconfig's W=1 comparison, stock
+#             vs fixed, without the vmlinux (DEFCONFIG_VMLINUX=0)
 #
 # The mutant (one deliberate bug) and one 6.1-LTS record are booted by
 # check.sh's matrix stage (CHECK_RUNS), not here. Default: every stage.
@@ -22,7 +26,7 @@
 # long before its full-length limit).
 . "$(dirname "$0")/lib/lib.sh"
 
-[ $# -gt 0 ] || set -- bench stress lava distro
+[ $# -gt 0 ] || set -- bench stress lava distro vmtests defconfig
 limit=${SMOKE_TIMEOUT:-420}
 # Each short form writes its own run, <RUN_ID>-<stage> (two boots of
 # x86_64 patched must not share a result directory).
@@ -67,12 +71,22 @@ smoke_distro() {
 	"$TOP/scripts/distro-check.sh" --dry-run
 }
 
+smoke_vmtests() {
+	RUN_ID=$RUN_ID-vmtests VMTESTS_VARIANTS=patched VMTESTS_LIST=$TOP/scripts/guest/vmtests-smoke.list \
+		COWSWAP_TIMEOUT=$limit QUIET=1 "$TOP/scripts/vmtests.sh" x86_64
+}
+
+smoke_defconfig() {
+	RUN_ID=$RUN_ID-defconfig DEFCONFIG_VMLINUX=0 DEFCONFIGS_ONLY=i386_defconfig \
+		"$TOP/scripts/defconfig-build.sh" i386
+}
+
 mkdir -p "$OUT/results"
 failed=
 for s in "$@"; do
 	case $s in
-	bench | stress | lava | distro) ;;
-	*) die "unknown stage '$s' (known: bench stress lava distro)" ;;
+	bench | stress | lava | distro | vmtests | defconfig) ;;
+	*) die "unknown stage '$s' (known: bench stress lava distro vmtests defconfig)" ;;
 	esac
 done
 for s in "$@"; do

@@ -17,7 +17,7 @@
 # left out (VMTESTS_VARIANTS=<variants> picks variants of every record).
 #
 # Environment: RUN_ID (default vmtests-<UTC date>), VMTESTS_VARIANTS,
-# VMTESTS_TREE (see initramfs.sh), COWSWAP_TIMEOUT (default 900 s per
+# VMTESTS_TREE and VMTESTS_LIST (another list of tests; see initramfs.sh), COWSWAP_TIMEOUT (default 900 s per
 # boot), MEM (guest RAM, default 2048 MiB: khugepaged's
 # collapse_full_of_compound holds up to 512 PTE-mapped THPs, and in a
 # 1 GiB guest it ran out of free 2 MiB blocks), QEMU_EXTRA, QUIET as for
@@ -63,7 +63,7 @@ for b in "${boots[@]}"; do
 done
 
 rc=0
-PYTHONPATH=$TOP/scripts python3 -m cowswap.vmtests "$dir" || rc=$?
+PYTHONPATH=$TOP/scripts python3 -m cowswap.vmtests "$dir" ${VMTESTS_LIST:+--list "$VMTESTS_LIST"} || rc=$?
 info "report: ${dir#"$TOP"/}/vmtests.md and vmtests.json${missing:+ (left out, no kernel:$missing)}"
 case $rc in
 0) ;;

@@ -136,8 +136,11 @@ def distro_data(d):
     rows = []
     for path in sorted(glob.glob(os.path.join(d, "distro-*", "verdict.json"))):
         v = read_json(path)
-        rows.append({k: v.get(k, "") for k in ("record", "package", "version", "verdict",
-                                                "evidence", "reason", "note")})
+        row = {k: v.get(k, "") for k in ("record", "package", "version", "verdict",
+                                          "evidence", "reason", "note")}
+        # runs from before the Debian 11 and 13 records were all bookworm
+        row["release"] = v.get("release") or "bookworm"
+        rows.append(row)
     return rows or None
 
 

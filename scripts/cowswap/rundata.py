@@ -41,7 +41,7 @@ COMMANDS = {"matrix": "make matrix", "mutants": "make mutant", "bench": "make be
 # Snapshot names whose runs another command makes than their kind's.
 NAME_COMMANDS = {"lts-matrix": "make lts-matrix"}
 # The order of the matrix's columns: the variants as lib.sh lists them.
-VARIANT_ORDER = ("upstream", "baseline", "patched", "stock", "fixed", "mutant")
+VARIANT_ORDER = ("upstream", "baseline", "patched", "stock", "fixed", "mutant", "v6.12")
 GUEST_FIELDS = ("guest", "record", "variant", "column", "disks", "runner", "outcome",
                 "expected", "ok", "seconds", "pass", "fail", "skip", "failed",
                 "reproduced_by", "problems")

@@ -198,9 +198,6 @@ fi
 echo "$rc $elapsed" >"$res/qemu.exit"
 rm -f "$res/swap.img" "$res/slow_swap.img"
 
-case " $MAINLINE_VARIANTS " in
-*" $variant "*) MAY_SKIP=${MAY_SKIP:+$MAY_SKIP$NL}$MAINLINE_MAY_SKIP ;;
-esac
 # The selftest must report every check that it lists itself for the
 # arguments it ran with (swap_exclusive -l, built for the host).
 selftest=(--no-selftest)

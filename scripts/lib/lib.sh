@@ -69,10 +69,6 @@ LTS_VARIANTS="stock fixed"
 # with FOLL_PIN, so every check must pass. Built and booted only when
 # asked for (ARCH=<record> VARIANT=v6.12, or <record>/v6.12 in a matrix).
 MAINLINE_VARIANTS="v6.12"
-# SKIPs every record allows on the v6.12 control, on top of its own
-# MAY_SKIP (run-qemu.sh adds them for that variant): what 6.12 does
-# differently from 6.1 for the test's setups, not a missing marker.
-MAINLINE_MAY_SKIP="*/thp_pte 6.12's MADV_COLD does not split a large folio the range covers whole (madvise_cold_or_pageout_pte_range() keeps it, to swap it out whole), so the selftest cannot PTE-map the THP that way"
 ALL_VARIANTS="$VARIANTS mutant $LTS_VARIANTS $MAINLINE_VARIANTS"
 
 # tree_of <variant>: the worktree under $TREES a variant builds from.

@@ -95,9 +95,9 @@
  *                      comes back via swapoff before the write.  FAIL if
  *                      any iteration lost data, SKIP if no iteration got
  *                      the page swapped out with the read still in flight;
- *                      but PASS when the page stayed mapped with the read
- *                      in flight every time and a page without a read is
- *                      swapped out: the kernel does not unmap a page
+ *                      but PASS when the page stayed mapped whenever the
+ *                      read was still in flight (and at least once) and a
+ *                      page without a read is swapped out: the kernel does not unmap a page
  *                      O_DIRECT pinned (FOLL_PIN, 6.2 and later), so the
  *                      loss cannot happen there.
  *   odirect_racy       the same from the fast source (dm-delay of about a

@@ -124,7 +124,7 @@ source-6.12:
 	$(S)/get-source.sh 6.12
 	$(S)/mktrees.sh v6.12
 
-mainline-selftest:
+mainline-selftest: trees
 	$(S)/mainline-selftest.sh
 
 build: trees

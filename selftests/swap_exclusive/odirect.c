@@ -419,10 +419,11 @@ out:
 /*
  * Whether the setup swaps the page out when no read is in flight: when it
  * does, and never did with one in flight (only, if at all, once the read
- * was done), the kernel keeps a page mapped while O_DIRECT holds it.  Since 5.19 an exclusive anonymous page that
- * may be pinned is not unmapped by reclaim, and O_DIRECT pins with
- * FOLL_PIN from 6.2 on: there the read's page cannot become a swap entry
- * before the read is done, and the data lands where the process sees it.
+ * was done), the kernel keeps a page mapped while O_DIRECT holds it.
+ * Since 5.19 an exclusive anonymous page that may be pinned is not
+ * unmapped by reclaim, and O_DIRECT pins with FOLL_PIN from 6.2 on: there
+ * the read's page cannot become a swap entry before the read is done, and
+ * the data lands where the process sees it.
  */
 static bool pages_out_without_read(struct setup_ctx *c)
 {

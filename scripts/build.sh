@@ -50,7 +50,8 @@ mkdir -p "$obj"
 obj=$(cd "$obj" && pwd)
 # The v6.12 control builds the records' 6.1 fragments; options 6.12 names
 # otherwise are renamed on the way, from configs/v6.12.renames ("<6.1
-# name> <6.12 name>" lines), into copies in the build directory.
+# name> <6.12 name>" lines; "<6.1 name> -" leaves the option's line out:
+# one 6.12 no longer has), into copies in the build directory.
 renames=$TOP/configs/$variant.renames
 if [ -f "$renames" ]; then
 	mkdir -p "$obj/fragments"
@@ -58,7 +59,11 @@ if [ -f "$renames" ]; then
 	while read -r from to rest; do
 		case $from in "" | "#"*) continue ;; esac
 		[ -n "$to" ] && [ -z "$rest" ] || die "$renames: expected '<old option> <new option>', got '$from $to $rest'"
-		sed_args+=(-e "s/^CONFIG_$from=/CONFIG_$to=/" -e "s/^# CONFIG_$from is not set\$/# CONFIG_$to is not set/")
+		if [ "$to" = - ]; then
+			sed_args+=(-e "/^CONFIG_$from=/d" -e "/^# CONFIG_$from is not set\$/d")
+		else
+			sed_args+=(-e "s/^CONFIG_$from=/CONFIG_$to=/" -e "s/^# CONFIG_$from is not set\$/# CONFIG_$to is not set/")
+		fi
 	done <"$renames"
 	renamed=
 	for f in $frags; do

@@ -18,7 +18,7 @@ LTS_ARCHS ?= $(basename $(notdir $(shell grep -l '^SERIES=lts-6.1' configs/arch/
 LTS_BUILD_ONLY ?= $(basename $(notdir $(shell grep -l '^SERIES=lts-6.1' configs/arch/build-only/*.conf)))
 ARCHS ?= $(filter-out $(LTS_ARCHS),$(basename $(notdir $(wildcard configs/arch/*.conf))))
 
-.PHONY: help deps source trees build boot demo matrix mutant bench stress smoke check ci check-patches \
+.PHONY: help deps source source-6.12 mainline-selftest trees build boot demo matrix mutant bench stress smoke check ci check-patches \
 	bisect selftest vmtests test-tooling docs-check unit report docs snapshot distro-check distro-fix deb affected affected-qemu nightly lts-deps lts-matrix lts-bisect lts-defconfig lava lava-artifacts lava-run sparse \
 	clean distclean
 
@@ -37,7 +37,13 @@ help:
 	@echo ''
 	@echo '  deps           install the Debian packages (root)'
 	@echo '  source         import linux-source-6.1 (or KDIR=...) into out/src'
-	@echo '  trees          create out/trees/{upstream,baseline,patched}'
+	@echo '  trees          create out/trees/{upstream,baseline,patched} (and'
+	@echo '                 out/trees/v6.12 with VARIANT=v6.12)'
+	@echo '  source-6.12    import Debian 13'"'"'s linux-source-6.12 (trixie, own apt'
+	@echo '                 state) and create out/trees/v6.12: the v6.12 variant, a'
+	@echo '                 control of today'"'"'s kernels (ARCH=<record> VARIANT=v6.12)'
+	@echo '  mainline-selftest  patches/mainline on 6.12 with git am, then make headers'
+	@echo '                 and TARGETS=mm in that tree: the selftest in selftests/mm'
 	@echo '  build          build one kernel: ARCH=<arch> VARIANT=<variant>'
 	@echo '  boot           boot it under QEMU and judge the console'
 	@echo '  check-patches  baseline grep, quilt/git am, checkpatch --strict'
@@ -71,9 +77,10 @@ help:
 	@echo '                 writes docs/results/<NAME>.json (COMMAND=, COMMIT= to record)'
 	@echo '  docs           fill the generated blocks of README.md and docs/*.md from'
 	@echo '                 docs/results/*.json'
-	@echo '  distro-check   boot Debian 12'"'"'s own kernel of every configs/distro record'
-	@echo '                 with our initramfs: affected or not (DISTROS=<records>,'
-	@echo '                 JOBS=2, DISKS=none|full)'
+	@echo '  distro-check   boot Debian'"'"'s own kernel of every configs/distro record'
+	@echo '                 (Debian 12; 11 and 13: bullseye-*, trixie-*) with our'
+	@echo '                 initramfs: affected or not (DISTROS=<records>, JOBS=2,'
+	@echo '                 DISKS=none|full)'
 	@echo '  distro-fix     Debian'"'"'s own config rebuilt from Debian'"'"'s source, as shipped'
 	@echo '                 (must lose data as Debian'"'"'s kernel does) and with'
 	@echo '                 patches/lts-6.1 (must pass): DISTROS=<records> (default i386)'
@@ -114,6 +121,16 @@ source:
 
 trees: source
 	$(S)/mktrees.sh
+ifeq ($(VARIANT),v6.12)
+	$(MAKE) source-6.12
+endif
+
+source-6.12:
+	$(S)/get-source.sh 6.12
+	$(S)/mktrees.sh v6.12
+
+mainline-selftest: trees
+	$(S)/mainline-selftest.sh
 
 build: trees
 	$(S)/build.sh $(ARCH) $(VARIANT)

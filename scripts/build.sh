@@ -48,6 +48,31 @@ need_cmd make "${CROSS_COMPILE}gcc" flex bison bc
 tree=$(cd "$tree" && pwd)
 mkdir -p "$obj"
 obj=$(cd "$obj" && pwd)
+# The v6.12 control builds the records' 6.1 fragments; options 6.12 names
+# otherwise are renamed on the way, from configs/v6.12.renames ("<6.1
+# name> <6.12 name>" lines; "<6.1 name> -" leaves the option's line out:
+# one 6.12 no longer has), into copies in the build directory.
+renames=$TOP/configs/$variant.renames
+if [ -f "$renames" ]; then
+	mkdir -p "$obj/fragments"
+	sed_args=()
+	while read -r from to rest; do
+		case $from in "" | "#"*) continue ;; esac
+		[ -n "$to" ] && [ -z "$rest" ] || die "$renames: expected '<old option> <new option>', got '$from $to $rest'"
+		if [ "$to" = - ]; then
+			sed_args+=(-e "/^CONFIG_$from=/d" -e "/^# CONFIG_$from is not set\$/d")
+		else
+			sed_args+=(-e "s/^CONFIG_$from=/CONFIG_$to=/" -e "s/^# CONFIG_$from is not set\$/# CONFIG_$to is not set/")
+		fi
+	done <"$renames"
+	renamed=
+	for f in $frags; do
+		[ -f "$f" ] || die "config fragment $f missing"
+		sed "${sed_args[@]}" "$f" >"$obj/fragments/$(basename "$f")"
+		renamed="$renamed $obj/fragments/$(basename "$f")"
+	done
+	frags=$renamed
+fi
 # Our tinyconfig-based builds take 90-120 MiB, debug ones (KASAN) far more.
 need_space "$obj" "${COWSWAP_BUILD_MB:-1024}" "a kernel build"
 

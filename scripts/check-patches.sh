@@ -14,8 +14,12 @@
 #      quilt and with git am to the upstream tree, both giving the same
 #      tree; checkpatch --strict and own words as in 3. and 5.
 #   7. the last patch of each series (the selftest in tools/testing/
-#      selftests/vm) is what scripts/gen-selftest-patch.sh makes from
+#      selftests/vm) and patches/mainline (the same test in 6.12's
+#      selftests/mm) are what scripts/gen-selftest-patch.sh makes from
 #      selftests/swap_exclusive today
+#   8. patches/mainline applies with git am to Debian 13's 6.12
+#      (cowswap/v6.12, fetched with scripts/get-source.sh 6.12 when
+#      missing) and passes that tree's checkpatch.pl --strict
 # That patch is checked with four finding types ignored, each one that a
 # userspace test cannot avoid (see selftest_ignore below and "The selftest
 # in a kernel tree" in docs/selftest.md); any other finding in it, a CHECK
@@ -35,9 +39,15 @@ fi
 for v in $VARIANTS; do
 	[ -d "$TREES/$v" ] || die "$TREES/$v missing; run 'make trees' first"
 done
+# patches/mainline needs Debian 13's 6.12 (a download of some 150 MB from
+# Debian's archive the first time, no kernel build)
+if [ -f "$TOP/patches/mainline/series" ]; then
+	"$TOP/scripts/get-source.sh" 6.12 || die "cannot import Debian 13's linux-source-6.12 (for patches/mainline)"
+	"$TOP/scripts/mktrees.sh" v6.12 || die "cannot create $TREES/v6.12"
+fi
 fail=0
 
-info "1/7 baseline: looking for pte_swp_*exclusive and __HAVE_ARCH_PTE_SWP_EXCLUSIVE"
+info "1/8 baseline: looking for pte_swp_*exclusive and __HAVE_ARCH_PTE_SWP_EXCLUSIVE"
 pat='pte_swp_[a-z_]*exclusive|__HAVE_ARCH_PTE_SWP_EXCLUSIVE'
 # -P: Perl regexps, which git matches with PCRE's JIT, 1 s a tree here
 # instead of 20 s with -E
@@ -49,7 +59,7 @@ else
 	info "ok: no match in the baseline tree; upstream has $(git -C "$TREES/upstream" grep -P "$pat" | wc -l) lines"
 fi
 
-info "2/7 series: quilt push -a --fuzz=0 on a fresh baseline worktree"
+info "2/8 series: quilt push -a --fuzz=0 on a fresh baseline worktree"
 scratch=$OUT/scratch/quilt-check
 mapfile -t main_patches < <(series_patches "$TOP/patches")
 # only the files the series touches: the index holds the rest as the
@@ -81,7 +91,8 @@ git --git-dir="$SRC_GIT" worktree remove --force "$scratch"
 # (nothing for the other patches). Only what the copied test sources
 # (vm/swap_exclusive_src/) cannot avoid:
 #   FILE_PATH_CHANGES  the patch adds files; MAINTAINERS already covers
-#                      tools/testing/selftests/vm/ (MEMORY MANAGEMENT)
+#                      tools/testing/selftests/vm/ (mm/ in 6.12; MEMORY
+#                      MANAGEMENT)
 #   ENOSYS             io_uring_setup() fails with ENOSYS when the kernel
 #                      has no CONFIG_IO_URING: the syscall is not there,
 #                      which is what ENOSYS means; the test SKIPs on it
@@ -89,7 +100,9 @@ git --git-dir="$SRC_GIT" worktree remove --force "$scratch"
 #                      the one definition of __printf() in swap_helpers.h:
 #                      6.1's kselftest.h has none and tools/include (which
 #                      has one) is not on the test's include path; every
-#                      use is __printf()
+#                      use is __printf() (6.12's kselftest.h has it, so
+#                      there the #ifndef keeps the definition out; the
+#                      one source serves both)
 #   OPEN_ENDED_LINE    ksft_print_msg() takes the format first and is not
 #                      one of the kernel log functions checkpatch lets end
 #                      a long line in a string: a message that does not fit
@@ -97,7 +110,7 @@ git --git-dir="$SRC_GIT" worktree remove --force "$scratch"
 #                      it and it is SPLIT_STRING, keep it there and it is
 #                      LONG_LINE_STRING)
 selftest_ignore() {
-	grep -q '^Subject: \[PATCH [0-9]*/[0-9]*\] selftests/vm: add swap_exclusive$' "$1" || return 0
+	grep -q '^Subject: \[PATCH [0-9]*/[0-9]*\] selftests/[vm]m: add swap_exclusive$' "$1" || return 0
 	echo "--ignore FILE_PATH_CHANGES,ENOSYS,PREFER_DEFINED_ATTRIBUTE_MACRO,OPEN_ENDED_LINE"
 }
 
@@ -116,7 +129,8 @@ checkpatch_dir() {
 		ignore=$(selftest_ignore "$p")
 		ignores+=("$ignore")
 		# shellcheck disable=SC2086
-		(cd "$2" && perl scripts/checkpatch.pl --strict --terse --show-types $ignore "$p" \
+		# Debian's python3 first: scripts/spdxcheck.py needs its ply and git
+		(cd "$2" && PATH=/usr/bin:$PATH perl scripts/checkpatch.pl --strict --terse --show-types $ignore "$p" \
 			>"$res/${#patches[@]}" 2>&1; echo $? >"$res/${#patches[@]}.rc") &
 	done
 	wait
@@ -152,10 +166,10 @@ own_words_dir() {
 	fi
 }
 
-info "3/7 checkpatch.pl --strict"
+info "3/8 checkpatch.pl --strict"
 checkpatch_dir "$TOP/patches" "$TREES/patched"
 
-info "4/7 get_maintainer.pl --mpath MAINTAINERS"
+info "4/8 get_maintainer.pl --mpath MAINTAINERS"
 while read -r f; do
 	m=$(cd "$TOP" && perl "$TREES/upstream/scripts/get_maintainer.pl" --no-tree --no-git \
 		--mpath MAINTAINERS -f "$f" 2>/dev/null) || true
@@ -166,12 +180,24 @@ while read -r f; do
 done < <(cd "$TOP" && git ls-files 2>/dev/null | grep -v '^\.gitignore$')
 [ $fail = 0 ] && info "ok: every tracked file has a maintainer"
 
-info "5/7 own words: comments added by the series vs. the upstream implementation"
+info "5/8 own words: comments added by the series vs. the upstream implementation"
 own_words_dir "$TOP/patches"
+
+# am_in <worktree> <log> <what> <patch>...: git am of the patches there;
+# on failure prints git's output and a FAIL line naming <what>.
+am_in() {
+	local wt=$1 log=$2 what=$3
+	shift 3
+	git -C "$wt" -c user.name=cowswap -c user.email=cowswap@localhost \
+		am -q --whitespace=error-all "$@" >"$log" 2>&1 && return 0
+	cat "$log" >&2
+	info "FAIL: git am of $what"
+	return 1
+}
 
 lts=$TOP/patches/lts-6.1
 if [ -f "$lts/series" ]; then
-	info "6/7 lts-6.1: quilt and git am on fresh upstream worktrees, checkpatch --strict, own words"
+	info "6/8 lts-6.1: quilt and git am on fresh upstream worktrees, checkpatch --strict, own words"
 	qwt=$OUT/scratch/lts-quilt awt=$OUT/scratch/lts-am
 	mapfile -t lts_patches < <(series_patches "$lts")
 	mapfile -t lts_paths < <(patch_paths "${lts_patches[@]}")
@@ -179,10 +205,7 @@ if [ -f "$lts/series" ]; then
 	scratch_worktree "$awt" cowswap/upstream "${lts_paths[@]}"
 	if ! "$TOP/scripts/apply-series.sh" "$qwt" "$lts"; then
 		fail=1
-	elif ! git -C "$awt" -c user.name=cowswap -c user.email=cowswap@localhost \
-		am -q --whitespace=error-all "${lts_patches[@]}" >"$OUT/lts-am.log" 2>&1; then
-		cat "$OUT/lts-am.log" >&2
-		info "FAIL: git am of patches/lts-6.1 on the upstream tree"
+	elif ! am_in "$awt" "$OUT/lts-am.log" "patches/lts-6.1 on the upstream tree" "${lts_patches[@]}"; then
 		fail=1
 	elif ! staged_vs "$qwt" || ! git -C "$qwt" diff --cached --quiet "$(git -C "$awt" rev-parse HEAD)" -- . ':!.pc'; then
 		git -C "$qwt" diff --cached --stat "$(git -C "$awt" rev-parse HEAD)" -- . ':!.pc' >&2
@@ -197,8 +220,27 @@ if [ -f "$lts/series" ]; then
 	own_words_dir "$lts"
 fi
 
-info "7/7 selftest patch: regenerated from selftests/swap_exclusive and compared"
+info "7/8 selftest patch: regenerated from selftests/swap_exclusive and compared"
 "$TOP/scripts/gen-selftest-patch.sh" --check || fail=1
+
+ml=$TOP/patches/mainline
+if [ -f "$ml/series" ]; then
+	info "8/8 mainline: git am on Debian 13's 6.12 (cowswap/v6.12), checkpatch --strict with its checkpatch.pl"
+	mwt=$OUT/scratch/mainline-am
+	mapfile -t ml_patches < <(series_patches "$ml")
+	mapfile -t ml_paths < <(patch_paths "${ml_patches[@]}")
+	scratch_worktree "$mwt" cowswap/v6.12 "${ml_paths[@]}"
+	if [ ${#ml_patches[@]} = 0 ]; then
+		info "FAIL: patches/mainline/series lists no patch"
+		fail=1
+	elif ! am_in "$mwt" "$OUT/mainline-am.log" "patches/mainline on Debian 13's 6.12" "${ml_patches[@]}"; then
+		fail=1
+	else
+		info "ok: ${#ml_patches[@]} patch(es) of patches/mainline apply with git am to $(git --git-dir="$SRC_GIT" log -1 --format=%s cowswap/v6.12)"
+	fi
+	git --git-dir="$SRC_GIT" worktree remove --force "$mwt"
+	checkpatch_dir "$ml" "$TREES/v6.12"
+fi
 
 [ $fail = 0 ] || die "patch checks failed"
 info "all patch checks passed"

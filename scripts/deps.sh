@@ -5,8 +5,8 @@
 # cowswap needs (root), or with --check only list what is missing.
 # --lts adds what the 6.1-LTS records need (make lts-*). --distro adds the
 # set 'make distro-check' needs on top (cross compilers for the static
-# /init of the 32-bit (i386, armhf, armel) and MIPS Debian kernels, QEMU
-# for MIPS; dpkg-dev for make deb's bindeb-pkg, debootstrap for the
+# /init of the 32-bit (i386, armhf, armel), MIPS and riscv64 (Debian 13)
+# Debian kernels, QEMU for MIPS; dpkg-dev for make deb's bindeb-pkg, debootstrap for the
 # Debian guest of scripts/distro-guest.sh); CI's 'make deps' does not
 # install it.
 . "$(dirname "$0")/lib/lib.sh"
@@ -21,11 +21,14 @@
 # pulls in some 276 packages, systemd-sysv among them); sparse: make C=2
 # in scripts/sparse-check.sh (CI's x86_64 stage, make sparse, nightly);
 # the ppc64 (big-endian) record's compiler and static libc;
-# python3-matplotlib: the figures of 'make report' (scripts/cowswap/plots.py).
+# python3-matplotlib: the figures of 'make report' (scripts/cowswap/plots.py);
+# python3-ply, python3-git: the SPDX check checkpatch.pl runs
+# (scripts/spdxcheck.py; without them it prints a traceback per file and
+# checks nothing).
 PKGS="linux-source-6.1 make gcc libc6-dev git quilt patch flex bison bc
 libelf-dev libssl-dev cpio xz-utils python3 perl ccache kmod
 rsync busybox-static libnuma-dev libcap-dev python3-yaml python3-voluptuous lava-common sparse
-python3-matplotlib
+python3-matplotlib python3-ply python3-git
 gcc-aarch64-linux-gnu libc6-dev-arm64-cross
 gcc-s390x-linux-gnu libc6-dev-s390x-cross
 gcc-powerpc64le-linux-gnu libc6-dev-ppc64el-cross
@@ -36,6 +39,7 @@ gcc-arm-linux-gnueabihf libc6-dev-armhf-cross
 gcc-arm-linux-gnueabi libc6-dev-armel-cross
 gcc-mipsel-linux-gnu libc6-dev-mipsel-cross
 gcc-mips64el-linux-gnuabi64 libc6-dev-mips64el-cross
+gcc-riscv64-linux-gnu libc6-dev-riscv64-cross
 qemu-system-mips
 dpkg-dev debootstrap"
 
@@ -44,7 +48,6 @@ dpkg-dev debootstrap"
 # (mkimage: the ppce500 kernel's default target is a uImage), sparc64,
 # m68k, sh4 and hppa (their QEMU is in qemu-system-misc).
 PKGS_LTS="$PKGS_DISTRO
-gcc-riscv64-linux-gnu libc6-dev-riscv64-cross
 gcc-powerpc-linux-gnu libc6-dev-powerpc-cross u-boot-tools
 gcc-sparc64-linux-gnu libc6-dev-sparc64-cross qemu-system-sparc
 gcc-m68k-linux-gnu libc6-dev-m68k-cross

@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# distro-check.sh [--dry-run] [record...]: is Debian 12's own kernel affected?
+# distro-check.sh [--dry-run] [record...]: is Debian's own kernel affected?
+# (Debian 12's records, and those of Debian 11 and 13: RELEASE= in each)
 #
 # --dry-run checks the records and the tools a boot needs, says what it
 # would fetch and boot, and stops (no download; CI's short form).
@@ -73,7 +74,7 @@ done
 if [ "$dry_run" = 1 ]; then
 	for r in "${records[@]}"; do
 		load_distro "$r"
-		info "$r: would fetch linux-image-$FLAVOUR ($DEBIAN_ARCH), boot $QEMU -machine $MACHINE${CPU:+ -cpu $CPU} -smp $SMP -m $MEM, selftest built with $USER_CC${DISTRO_SELFTEST_ARGS:+, options $DISTRO_SELFTEST_ARGS}"
+		info "$r: would fetch linux-image-$FLAVOUR ($RELEASE $DEBIAN_ARCH), boot $QEMU -machine $MACHINE${CPU:+ -cpu $CPU} -smp $SMP -m $MEM, selftest built with $USER_CC${DISTRO_SELFTEST_ARGS:+, options $DISTRO_SELFTEST_ARGS}"
 	done
 	info "dry run: ${#records[@]} record(s) checked, nothing fetched or booted"
 	exit 0
@@ -85,19 +86,42 @@ mkdir -p "$res"
 info "run $RUN_ID: ${records[*]}; $JOBS at a time; disks: $DISKS"
 
 info "fetching the Debian kernel packages"
-"$TOP/scripts/distro-fetch.sh" "${records[@]}"
+# One record whose package cannot be had (the archive answers 404 for a
+# file its index lists) gets an unknown verdict naming why; the others
+# are still booted.
+declare -A fetch_err=()
+fetched=()
+for r in "${records[@]}"; do
+	if "$TOP/scripts/distro-fetch.sh" "$r" 2>"$res/fetch-$r.log"; then
+		fetched+=("$r")
+	else
+		fetch_err[$r]=$(sed -n 's/^.*error: //p' "$res/fetch-$r.log" | head -n1)
+		info "$r: no kernel package: ${fetch_err[$r]:-see ${res#$TOP/}/fetch-$r.log}"
+	fi
+	grep -v 'error: ' "$res/fetch-$r.log" >&2 || true
+done
+[ ${#fetched[@]} -gt 0 ] || die "no kernel package could be fetched (see above)"
 # initramfs.sh builds the kernel's cpio generator on first use: do it
 # once here, not in two boots at the same time.
 [ -x "$OUT/tools/gen_init_cpio" ] ||
-	MODULES_FROM=$OUT/distro/${records[0]}/root \
-		"$TOP/scripts/guest/initramfs.sh" "distro-${records[0]}" "$res/first.cpio" >/dev/null 2>&1 ||
-	die "cannot build the initramfs for distro-${records[0]}; run 'MODULES_FROM=$OUT/distro/${records[0]}/root scripts/guest/initramfs.sh distro-${records[0]} /tmp/x.cpio' to see why"
+	MODULES_FROM=$OUT/distro/${fetched[0]}/root \
+		"$TOP/scripts/guest/initramfs.sh" "distro-${fetched[0]}" "$res/first.cpio" >/dev/null 2>&1 ||
+	die "cannot build the initramfs for distro-${fetched[0]}; run 'MODULES_FROM=$OUT/distro/${fetched[0]}/root scripts/guest/initramfs.sh distro-${fetched[0]} /tmp/x.cpio' to see why"
 rm -f "$res/first.cpio"
 
 # boot_one <record>: boot, then write verdict.json and verdict.txt.
 boot_one() {
 	local rec=$1 d=$res/distro-$1 rc=0 secs=0 args note= err=
 	load_distro "$rec"
+	if [ -n "${fetch_err[$rec]+set}" ]; then
+		mkdir -p "$d"
+		: >"$d/console.log"
+		python3 "$TOP/scripts/distro_report.py" verdict --log "$d/console.log" --json "$d/verdict.json" \
+			--record "$rec" --package "linux-image-$FLAVOUR" --version "?" --release "$RELEASE" \
+			--setup-error "no kernel package: ${fetch_err[$rec]:-the fetch failed}" >"$d/verdict.txt" 2>&1 ||
+			echo "UNKNOWN: distro_report.py failed" >"$d/verdict.txt"
+		return 0
+	fi
 	# shellcheck disable=SC1091
 	. "$OUT/distro/$rec/kernel.env"
 	args=${SELFTEST_ARGS:-${DISTRO_SELFTEST_ARGS:-}}
@@ -115,7 +139,7 @@ boot_one() {
 	fi
 	python3 "$TOP/scripts/distro_report.py" verdict --log "$d/console.log" --json "$d/verdict.json" \
 		--qemu-exit "$rc" --timeout "$TIMEOUT" --seconds "$secs" --record "$rec" \
-		--package "$PACKAGE" --version "$VERSION" --note "$note" --setup-error "$err" \
+		--package "$PACKAGE" --version "$VERSION" --release "$RELEASE" --note "$note" --setup-error "$err" \
 		>"$d/verdict.txt" 2>&1 || echo "UNKNOWN: distro_report.py failed" >"$d/verdict.txt"
 }
 
@@ -129,14 +153,15 @@ reap() {
 	rec=${job_of[$pid]}
 	running=$((running - 1))
 	finished=$((finished + 1))
+	PACKAGE="linux-image-$(load_distro "$rec"; echo "$FLAVOUR")" VERSION="(none)"
 	# shellcheck disable=SC1091
-	. "$OUT/distro/$rec/kernel.env"
+	[ -n "${fetch_err[$rec]+set}" ] || . "$OUT/distro/$rec/kernel.env"
 	info "[$finished/${#records[@]}] $rec $PACKAGE $VERSION: $(cat "$res/distro-$rec/verdict.txt")" \
 		"(wall $(($(date +%s) - ${started_at[$rec]}))s)"
 }
 for r in "${records[@]}"; do
 	while [ "$running" -ge "$JOBS" ]; do reap; done
-	info "booting $r ($(sed -n 's/^PACKAGE=//p' "$OUT/distro/$r/kernel.env"))"
+	[ -n "${fetch_err[$r]+set}" ] || info "booting $r ($(sed -n 's/^PACKAGE=//p' "$OUT/distro/$r/kernel.env"))"
 	started_at[$r]=$(date +%s)
 	boot_one "$r" &
 	job_of[$!]=$r
@@ -145,7 +170,7 @@ done
 while [ "$running" -gt 0 ]; do reap; done
 
 {
-	echo "Debian 12 kernels booted with the cowswap initramfs ($(date -u +%F), run $RUN_ID)."
+	echo "Debian kernels booted with the cowswap initramfs ($(date -u +%F), run $RUN_ID)."
 	echo "Disks: $disks_note."
 	echo
 	python3 "$TOP/scripts/distro_report.py" table "$res"

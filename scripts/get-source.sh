@@ -1,35 +1,53 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Import a Linux 6.1.y source tree into $OUT/src/linux.git, once.
+# get-source.sh [6.1|6.12]: import a kernel source tree into
+# $OUT/src/linux.git, once.
 #
-# The source is Debian's linux-source-6.1 tarball (installed with apt-get
-# when missing) or, with KDIR=<dir>, a tree the user names: a clean git
-# checkout or a pristine unpacked tree. The imported commit is tagged
-# cowswap/upstream; the upstream, baseline and patched trees are git
-# worktrees of this one object store (see mktrees.sh).
+#   6.1   (default) Debian 12's linux-source-6.1, the tree the series are
+#         made for; tagged cowswap/upstream (the trees of mktrees.sh
+#         grow from it).
+#   6.12  Debian 13's (trixie) linux-source-6.12, the control of today's
+#         kernels: the selftest as the kernel's mm/ selftests carry it
+#         (patches/mainline) and the v6.12 kernels of the QEMU records;
+#         tagged cowswap/v6.12, a commit of its own with no parent.
+#
+# The source is Debian's tarball: /usr/src/linux-source-<v>.tar.xz when
+# installed (6.1: installed with apt-get when missing; TARBALL= names
+# another file); 6.12, which Debian 12 does not have, is downloaded from
+# trixie with a private apt state in $OUT/src/debian-6.12/apt
+# (scripts/lib/apt.sh: nothing in /etc/apt changes) and unpacked with
+# dpkg-deb -x. KDIR=<dir> imports a tree the user names instead: a clean
+# git checkout or a pristine unpacked tree of that version.
 . "$(dirname "$0")/lib/lib.sh"
 
-TARBALL=${TARBALL:-/usr/src/linux-source-6.1.tar.xz}
+KV=${1:-6.1}
+[ $# -le 1 ] || die "usage: $PROG [6.1|6.12]"
+case $KV in
+6.1) TAG=cowswap/upstream PKG=linux-source-6.1 ;;
+6.12) TAG=cowswap/v6.12 PKG=linux-source-6.12 ;;
+*) die "usage: $PROG [6.1|6.12] (got '$KV')" ;;
+esac
+TARBALL=${TARBALL:-/usr/src/$PKG.tar.xz}
 KDIR=${KDIR:-}
 
-# check_61 <dir>: the tree must look like a kernel and be 6.1.y.
-check_61() {
+# check_version <dir>: the tree must look like a kernel and be $KV.y.
+check_version() {
 	local d=$1 v p
 	[ -f "$d/Makefile" ] && [ -f "$d/mm/memory.c" ] && [ -d "$d/arch/x86" ] ||
 		die "'$d' is not a Linux source tree (no Makefile/mm/memory.c)"
 	v=$(sed -n 's/^VERSION = //p' "$d/Makefile" | head -1)
 	p=$(sed -n 's/^PATCHLEVEL = //p' "$d/Makefile" | head -1)
-	[ "$v.$p" = "6.1" ] ||
-		die "'$d' is Linux $v.$p, but cowswap needs a 6.1.y tree"
+	[ "$v.$p" = "$KV" ] ||
+		die "'$d' is Linux $v.$p, but '$PROG $KV' needs a $KV.y tree"
 }
 
 if [ -n "$KDIR" ]; then
 	[ -d "$KDIR" ] || die "KDIR='$KDIR' does not exist or is not a directory"
-	check_61 "$KDIR"
+	check_version "$KDIR"
 fi
-if git --git-dir="$SRC_GIT" rev-parse -q --verify cowswap/upstream >/dev/null 2>&1; then
-	info "kernel source already imported: $(git --git-dir="$SRC_GIT" log -1 --format=%s cowswap/upstream)"
+if git --git-dir="$SRC_GIT" rev-parse -q --verify "$TAG" >/dev/null 2>&1; then
+	info "kernel source $KV already imported: $(git --git-dir="$SRC_GIT" log -1 --format=%s "$TAG")"
 	[ -z "$KDIR" ] || info "note: KDIR ignored; 'make distclean' first to import another tree"
 	exit 0
 fi
@@ -37,27 +55,48 @@ fi
 need_cmd git tar
 mkdir -p "$OUT/src"
 tmp=$OUT/src/import.$$
+new_repo=0
+[ -d "$SRC_GIT" ] || new_repo=1
 cleanup() {
-	rm -rf "$tmp"
-	# A failed import must not leave a half-made repository behind.
-	if ! git --git-dir="$SRC_GIT" rev-parse -q --verify cowswap/upstream >/dev/null 2>&1; then
+	rm -rf "$tmp" "$tmp.index"
+	# A failed import must not leave a half-made repository behind (one
+	# that holds the other version's import stays).
+	if [ $new_repo = 1 ] && ! git --git-dir="$SRC_GIT" rev-parse -q --verify "$TAG" >/dev/null 2>&1; then
 		rm -rf "$SRC_GIT"
 	fi
 }
 trap cleanup EXIT
 
+# fetch_612: linux-source-6.12's tarball from Debian 13, into $TARBALL.
+fetch_612() {
+	local d=$OUT/src/debian-6.12 ver deb
+	. "$TOP/scripts/lib/apt.sh"
+	need_cmd dpkg-deb dpkg
+	apt_state "$d/apt" "$(dpkg --print-architecture)" trixie "$PKG"
+	ver=$(apt-cache policy "$PKG" | sed -n 's/^ *Candidate: //p')
+	[ -n "$ver" ] && [ "$ver" != "(none)" ] || die "no $PKG in trixie (see $d/apt/log/update.log)"
+	rm -rf "$d/root" "$d"/*.deb
+	info "downloading $PKG $ver from trixie (about 150 MB)"
+	(cd "$d" && apt-get -q -q download "$PKG=$ver" >"$d/apt/log/download.log" 2>&1) ||
+		die "apt-get download $PKG=$ver failed (see $d/apt/log/download.log)"
+	deb=$(ls "$d"/"$PKG"_*.deb) || die "apt-get download left no $PKG .deb in $d"
+	dpkg-deb -x "$deb" "$d/root" || die "dpkg-deb -x $deb failed"
+	rm -f "$deb"
+	[ -f "$d/root/usr/src/$PKG.tar.xz" ] || die "$PKG $ver has no usr/src/$PKG.tar.xz"
+	echo "$ver" >"$d/version"
+	TARBALL=$d/root/usr/src/$PKG.tar.xz
+}
+
 if [ -n "$KDIR" ]; then
-	[ -d "$KDIR" ] || die "KDIR='$KDIR' does not exist or is not a directory"
 	KDIR=$(cd "$KDIR" && pwd)
-	check_61 "$KDIR"
 	if git -C "$KDIR" rev-parse --show-toplevel >/dev/null 2>&1 &&
 	   [ "$(git -C "$KDIR" rev-parse --show-toplevel)" = "$KDIR" ]; then
 		[ -z "$(git -C "$KDIR" status --porcelain --untracked-files=no)" ] ||
 			die "KDIR='$KDIR' has uncommitted changes; commit or stash them first"
 		info "importing git tree $KDIR ($(git -C "$KDIR" describe --always HEAD))"
-		git init -q --bare "$SRC_GIT"
+		[ -d "$SRC_GIT" ] || git init -q --bare "$SRC_GIT"
 		git --git-dir="$SRC_GIT" fetch -q "$KDIR" HEAD
-		git --git-dir="$SRC_GIT" tag cowswap/upstream FETCH_HEAD
+		git --git-dir="$SRC_GIT" tag "$TAG" FETCH_HEAD
 		exit 0
 	fi
 	if [ -e "$KDIR/.config" ] || [ -e "$KDIR/vmlinux" ]; then
@@ -66,32 +105,43 @@ if [ -n "$KDIR" ]; then
 	src=$KDIR
 	what="tree $KDIR"
 else
-	if [ ! -f "$TARBALL" ]; then
-		[ "$(id -u)" = 0 ] || die "$TARBALL is missing and we are not root: apt-get install linux-source-6.1"
-		info "installing linux-source-6.1 with apt-get"
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -q linux-source-6.1 >&2 ||
-			die "apt-get install linux-source-6.1 failed"
-		[ -f "$TARBALL" ] || die "linux-source-6.1 installed but $TARBALL is still missing"
+	pkgver=
+	if [ ! -f "$TARBALL" ] && [ "$KV" = 6.12 ] && [ -f "$OUT/src/debian-6.12/root/usr/src/$PKG.tar.xz" ]; then
+		TARBALL=$OUT/src/debian-6.12/root/usr/src/$PKG.tar.xz
+		pkgver=$(cat "$OUT/src/debian-6.12/version" 2>/dev/null || true)
+	elif [ ! -f "$TARBALL" ] && [ "$KV" = 6.12 ]; then
+		fetch_612
+		pkgver=$(cat "$OUT/src/debian-6.12/version")
+	elif [ ! -f "$TARBALL" ]; then
+		[ "$(id -u)" = 0 ] || die "$TARBALL is missing and we are not root: apt-get install $PKG"
+		info "installing $PKG with apt-get"
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$PKG" >&2 ||
+			die "apt-get install $PKG failed"
+		[ -f "$TARBALL" ] || die "$PKG installed but $TARBALL is still missing"
 	fi
+	[ -n "$pkgver" ] || pkgver=$(dpkg-query -W -f='${Version}' "$PKG" 2>/dev/null || echo unknown)
 	need_cmd xz
 	info "extracting $TARBALL (about a minute)"
 	mkdir -p "$tmp"
 	tar -xJf "$TARBALL" -C "$tmp" || die "could not extract $TARBALL"
 	src=$(find "$tmp" -mindepth 1 -maxdepth 1 -type d | head -1)
-	check_61 "$src"
-	what="$(basename "$TARBALL") ($(dpkg-query -W -f='${Version}' linux-source-6.1 2>/dev/null || echo unknown))"
+	check_version "$src"
+	what="$(basename "$TARBALL") ($pkgver)"
 fi
 
-ver=$(make -s -C "$src" kernelversion 2>/dev/null || echo 6.1)
+ver=$(make -s -C "$src" kernelversion 2>/dev/null || echo "$KV")
 info "importing Linux $ver from $what into $SRC_GIT"
-git init -q --bare "$SRC_GIT"
-export GIT_DIR=$SRC_GIT GIT_WORK_TREE=$src
+[ -d "$SRC_GIT" ] || git init -q --bare "$SRC_GIT"
+export GIT_DIR=$SRC_GIT GIT_WORK_TREE=$src GIT_INDEX_FILE=$tmp.index
 export GIT_AUTHOR_NAME=cowswap GIT_AUTHOR_EMAIL=cowswap@localhost
 export GIT_COMMITTER_NAME=cowswap GIT_COMMITTER_EMAIL=cowswap@localhost
 # Debian's tarball carries a top-level .gitignore that ignores
-# everything; -f imports the tree as shipped regardless.
+# everything; -f imports the tree as shipped regardless. A commit with
+# no parent, on no branch: each version's import stands alone.
 git add -f -A .
-git commit -q -m "Linux $ver as shipped ($what)"
-git tag cowswap/upstream
-unset GIT_DIR GIT_WORK_TREE
-info "imported: $(git --git-dir="$SRC_GIT" rev-parse --short cowswap/upstream)"
+commit=$(git commit-tree -m "Linux $ver as shipped ($what)" "$(git write-tree)") ||
+	die "git commit-tree failed"
+git tag "$TAG" "$commit"
+rm -f "$GIT_INDEX_FILE"
+unset GIT_DIR GIT_WORK_TREE GIT_INDEX_FILE
+info "imported: $TAG = $(git --git-dir="$SRC_GIT" rev-parse --short "$TAG")"

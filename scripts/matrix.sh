@@ -83,8 +83,11 @@ mkdir -p "$res"
 info "run $RUN_ID: ${pairs[*]} (guests at a time: $JOBS)"
 trees=$VARIANTS
 for p in "${pairs[@]}"; do
-	case $p in */mutant@*) trees="$trees mutant" ;; */fixed@*) trees="$trees fixed" ;; esac
+	case $p in */mutant@*) trees="$trees mutant" ;; */fixed@*) trees="$trees fixed" ;; */v6.12@*) v612=1 ;; esac
 done
+# the 6.12 control: Debian 13's source, imported once
+[ -z "${v612:-}" ] || { stage "source 6.12" "$TOP/scripts/get-source.sh" 6.12 && trees="$trees v6.12"; } ||
+	die "cannot import Debian 13's linux-source-6.12"
 # shellcheck disable=SC2086
 stage "trees" "$TOP/scripts/mktrees.sh" $trees
 

@@ -10,6 +10,8 @@
 #   fixed     $TREES/fixed     upstream + patches/lts-6.1 (the 6.1-LTS series
 #                              for the other architectures; only when asked)
 #   stock     the upstream tree itself (the 6.1-LTS records' control)
+#   v6.12     $TREES/v6.12     Debian 13's 6.12 as shipped (cowswap/v6.12 of
+#                              'scripts/get-source.sh 6.12'; only when asked)
 #
 # All three are git worktrees of $OUT/src/linux.git, so patches become
 # commits (git log, git bisect work in them). A tree with local changes
@@ -47,6 +49,7 @@ variant_base() {
 	patched) echo cowswap/baseline ;;
 	mutant) echo cowswap/patched ;;
 	fixed) echo cowswap/upstream ;;
+	v6.12) echo cowswap/v6.12 ;;
 	esac
 }
 variant_patches() {
@@ -107,7 +110,7 @@ make_tree() {
 	local v=$1 wt=$TREES/$1 base patches stamp want old
 	base=$(variant_base "$v")
 	git --git-dir="$SRC_GIT" rev-parse -q --verify "$base" >/dev/null ||
-		die "$v: base $base does not exist (create the trees in order: upstream baseline patched)"
+		die "$v: base $base does not exist (create the trees in order: upstream baseline patched; v6.12 needs 'scripts/get-source.sh 6.12')"
 	patches=$(variant_patches "$v")
 	want=$({
 		git --git-dir="$SRC_GIT" rev-parse "$base"
@@ -139,7 +142,7 @@ make_tree() {
 	if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want $(git -C "$wt" rev-parse HEAD)" ]; then
 		info "$v: up to date ($(git -C "$wt" log --oneline "$base"..HEAD | wc -l) patches on $base)"
 		[ -f "$TREES/.$v.applied" ] || record_applied "$v" "$base" "$wt" "$patches"
-		[ "$v" = upstream ] || git --git-dir="$SRC_GIT" tag -f "cowswap/$v" "$(git -C "$wt" rev-parse HEAD)" >/dev/null
+		[ "$v" = upstream ] || [ "$v" = v6.12 ] || git --git-dir="$SRC_GIT" tag -f "cowswap/$v" "$(git -C "$wt" rev-parse HEAD)" >/dev/null
 		return 0
 	fi
 
@@ -172,7 +175,7 @@ make_tree() {
 	fi
 	keep_mtimes "$wt" "$old" "$TREES/.$v.mtimes"
 	record_applied "$v" "$base" "$wt" "$(variant_patches "$v")"
-	git --git-dir="$SRC_GIT" tag -f "cowswap/$v" "$(git -C "$wt" rev-parse HEAD)" >/dev/null
+	[ "$v" = v6.12 ] || git --git-dir="$SRC_GIT" tag -f "cowswap/$v" "$(git -C "$wt" rev-parse HEAD)" >/dev/null
 	echo "$want $(git -C "$wt" rev-parse HEAD)" >"$stamp"
 	info "$v: ${wt#$TOP/} at $(git -C "$wt" log -1 --format='%h %s')"
 }

@@ -139,6 +139,9 @@ while IFS=: read -r role file opts; do
 done <<<"$disks"
 
 cpio=$res/initramfs.cpio
+# the selftest built against the variant's kselftest directory (6.12's
+# mm/vm_util.c for the v6.12 control)
+[[ $NAME == distro-* ]] || export KSFT_SRC=${KSFT_SRC:-$(ksft_of "$variant")}
 "$TOP/scripts/guest/initramfs.sh" "$NAME" "$cpio"
 
 append="$CMDLINE panic=-1 ${EXTRA_CMDLINE:-}"

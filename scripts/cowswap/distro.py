@@ -4,7 +4,7 @@
   distro_report.py verdict --log console.log --json verdict.json
                            --qemu-exit RC --timeout S --seconds S
                            --record R --package P --version V [--note TEXT]
-                           [--setup-error TEXT]
+                           [--release CODENAME] [--setup-error TEXT]
       Read one console log and write the verdict:
         affected      an odirect_inflight/* line failed with the
                       diagnostic "K of N iterations lost the O_DIRECT
@@ -147,7 +147,7 @@ def cmd_verdict(a):
         v, evidence, reason = "unknown", "", f"no boot: {a.setup_error}"
     else:
         v, evidence, reason = verdict(read_lines(a.log), a.qemu_exit, a.timeout)
-    out = {"record": a.record, "package": a.package, "version": a.version,
+    out = {"record": a.record, "release": a.release, "package": a.package, "version": a.version,
            "verdict": v, "evidence": evidence, "reason": reason,
            "seconds": a.seconds, "note": a.note, "log": os.path.abspath(a.log)}
     with open(a.json, "w") as f:
@@ -195,6 +195,7 @@ def main():
     v.add_argument("--package", default="?")
     v.add_argument("--version", default="?")
     v.add_argument("--note", default="")
+    v.add_argument("--release", default="bookworm", help="the Debian release (codename) of the kernel")
     v.add_argument("--setup-error", default="", help="the harness failed before QEMU ran")
     t = sub.add_parser("table")
     t.add_argument("dir")

@@ -45,7 +45,7 @@ COMMANDS = {"matrix": "make matrix", "mutants": "make mutant", "bench": "make be
 # Snapshot names whose runs another command makes than their kind's.
 NAME_COMMANDS = {"lts-matrix": "make lts-matrix"}
 # The order of the matrix's columns: the variants as lib.sh lists them.
-VARIANT_ORDER = ("upstream", "baseline", "patched", "stock", "fixed", "mutant")
+VARIANT_ORDER = ("upstream", "baseline", "patched", "stock", "fixed", "mutant", "v6.12")
 GUEST_FIELDS = ("guest", "record", "variant", "column", "disks", "runner", "outcome",
                 "expected", "ok", "seconds", "pass", "fail", "skip", "failed",
                 "reproduced_by", "problems")
@@ -140,8 +140,11 @@ def distro_data(d):
     rows = []
     for path in sorted(glob.glob(os.path.join(d, "distro-*", "verdict.json"))):
         v = read_json(path)
-        rows.append({k: v.get(k, "") for k in ("record", "package", "version", "verdict",
-                                                "evidence", "reason", "note")})
+        row = {k: v.get(k, "") for k in ("record", "package", "version", "verdict",
+                                          "evidence", "reason", "note")}
+        # runs from before the Debian 11 and 13 records were all bookworm
+        row["release"] = v.get("release") or "bookworm"
+        rows.append(row)
     return rows or None
 
 

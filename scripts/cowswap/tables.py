@@ -103,23 +103,54 @@ def stress_table(runs):
                   "corruptions", "races overlapped", "splats"], rows)
 
 
-# What a user of a kernel with that verdict does.
-DISTRO_ADVICE = {
-    "affected": "a kernel with `patches/lts-6.1`: `make distro-fix`, `make deb` (docs/distro-fix.md)",
-    "not affected": "nothing: 6.1 keeps the marker on this architecture",
-    "unknown": "run the command again; see the reason",
+# Debian's releases by codename: the version, the kernel series, and what
+# a user of a kernel with each verdict does there.
+DEBIAN_RELEASES = {
+    "bullseye": (11, "5.10"),
+    "bookworm": (12, "6.1"),
+    "trixie": (13, "6.12"),
 }
+DISTRO_ADVICE = {
+    "bookworm": {
+        "affected": "a kernel with `patches/lts-6.1`: `make distro-fix`, `make deb` (docs/distro-fix.md)",
+        "not affected": "nothing: 6.1 keeps the marker on this architecture",
+    },
+    "trixie": {
+        "affected": "a regression: 6.12 has the marker on every architecture with swap PTEs; report it with the console log",
+        "not affected": "nothing: 6.12 keeps the marker on every architecture and pins O_DIRECT with FOLL_PIN",
+    },
+    "bullseye": {
+        "affected": "no fix in this project: 5.10 predates PG_anon_exclusive (5.19), the fix is the whole COW rework; "
+                    "move to Debian 13, or Debian 12 with `patches/lts-6.1` (docs/distro.md)",
+        "not affected": "unexpected before 5.19: see the evidence, and docs/distro.md",
+    },
+}
+UNKNOWN_ADVICE = "run the command again; see the reason"
+
+
+def debian_release(codename):
+    """'12 (bookworm)' for a codename; the codename alone when unknown."""
+    if codename in DEBIAN_RELEASES:
+        return f"{DEBIAN_RELEASES[codename][0]} ({codename})"
+    return codename
+
+
+def distro_advice(r):
+    if r["verdict"] == "unknown":
+        return UNKNOWN_ADVICE
+    return DISTRO_ADVICE.get(r.get("release") or "bookworm", {}).get(r["verdict"], "")
 
 
 def distro_table(rows):
     out = []
-    for r in rows:
+    order = {c: v[0] for c, v in DEBIAN_RELEASES.items()}
+    for r in sorted(rows, key=lambda r: (order.get(r.get("release") or "bookworm", 99), r["record"])):
         # the evidence line up to its first ';' (the count of lost reads)
         why = r["reason"] if r["verdict"] == "unknown" else f"`{r['evidence'].split(';')[0]}`"
-        out.append([r["record"], r["package"], r["version"], f"**{r['verdict']}**", why,
-                    f"`make distro-check DISTROS={r['record']}`",
-                    DISTRO_ADVICE.get(r["verdict"], "")])
-    return table(["record", "kernel package", "version", "verdict", "evidence",
+        out.append([debian_release(r.get("release") or "bookworm"), r["record"], r["package"],
+                    r["version"], f"**{r['verdict']}**", why,
+                    f"`make distro-check DISTROS={r['record']}`", distro_advice(r)])
+    return table(["Debian", "record", "kernel package", "version", "verdict", "evidence",
                   "measured by", "what to do"], out)
 
 

@@ -60,7 +60,9 @@
 [ $# -eq 2 ] || die "usage: $PROG <arch> <output.cpio>"
 load_arch "$1"
 cpio=$2
-ksft=$TREES/upstream/tools/testing/selftests
+# KSFT_SRC: the kselftest directory the selftest is built against (run-qemu.sh
+# names the variant's, ksft_of in lib.sh); 6.1's upstream tree by default.
+ksft=${KSFT_SRC:-$TREES/upstream/tools/testing/selftests}
 [ -f "$ksft/kselftest.h" ] || die "$ksft/kselftest.h missing; run 'make trees' first"
 need_cmd "$USER_CC" make
 st=${SELFTEST_DIR:-$TOP/selftests/swap_exclusive}
@@ -199,7 +201,15 @@ if [ "${SELFTEST:-1}" != 0 ] && [ "${KSFT_RUNNER:-0}" != 0 ]; then
 	} >"$work/cowswap-ksft.sh"
 	echo "swap_exclusive /bin/sh /etc/cowswap-ksft.sh" >>"$work/cowswap-tests"
 elif [ "${SELFTEST:-1}" != 0 ]; then
-	make -s -C "$st" KSFT_DIR="$ksft" CROSS_COMPILE="$CROSS_COMPILE" \
+	# a selftest directory in the mm/ layout (6.12): its vm_util.c needs
+	# the tree's uapi headers for the record's architecture
+	khdr=()
+	if [ -f "$ksft/mm/vm_util.c" ]; then
+		[ -n "$KARCH" ] || die "$NAME: $ksft is in the mm/ layout, which needs the record's KARCH for its uapi headers"
+		inc=$(uapi_headers "$(cd "$ksft/../../.." && pwd)" "$KARCH") || exit 1
+		khdr=(KHDR=1 "KHDR_INCLUDES=-isystem $inc")
+	fi
+	make -s -C "$st" KSFT_DIR="$ksft" CROSS_COMPILE="$CROSS_COMPILE" "${khdr[@]}" \
 		OUTPUT="$work/tests" STATIC=1 >"$work/make.log" 2>&1 ||
 		{ cat "$work/make.log" >&2; die "$NAME: cannot build selftests/swap_exclusive"; }
 	[ -x "$work/tests/swap_exclusive" ] || die "$NAME: selftest build produced no swap_exclusive binary"

@@ -62,6 +62,8 @@ check_config_version() {
 # config of the record needs: a kernel ARCH for its Debian architecture
 # and its cross compiler.
 check_distro_build() {
+	[ "$RELEASE" = bookworm ] ||
+		die "$1: a Debian $(release_version "$RELEASE") ($RELEASE) record; Debian 12's 6.1 is the only kernel fixed here (patches/lts-6.1): Debian 13's 6.12 needs no fix, for Debian 11's 5.10 none exists in this project (docs/distro.md)"
 	karch_of "$DEBIAN_ARCH" >/dev/null ||
 		die "$1: no kernel ARCH known for Debian architecture $DEBIAN_ARCH (add it to karch_of in scripts/lib/distro-fix.sh)"
 	[ -n "$CROSS_COMPILE" ] || die "$1: configs/distro/$1.conf sets no CROSS_COMPILE"

@@ -63,13 +63,30 @@ VARIANTS="upstream baseline patched"
 # which still loses the data there), and "fixed", stock plus
 # patches/lts-6.1.
 LTS_VARIANTS="stock fixed"
-ALL_VARIANTS="$VARIANTS mutant $LTS_VARIANTS"
+# "v6.12": Debian 13's Linux 6.12 as shipped (scripts/get-source.sh 6.12,
+# tree $TREES/v6.12), a control of today's kernels for any record: the
+# marker is there on every architecture with swap PTEs and O_DIRECT pins
+# with FOLL_PIN, so every check must pass. Built and booted only when
+# asked for (ARCH=<record> VARIANT=v6.12, or <record>/v6.12 in a matrix).
+MAINLINE_VARIANTS="v6.12"
+ALL_VARIANTS="$VARIANTS mutant $LTS_VARIANTS $MAINLINE_VARIANTS"
 
 # tree_of <variant>: the worktree under $TREES a variant builds from.
 tree_of() {
 	case $1 in
 	stock) echo upstream ;;
 	*) echo "$1" ;;
+	esac
+}
+
+# ksft_of <variant>: the kselftest directory the guest's selftest is
+# built against (kselftest.h, and vm/ or mm/ for vm_util.c): the
+# variant's own tree for the 6.12 control, 6.1's upstream tree otherwise
+# (our 6.1 trees all carry the same tools/testing/selftests).
+ksft_of() {
+	case " $MAINLINE_VARIANTS " in
+	*" $1 "*) echo "$TREES/$(tree_of "$1")/tools/testing/selftests" ;;
+	*) echo "$TREES/upstream/tools/testing/selftests" ;;
 	esac
 }
 
@@ -276,6 +293,33 @@ refuse_no_boot() {
 		die "$NAME is built, never booted here: $NO_BOOT (scripts/build.sh $NAME <variant> builds it)"
 }
 
+# DEBIAN_RELEASES: the releases a record or source import may name, as
+# "<codename>:<version>". Debian 11 (bullseye, Linux 5.10), 12 (bookworm,
+# Linux 6.1, the default) and 13 (trixie, Linux 6.12).
+DEBIAN_RELEASES="bullseye:11 bookworm:12 trixie:13"
+
+# check_release <codename>: die unless it is one of DEBIAN_RELEASES.
+check_release() {
+	case " $DEBIAN_RELEASES " in
+	*" $1:"*) ;;
+	*) die "unknown Debian release '$1' (known: $(release_names))" ;;
+	esac
+}
+
+release_names() {
+	local r
+	for r in $DEBIAN_RELEASES; do printf '%s ' "${r%%:*}"; done
+}
+
+# release_version <codename>: 11, 12 or 13.
+release_version() {
+	local r
+	for r in $DEBIAN_RELEASES; do
+		[ "${r%%:*}" != "$1" ] || { echo "${r#*:}"; return 0; }
+	done
+	die "unknown Debian release '$1' (known: $(release_names))"
+}
+
 # Distribution kernel records live in configs/distro/<record>.conf: one
 # per Debian kernel flavour that 'make distro-check' boots, named after
 # the Debian architecture (amd64.conf) or, for a further flavour of it,
@@ -284,7 +328,9 @@ refuse_no_boot() {
 # <record> (or load_arch distro-<record>) loads one and derives the
 # variables of an architecture record from it, so run-qemu.sh and
 # initramfs.sh take it as the target "distro-<record>". Fields:
-# DEBIAN_ARCH; FLAVOUR (the meta package linux-image-<FLAVOUR>);
+# RELEASE (the Debian release's codename: bookworm, the default, trixie
+# or bullseye; see DEBIAN_RELEASES); DEBIAN_ARCH; FLAVOUR (the meta
+# package linux-image-<FLAVOUR>);
 # KERNEL_IMAGE (a glob inside the package); DTB (a glob inside the
 # package: the device tree QEMU passes with -dtb, for machines that
 # bring none); QEMU, MACHINE, CPU, QEMU_MEM (MiB), SMP, CONSOLE,
@@ -307,6 +353,7 @@ load_distro() {
 	[ -f "$f" ] || die "unknown distribution record '$1' (known: $(DISTROS_ALL | tr '\n' ' '))"
 	NAME=distro-$1
 	BUILD=
+	RELEASE=bookworm
 	KARCH=
 	DEBIAN_ARCH=
 	FLAVOUR=
@@ -332,6 +379,7 @@ load_distro() {
 	. "$f"
 	RECORD_MAY_SKIP=$MAY_SKIP
 	MAY_SKIP=${MAY_SKIP:+$MAY_SKIP$NL}$COMMON_MAY_SKIP
+	( check_release "$RELEASE" ) || die "$f: RELEASE=$RELEASE"
 	[ -n "$DEBIAN_ARCH" ] && [ -n "$FLAVOUR" ] && [ -n "$KERNEL_IMAGE" ] && [ -n "$QEMU" ] &&
 		[ -n "$MACHINE" ] || die "$f: DEBIAN_ARCH, FLAVOUR, KERNEL_IMAGE, QEMU and MACHINE must be set"
 	QEMU_ARGS="-machine $MACHINE${CPU:+ -cpu $CPU} -smp $SMP"
@@ -380,6 +428,29 @@ selftest_names() {
 			{ cat "$o/make.log" >&2; die "cannot build selftests/swap_exclusive for the host (to list its checks)"; }
 		"$o/swap_exclusive" -l "$@" || die "'swap_exclusive -l $*' failed"
 	) 9>"$o.lock"
+}
+
+# uapi_headers <tree> <kernel ARCH>: the tree's exported uapi headers for
+# that architecture ('make headers' out of tree, once, in
+# $OUT/headers/<tree name>-<ARCH>): a selftest directory in the mm/ layout
+# (6.12) has a vm_util.c that needs uapi newer than the build host's
+# (PAGE_IS_* of linux/fs.h, 6.7), as the kernel's own kselftest build
+# gets them with KHDR_INCLUDES. Prints the include directory.
+uapi_headers() {
+	local tree=$1 karch=$2 h
+	h=$OUT/headers/$(basename "$tree")-$karch
+	need_cmd make flock
+	mkdir -p "$OUT/headers"
+	(
+		flock 9
+		[ -f "$h/.done" ] && [ "$(cat "$h/.done")" = "$(git -C "$tree" rev-parse HEAD 2>/dev/null)" ] && exit 0
+		info "installing the uapi headers of ${tree#"$TOP"/} for ARCH=$karch into ${h#"$TOP"/}"
+		rm -rf "$h"
+		make -s -C "$tree" O="$h" ARCH="$karch" headers >"$h.log" 2>&1 ||
+			{ cat "$h.log" >&2; die "make headers ARCH=$karch in $tree failed"; }
+		git -C "$tree" rev-parse HEAD >"$h/.done" 2>/dev/null || echo unknown >"$h/.done"
+	) 9>"$h.lock" || exit 1
+	echo "$h/usr/include"
 }
 
 # series_patches <dir>: the patch files <dir>/series lists, in order.

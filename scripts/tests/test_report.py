@@ -185,6 +185,39 @@ class Snapshot(unittest.TestCase):
                          ["b.json: kind bench but no 'bench' data"])
 
 
+class DistroReleases(unittest.TestCase):
+    """The distro table names each kernel's Debian release and what to do there."""
+
+    @staticmethod
+    def row(record, verdict, release=None):
+        r = {"record": record, "package": "p", "version": "v", "verdict": verdict,
+             "evidence": "# e; more", "reason": "why", "note": ""}
+        if release:
+            r["release"] = release
+        return r
+
+    def test_release_column_order_and_advice(self):
+        out = "\n".join(tables.distro_table([
+            self.row("trixie-amd64", "not affected", "trixie"),
+            self.row("bullseye-amd64", "affected", "bullseye"),
+            self.row("i386", "affected")]))
+        lines = [ln for ln in out.splitlines() if ln.startswith("| 1")]
+        self.assertEqual([ln.split(" | ")[0] for ln in lines],
+                         ["| 11 (bullseye)", "| 12 (bookworm)", "| 13 (trixie)"])
+        self.assertIn("no fix in this project", lines[0])
+        self.assertIn("patches/lts-6.1", lines[1])
+        self.assertIn("FOLL_PIN", lines[2])
+
+    def test_affected_trixie_is_a_regression(self):
+        out = "\n".join(tables.distro_table([self.row("trixie-riscv64", "affected", "trixie")]))
+        self.assertIn("a regression", out)
+        self.assertNotIn("make distro-fix", out)
+
+    def test_old_runs_are_bookworm(self):
+        rows = rundata.distro_data(os.path.join(RESULTS, "fixture-distro"))
+        self.assertEqual({r["release"] for r in rows}, {"bookworm"})
+
+
 class DocsBlocks(unittest.TestCase):
     """The fixture page scripts/tests/data/docs/page.md and its snapshots."""
 

@@ -124,7 +124,7 @@ static int uffd_open_wp(char *why, enum res *res)
 	}
 	if (!(api.features & UFFD_FEATURE_PAGEFAULT_FLAG_WP)) {
 		*res = SKIP(why,
-			    "uffd-wp not supported on anonymous memory here (CONFIG_HAVE_ARCH_USERFAULTFD_WP: x86_64 only in 6.1)");
+			    "uffd-wp not supported on anonymous memory here (CONFIG_HAVE_ARCH_USERFAULTFD_WP: x86_64 only in 6.1, x86_64 and arm64 in 6.12)");
 		close(uffd);
 		return -1;
 	}

@@ -94,7 +94,12 @@
  *                      many changed PFN.  With the swapoff setup the page
  *                      comes back via swapoff before the write.  FAIL if
  *                      any iteration lost data, SKIP if no iteration got
- *                      the page swapped out with the read still in flight.
+ *                      the page swapped out with the read still in flight;
+ *                      but PASS when the page stayed mapped whenever the
+ *                      read was still in flight (and at least once) and a
+ *                      page without a read is swapped out: the kernel does not unmap a page
+ *                      O_DIRECT pinned (FOLL_PIN, 6.2 and later), so the
+ *                      loss cannot happen there.
  *   odirect_racy       the same from the fast source (dm-delay of about a
  *                      jiffy, COWSWAP_FAST_READ_DEV): a reader thread and the main
  *                      thread race with random head starts, capped by -r

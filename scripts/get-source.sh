@@ -13,21 +13,7 @@
 TARBALL=${TARBALL:-/usr/src/linux-source-6.1.tar.xz}
 KDIR=${KDIR:-}
 
-# check_61 <dir>: the tree must look like a kernel and be 6.1.y.
-check_61() {
-	local d=$1 v p
-	[ -f "$d/Makefile" ] && [ -f "$d/mm/memory.c" ] && [ -d "$d/arch/x86" ] ||
-		die "'$d' is not a Linux source tree (no Makefile/mm/memory.c)"
-	v=$(sed -n 's/^VERSION = //p' "$d/Makefile" | head -1)
-	p=$(sed -n 's/^PATCHLEVEL = //p' "$d/Makefile" | head -1)
-	[ "$v.$p" = "6.1" ] ||
-		die "'$d' is Linux $v.$p, but cowswap needs a 6.1.y tree"
-}
-
-if [ -n "$KDIR" ]; then
-	[ -d "$KDIR" ] || die "KDIR='$KDIR' does not exist or is not a directory"
-	check_61 "$KDIR"
-fi
+[ -z "$KDIR" ] || check_61 "$KDIR" KDIR
 if git --git-dir="$SRC_GIT" rev-parse -q --verify cowswap/upstream >/dev/null 2>&1; then
 	info "kernel source already imported: $(git --git-dir="$SRC_GIT" log -1 --format=%s cowswap/upstream)"
 	[ -z "$KDIR" ] || info "note: KDIR ignored; 'make distclean' first to import another tree"
@@ -47,9 +33,8 @@ cleanup() {
 trap cleanup EXIT
 
 if [ -n "$KDIR" ]; then
-	[ -d "$KDIR" ] || die "KDIR='$KDIR' does not exist or is not a directory"
 	KDIR=$(cd "$KDIR" && pwd)
-	check_61 "$KDIR"
+	check_61 "$KDIR" KDIR
 	if git -C "$KDIR" rev-parse --show-toplevel >/dev/null 2>&1 &&
 	   [ "$(git -C "$KDIR" rev-parse --show-toplevel)" = "$KDIR" ]; then
 		[ -z "$(git -C "$KDIR" status --porcelain --untracked-files=no)" ] ||

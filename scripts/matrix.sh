@@ -105,8 +105,13 @@ for p in "${pairs[@]}"; do
 	esac
 done
 if [ -n "$lts_tree" ]; then
-	lts_desc=$(git -C "$lts_tree" describe --always --dirty 2>/dev/null ||
-		sed -n 's/^SUBLEVEL = /6.1./p' "$lts_tree/Makefile" | head -1)
+	# its own git description if it is the top of a git tree (not merely
+	# inside one, as an export under out/ is), else its Makefile version
+	if [ "$(git -C "$lts_tree" rev-parse --show-toplevel 2>/dev/null)" = "$lts_tree" ]; then
+		lts_desc=$(git -C "$lts_tree" describe --always --dirty)
+	else
+		lts_desc=$(sed -n 's/^SUBLEVEL = /6.1./p' "$lts_tree/Makefile" | head -1)
+	fi
 	info "fixed = LTS_TREE $lts_tree ($lts_desc)"
 	printf '%s\t%s\n' "$lts_tree" "$lts_desc" >"$res/lts-tree.txt"
 fi

@@ -39,7 +39,7 @@ check_version() {
 	v=$(sed -n 's/^VERSION = //p' "$d/Makefile" | head -1)
 	p=$(sed -n 's/^PATCHLEVEL = //p' "$d/Makefile" | head -1)
 	[ "$v.$p" = "$KV" ] ||
-		die "'$d' is Linux $v.$p, but '$PROG $KV' needs a $KV.y tree"
+		die "'$d' is Linux $v.$p, but cowswap needs a $KV.y tree here"
 }
 
 if [ -n "$KDIR" ]; then

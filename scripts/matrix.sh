@@ -28,6 +28,13 @@
 # The mutant boots once per deliberate bug of patches/mutants, or only
 # the ones MUTATIONS names (e.g. MUTATIONS=fork, CI's short form).
 #
+# LTS_TREE=<dir> judges another 6.1.y tree as the "fixed" side of the
+# 6.1-LTS records, e.g. a distribution's kernel with the upstream commits
+# cherry-picked: the fixed kernels are built from <dir> (in
+# $BUILDS/<build>-fixed-ltstree, so our own fixed builds stay) instead of
+# stock + patches/lts-6.1, and must pass as ours must; stock stays the
+# control. A <dir> that is not a clean 6.1.y source tree is refused.
+#
 # Results: $OUT/results/$RUN_ID/{summary.md,summary.json,<arch>-<variant>/}.
 # A build failure is recorded as an "error" result and the run goes on;
 # the exit status is non-zero unless every baseline reproduced the bug
@@ -78,16 +85,40 @@ for p in "${pairs[@]}"; do
 	check_variant "${q#*/}"
 done
 
+# LTS_TREE: refused before anything is built, with one line.
+lts_tree=
+if [ -n "${LTS_TREE:-}" ]; then
+	check_61 "$LTS_TREE" LTS_TREE
+	lts_tree=$(cd "$LTS_TREE" && pwd)
+	[ ! -e "$lts_tree/.config" ] ||
+		die "LTS_TREE='$LTS_TREE' has a .config (built in place); run 'make mrproper' there first"
+fi
+
 res=$OUT/results/$RUN_ID
 mkdir -p "$res"
 info "run $RUN_ID: ${pairs[*]} (guests at a time: $JOBS)"
 trees=$VARIANTS
 for p in "${pairs[@]}"; do
-	case $p in */mutant@*) trees="$trees mutant" ;; */fixed@*) trees="$trees fixed" ;; */v6.12@*) v612=1 ;; esac
+	case $p in
+	*/mutant@*) trees="$trees mutant" ;;
+	*/fixed@*) [ -n "$lts_tree" ] || trees="$trees fixed" ;;
+	*/v6.12@*) v612=1 ;;
+	esac
 done
 # the 6.12 control: Debian 13's source, imported once
 [ -z "${v612:-}" ] || { stage "source 6.12" "$TOP/scripts/get-source.sh" 6.12 && trees="$trees v6.12"; } ||
 	die "cannot import Debian 13's linux-source-6.12"
+if [ -n "$lts_tree" ]; then
+	# its own git description if it is the top of a git tree (not merely
+	# inside one, as an export under out/ is), else its Makefile version
+	if [ "$(git -C "$lts_tree" rev-parse --show-toplevel 2>/dev/null)" = "$lts_tree" ]; then
+		lts_desc=$(git -C "$lts_tree" describe --always --dirty)
+	else
+		lts_desc=$(sed -n 's/^SUBLEVEL = /6.1./p' "$lts_tree/Makefile" | head -1)
+	fi
+	info "fixed = LTS_TREE $lts_tree ($lts_desc)"
+	printf '%s\t%s\n' "$lts_tree" "$lts_desc" >"$res/lts-tree.txt"
+fi
 # shellcheck disable=SC2086
 stage "trees" "$TOP/scripts/mktrees.sh" $trees
 
@@ -157,6 +188,10 @@ progress() {
 boot_job() {
 	local arch=$1 variant=$2 m=$3 disks=$4 name=$5 label=${5#"$1"-} menv=() out
 	[ "$m" = - ] || menv=(MUTATION="$m")
+	if [ "$variant" = fixed ] && [ -n "$lts_tree" ]; then
+		load_arch "$arch"
+		menv+=(KERNEL="$BUILDS/$BUILD-fixed-ltstree/$KERNEL_IMAGE")
+	fi
 	case $disks in
 	*+ksft) menv+=(KSFT_RUNNER=1) ;;
 	*+ksft-tree) menv+=(KSFT_RUNNER=tree) ;;
@@ -182,7 +217,10 @@ for p in "${pairs[@]}"; do
 	arch=${q%/*} variant=${q#*/}
 	load_arch "$arch"
 	if [[ "$built$failed_builds" != *" $BUILD/$variant "* ]]; then
-		if stage "build $BUILD/$variant" "$TOP/scripts/build.sh" "$arch" "$variant"; then
+		benv=()
+		[ "$variant" != fixed ] || [ -z "$lts_tree" ] ||
+			benv=(TREE="$lts_tree" O="$BUILDS/$BUILD-fixed-ltstree")
+		if stage "build $BUILD/$variant" env "${benv[@]}" "$TOP/scripts/build.sh" "$arch" "$variant"; then
 			built="$built$BUILD/$variant "
 		else
 			failed_builds="$failed_builds$BUILD/$variant "

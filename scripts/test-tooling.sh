@@ -567,6 +567,18 @@ expect_fail "KDIR with a 5.15 tree" "is Linux 5.15, but cowswap needs a 6.1.y tr
 	env KDIR="$tmp/old" COWSWAP_OUT="$tmp/out" "$S/get-source.sh"
 expect_fail "KDIR that is not a kernel" "is not a Linux source tree" \
 	env KDIR="$tmp" COWSWAP_OUT="$tmp/out" "$S/get-source.sh"
+# LTS_TREE (a distribution's 6.1.y tree judged as the LTS "fixed" side) is
+# refused with one line, before anything is built, when it is not 6.1.
+mkdir -p "$tmp/newer/mm" "$tmp/newer/arch/x86"
+printf 'VERSION = 6\nPATCHLEVEL = 12\nSUBLEVEL = 0\n' >"$tmp/newer/Makefile"
+touch "$tmp/newer/mm/memory.c"
+expect_fail "LTS_TREE with a 6.12 tree" "LTS_TREE=.* is Linux 6.12, but cowswap needs a 6.1.y tree" \
+	env LTS_TREE="$tmp/newer" RUN_ID=tooling-lts-tree "$S/matrix.sh" i386-pae
+expect_fail "LTS_TREE that is not a kernel" "LTS_TREE=.* is not a Linux source tree" \
+	env LTS_TREE="$tmp" RUN_ID=tooling-lts-tree "$S/matrix.sh" i386-pae
+expect_fail "LTS_TREE that does not exist" "LTS_TREE=.* does not exist" \
+	env LTS_TREE=/nonexistent RUN_ID=tooling-lts-tree "$S/matrix.sh" i386-pae
+check "a refused LTS_TREE left no results behind" test ! -e "$OUT/results/tooling-lts-tree"
 expect_fail "no imported source" "no imported kernel source" \
 	env COWSWAP_OUT="$tmp/out" "$S/mktrees.sh"
 

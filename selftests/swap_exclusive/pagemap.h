@@ -25,6 +25,7 @@
 #define PM_PRESENT		BIT_ULL(63)
 
 /* Bits of a /proc/kpageflags entry (include/uapi/linux/kernel-page-flags.h). */
+#define KPF_BIT_DIRTY		4
 #define KPF_BIT_WRITEBACK	8
 #define KPF_BIT_ANON		12
 #define KPF_BIT_SWAPCACHE	13

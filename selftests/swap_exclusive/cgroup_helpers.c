@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 
@@ -250,6 +251,11 @@ int memcg_page_out(const struct memcg *m, void *p, size_t n, int tries)
 	char buf[32];
 	int t, r;
 
+	/*
+	 * Age the pages first (the memset that filled them left them
+	 * young): MADV_COLD only deactivates, the cgroup's reclaim swaps.
+	 */
+	madvise(p, n * page_size(), MADV_COLD);
 	for (t = 0; t < tries; t++) {
 		cur = memcg_read(m, "memory.current", NULL);
 		snprintf(buf, sizeof(buf), "%lld", cur > 0 ? cur : 1LL << 20);
@@ -261,6 +267,24 @@ int memcg_page_out(const struct memcg *m, void *p, size_t n, int tries)
 			return 0;
 	}
 	return -EAGAIN;
+}
+
+int memcg_evict(const struct memcg *m, const uint64_t *pfn, size_t n, int tries)
+{
+	uint64_t flags;
+	size_t i, left = n;
+	int t;
+
+	for (t = 0; t < tries && left; t++) {
+		for (i = 0, left = 0; i < n; i++)
+			left += pfn[i] && !kpageflags_get(pfn[i], &flags) &&
+				(flags & (1ULL << KPF_BIT_SWAPCACHE));
+		if (!left)
+			break;
+		memcg_write(m, "memory.reclaim", "8M");
+		sleep_us(10000);
+	}
+	return (int)left;
 }
 
 /* Remove the TEST_DEV_PREFIX cgroups directly below dir. */

@@ -22,6 +22,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "swap_helpers.h"	/* PATH_MAX */
 
@@ -62,9 +63,19 @@ long long memcg_read(const struct memcg *m, const char *file, const char *key);
 /*
  * Reclaim from the cgroup (memory.reclaim) until the n pages at p are
  * all swap entries, at most tries rounds: 0, -EAGAIN (still mapped) or
- * -errno.  Needs pagemap_open().
+ * -errno.  The pages are aged with MADV_COLD first (a deactivation, no
+ * page-out): reclaim skips young pages on its first passes.  Needs
+ * pagemap_open().
  */
 int memcg_page_out(const struct memcg *m, void *p, size_t n, int tries);
+
+/*
+ * Reclaim from the cgroup until none of the n pages (PFNs, 0 for none)
+ * is in the swap cache any more, at most tries rounds: a page paged out
+ * is only read from the swap device once it left the swap cache.
+ * Returns how many are still there.  Needs /proc/kpageflags.
+ */
+int memcg_evict(const struct memcg *m, const uint64_t *pfn, size_t n, int tries);
 
 /*
  * Remove TEST_DEV_PREFIX cgroups in every mounted cgroup2 hierarchy

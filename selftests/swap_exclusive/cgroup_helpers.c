@@ -271,14 +271,12 @@ int memcg_page_out(const struct memcg *m, void *p, size_t n, int tries)
 
 int memcg_evict(const struct memcg *m, const uint64_t *pfn, size_t n, int tries)
 {
-	uint64_t flags;
 	size_t i, left = n;
 	int t;
 
 	for (t = 0; t < tries && left; t++) {
 		for (i = 0, left = 0; i < n; i++)
-			left += pfn[i] && !kpageflags_get(pfn[i], &flags) &&
-				(flags & (1ULL << KPF_BIT_SWAPCACHE));
+			left += kpf_has(pfn[i], KPF_BIT_SWAPCACHE);
 		if (!left)
 			break;
 		memcg_write(m, "memory.reclaim", "8M");

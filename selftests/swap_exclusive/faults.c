@@ -203,17 +203,18 @@ static enum res fault_end(struct setup_ctx *c, struct fault_run *f, size_t from,
 	return RES_PASS;
 }
 
-/* Pages still in the swap cache and dirty after the page-out: not written. */
+/*
+ * Pages still in the swap cache and dirty once their writeback ended:
+ * the write failed (the kernel dirties the page again).
+ */
 static int count_not_written(const struct fault_run *f, size_t from)
 {
-	uint64_t flags;
 	int n = 0;
 	size_t i;
 
+	kpf_wait_writeback(f->pfn + from, FAULT_PAGES - from, 2000);
 	for (i = from; i < FAULT_PAGES; i++)
-		if (!kpageflags_get(f->pfn[i], &flags) &&
-		    (flags & (1ULL << KPF_BIT_SWAPCACHE)) && (flags & (1ULL << KPF_BIT_DIRTY)))
-			n++;
+		n += kpf_has(f->pfn[i], KPF_BIT_SWAPCACHE) && kpf_has(f->pfn[i], KPF_BIT_DIRTY);
 	return n;
 }
 

@@ -1,0 +1,313 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * faults.c - the fault and memcg workers of swap_stress (see swap_stress.c):
+ * a swap area that fails its I/O and recovers while the others run, and a
+ * worker reclaimed by its memory cgroup's limit.
+ */
+#include "swap_stress.h"
+#include "cgroup_helpers.h"
+#include "test_devs.h"
+
+#define FAULT_SWAP_MB	32
+#define FAULT_PAGES	64
+#define MEMCG_PAGES	2048	/* 8 MiB with 4K pages */
+
+struct fault_ctx {
+	struct wstat *me;
+	struct nullb_dev lower;
+	struct dm_fault_dev dev;
+	struct memcg cg;	/* to push pages out of the swap cache */
+	struct region r;
+	uint64_t *pfn;
+	unsigned char *buf;
+	int prio;
+	int type;		/* swap type of the faulty area, -1 unknown */
+	unsigned int seed;
+	char why[TEST_DEV_WHY];
+};
+
+/* Hold a fault window open a while, the other workers running into it. */
+static void fault_hold(struct fault_ctx *f)
+{
+	double end = now() + 0.2 + (rnd(&f->seed) % 9) * 0.1;
+
+	while (now() < end && !stopping())
+		sleep_us(50000);
+}
+
+/*
+ * Verify page i through a copy that survives a SIGBUS.  A SIGBUS is
+ * allowed where may_sigbus: the page is then dropped and written anew
+ * (its data was lost visibly, not silently).
+ */
+static void fault_verify(struct fault_ctx *f, size_t i, bool may_sigbus)
+{
+	unsigned char *p = rpage(&f->r, i);
+
+	if (copy_sigbus(f->buf, p, ps)) {
+		op_add(f->me, OP_SIGBUS, 1);
+		if (!may_sigbus)
+			error_msg(f->me, "SIGBUS on page %zu, whose swap I/O did not fail", i);
+		madvise(p, ps, MADV_DONTNEED);
+		region_write(f->me, &f->r, i);
+		return;
+	}
+	if (!verify_page(f->me, f->buf, i, f->r.tag, f->r.gen[i], f->r.tag))
+		region_write(f->me, &f->r, i);
+}
+
+static bool fault_set(struct fault_ctx *f, enum dm_fault_mode mode,
+		      const struct dm_range *ranges, int n)
+{
+	if (mode != DM_FAULT_NONE)
+		kmsg_expect(KMSG_SWAP_IO_ERROR, true);
+	if (dm_fault_set_ranges(&f->dev, mode, ranges, n, f->why)) {
+		error_msg(f->me, "%s", f->why);
+		if (mode != DM_FAULT_NONE)
+			kmsg_expect(KMSG_SWAP_IO_ERROR, false);
+		return false;
+	}
+	if (mode == DM_FAULT_NONE)
+		kmsg_expect(KMSG_SWAP_IO_ERROR, false);
+	else
+		op_add(f->me, OP_FAULT_INJECTED, 1);
+	return true;
+}
+
+/*
+ * Writes fail on the whole area: everybody's pages that go there stay in
+ * memory (dirty, in the swap cache).  Ours are counted, and tell which
+ * swap type the area has.
+ */
+static void fault_writes(struct fault_ctx *f)
+{
+	size_t i, failed = 0;
+	uint64_t e;
+
+	for (i = 0; i < f->r.n; i++) {
+		region_write(f->me, &f->r, i);
+		f->pfn[i] = page_pfn(rpage(&f->r, i));
+	}
+	if (!fault_set(f, DM_FAULT_WRITES, NULL, 0))
+		return;
+	worker_page_out(f->me, f->r.p, f->r.n);
+	/* a failed write leaves the page dirty in the swap cache */
+	kpf_wait_writeback(f->pfn, f->r.n, 2000);
+	for (i = 0; i < f->r.n; i++) {
+		if (!kpf_has(f->pfn[i], KPF_BIT_SWAPCACHE) || !kpf_has(f->pfn[i], KPF_BIT_DIRTY))
+			continue;
+		e = pagemap_entry(rpage(&f->r, i));
+		if (pm_swapped(e)) {
+			failed++;
+			f->type = pm_swap_type(e);
+		}
+	}
+	op_add(f->me, OP_FAULT_WRITE_FAILED, failed);
+	fault_hold(f);
+	if (!fault_set(f, DM_FAULT_NONE, NULL, 0))
+		return;
+	for (i = 0; i < f->r.n; i++)
+		fault_verify(f, i, false);
+}
+
+static int range_cmp(const void *a, const void *b)
+{
+	const struct dm_range *x = a, *y = b;
+
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/*
+ * Reads fail, but only in the slots that hold our own pages: nobody else
+ * has data there.  Touching them gives the data or a SIGBUS.
+ */
+static void fault_reads(struct fault_ctx *f)
+{
+	struct dm_range *rg = calloc(f->r.n, sizeof(*rg));
+	unsigned long long spp = ps / 512;
+	bool *failing = calloc(f->r.n, sizeof(*failing));
+	int n = 0, m, k;
+	uint64_t e;
+	size_t i;
+
+	if (!rg || !failing || f->type < 0)
+		goto out;
+	for (i = 0; i < f->r.n; i++)
+		f->pfn[i] = page_pfn(rpage(&f->r, i));
+	worker_page_out(f->me, f->r.p, f->r.n);
+	/* only what left the swap cache is read from the area */
+	memcg_evict(&f->cg, f->pfn, f->r.n, 30);
+	for (i = 0; i < f->r.n; i++) {
+		e = pagemap_entry(rpage(&f->r, i));
+		if (!pm_swapped(e) || (int)pm_swap_type(e) != f->type)
+			continue;
+		rg[n].start = pm_swap_offset(e) * spp;
+		rg[n++].len = spp;
+		failing[i] = true;
+	}
+	if (!n)
+		goto out;
+	qsort(rg, n, sizeof(*rg), range_cmp);
+	for (m = 0, k = 1; k < n; k++) {
+		if (rg[m].start + rg[m].len == rg[k].start)
+			rg[m].len += rg[k].len;
+		else
+			rg[++m] = rg[k];
+	}
+	if (!fault_set(f, DM_FAULT_ALL, rg, m + 1))
+		goto out;
+	op_add(f->me, OP_FAULT_READ_FAILED, n);
+	for (i = 0; i < f->r.n; i++)
+		fault_verify(f, i, failing[i]);
+	fault_hold(f);
+	fault_set(f, DM_FAULT_NONE, NULL, 0);
+out:
+	free(rg);
+	free(failing);
+}
+
+static int fault_setup(struct fault_ctx *f)
+{
+	struct nullb_opts o = { .size_mb = FAULT_SWAP_MB, .blocksize = 4096 };
+	char name[32];
+	int r;
+
+	snprintf(name, sizeof(name), "stress_fault%d", f->me->id);
+	if (memcg_create(&f->cg, name, f->why, sizeof(f->why)))
+		return -ENODEV;
+	if (memcg_enter(&f->cg, 0) ||
+	    nullb_create(&f->lower, "stress_faulty_lower", &o, f->why)) {
+		memcg_destroy(&f->cg);
+		return -ENODEV;
+	}
+	if (dm_fault_create(&f->dev, "stress_faulty", f->lower.path, f->why)) {
+		nullb_destroy(&f->lower);
+		memcg_destroy(&f->cg);
+		return -ENODEV;
+	}
+	/*
+	 * The swapoff worker's priority: while its area is on, the two
+	 * share the page-outs; while it is off, everybody's go here.
+	 */
+	f->prio = SWAP2_PRIO;
+	r = swap_mkswap(f->dev.path);
+	if (!r)
+		r = swap_on(f->dev.path, f->prio);
+	if (r) {
+		snprintf(f->why, sizeof(f->why), "mkswap/swapon %s: %s", f->dev.path,
+			 strerror(-r));
+		dm_fault_destroy(&f->dev);
+		nullb_destroy(&f->lower);
+		memcg_destroy(&f->cg);
+	}
+	return r;
+}
+
+/*
+ * fault: a swap area of its own (dm over a null_blk, the priority of the
+ * swapoff worker's area) whose writes fail for a while, then whose reads fail in the
+ * slots of its own pages (pushed out of the swap cache by its own memory
+ * cgroup's reclaim first), then which is switched off and on again.  Its
+ * memory is locked but for its region: a page fault of its own must not
+ * wait for the area it is failing.
+ */
+void worker_fault(struct wstat *me)
+{
+	struct fault_ctx f = { .me = me, .type = -1, .seed = opt.seed ^ (me->id * 31 + 17) };
+	int cycle, r;
+
+	if (fault_setup(&f)) {
+		skip_worker(me, "%s", f.why);
+		return;
+	}
+	f.pfn = calloc(FAULT_PAGES, sizeof(*f.pfn));
+	f.buf = malloc(ps);
+	if (region_init(&f.r, FAULT_PAGES, 0x500 + me->id, false) || !f.pfn || !f.buf) {
+		error_msg(me, "out of memory");
+		goto out;
+	}
+	if (mlockall(MCL_CURRENT | MCL_FUTURE) || munlock(f.r.p, f.r.n * ps))
+		msg("%s: mlockall: %s", me->name, strerror(errno));
+	for (cycle = 0; !stopping(); cycle++) {
+		fault_writes(&f);
+		fault_reads(&f);
+		if (cycle % 3 != 2)
+			continue;
+		r = swap_off(f.dev.path);
+		if (r) {
+			error_msg(me, "swapoff %s after the faults: %s", f.dev.path, strerror(-r));
+			break;
+		}
+		op_add(me, OP_FAULT_SWAPOFF, 1);
+		f.type = -1;
+		r = swap_on(f.dev.path, f.prio);
+		if (r) {
+			error_msg(me, "swapon %s: %s", f.dev.path, strerror(-r));
+			break;
+		}
+	}
+	if (f.dev.mode != DM_FAULT_NONE)
+		fault_set(&f, DM_FAULT_NONE, NULL, 0);
+	for (r = 0; r < (int)f.r.n; r++)
+		fault_verify(&f, r, false);
+	region_final(me, &f.r, f.r.tag);
+out:
+	if (swap_is_active(f.dev.path) == 1 && swap_off(f.dev.path))
+		error_msg(me, "cannot switch %s off at the end", f.dev.path);
+	dm_fault_destroy(&f.dev);
+	nullb_destroy(&f.lower);
+	memcg_destroy(&f.cg);
+}
+
+/*
+ * memcg: a region twice the size of its memory cgroup's memory.high,
+ * verified and rewritten at random: every access beyond the limit makes
+ * the kernel reclaim from the cgroup (real reclaim by a memcg limit, no
+ * MADV_PAGEOUT), and now and then memory.reclaim asks for more.
+ */
+void worker_memcg(struct wstat *me)
+{
+	unsigned int seed = opt.seed ^ (me->id * 131 + 5);
+	char why[256], buf[32];
+	struct memcg cg;
+	long long v;
+	struct region r;
+	size_t i, k;
+
+	snprintf(buf, sizeof(buf), "stress_memcg%d", me->id);
+	if (memcg_create(&cg, buf, why, sizeof(why))) {
+		skip_worker(me, "%s", why);
+		return;
+	}
+	if (memcg_enter(&cg, 0)) {
+		error_msg(me, "cannot move into %s", cg.path);
+		memcg_destroy(&cg);
+		return;
+	}
+	snprintf(buf, sizeof(buf), "%ld", MEMCG_PAGES / 2 * ps);
+	if (memcg_write(&cg, "memory.high", buf)) {
+		error_msg(me, "cannot set memory.high of %s", cg.path);
+		memcg_destroy(&cg);
+		return;
+	}
+	if (region_init(&r, MEMCG_PAGES, 0x600 + me->id, false)) {
+		error_msg(me, "out of memory");
+		memcg_destroy(&cg);
+		return;
+	}
+	for (k = 0; !stopping(); k++) {
+		i = rnd(&seed) % r.n;
+		region_verify(me, &r, i, r.tag);
+		if (rnd(&seed) & 1)
+			region_write(me, &r, i);
+		op_add(me, OP_MEMCG_TOUCH, 1);
+		if (k % 4096 == 4095)
+			memcg_write(&cg, "memory.reclaim", "1M");
+	}
+	v = memcg_read(&cg, "memory.events", "high");
+	op_max(me, OP_MEMCG_HIGH, v > 0 ? v : 0);
+	v = memcg_read(&cg, "memory.stat", "pgmajfault");
+	op_max(me, OP_MEMCG_FAULTS, v > 0 ? v : 0);
+	region_final(me, &r, r.tag);
+	memcg_destroy(&cg);
+}

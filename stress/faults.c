@@ -29,7 +29,7 @@ struct fault_ctx {
 /* Hold a fault window open a while, the other workers running into it. */
 static void fault_hold(struct fault_ctx *f)
 {
-	double end = now() + 0.2 + (rnd(&f->seed) % 9) * 0.1;
+	double end = now() + 0.1 + (rnd(&f->seed) % 5) * 0.1;
 
 	while (now() < end && !stopping())
 		sleep_us(50000);
@@ -56,21 +56,14 @@ static void fault_verify(struct fault_ctx *f, size_t i, bool may_sigbus)
 		region_write(f->me, &f->r, i);
 }
 
+/* The table: mode over the ranges (all if n is 0), rest elsewhere. */
 static bool fault_set(struct fault_ctx *f, enum dm_fault_mode mode,
-		      const struct dm_range *ranges, int n)
+		      const struct dm_range *ranges, int n, enum dm_fault_mode rest)
 {
-	if (mode != DM_FAULT_NONE)
-		kmsg_expect(KMSG_SWAP_IO_ERROR, true);
-	if (dm_fault_set_ranges(&f->dev, mode, ranges, n, f->why)) {
+	if (dm_fault_set_ranges(&f->dev, mode, ranges, n, rest, f->why)) {
 		error_msg(f->me, "%s", f->why);
-		if (mode != DM_FAULT_NONE)
-			kmsg_expect(KMSG_SWAP_IO_ERROR, false);
 		return false;
 	}
-	if (mode == DM_FAULT_NONE)
-		kmsg_expect(KMSG_SWAP_IO_ERROR, false);
-	else
-		op_add(f->me, OP_FAULT_INJECTED, 1);
 	return true;
 }
 
@@ -88,8 +81,6 @@ static void fault_writes(struct fault_ctx *f)
 		region_write(f->me, &f->r, i);
 		f->pfn[i] = page_pfn(rpage(&f->r, i));
 	}
-	if (!fault_set(f, DM_FAULT_WRITES, NULL, 0))
-		return;
 	worker_page_out(f->me, f->r.p, f->r.n);
 	/* a failed write leaves the page dirty in the swap cache */
 	kpf_wait_writeback(f->pfn, f->r.n, 2000);
@@ -104,8 +95,6 @@ static void fault_writes(struct fault_ctx *f)
 	}
 	op_add(f->me, OP_FAULT_WRITE_FAILED, failed);
 	fault_hold(f);
-	if (!fault_set(f, DM_FAULT_NONE, NULL, 0))
-		return;
 	for (i = 0; i < f->r.n; i++)
 		fault_verify(f, i, false);
 }
@@ -118,8 +107,9 @@ static int range_cmp(const void *a, const void *b)
 }
 
 /*
- * Reads fail, but only in the slots that hold our own pages: nobody else
- * has data there.  Touching them gives the data or a SIGBUS.
+ * Our pages written to the area (the one moment its writes work), then
+ * reads fail in the slots that hold them, writes everywhere else: nobody
+ * else has data there.  Touching them gives the data or a SIGBUS.
  */
 static void fault_reads(struct fault_ctx *f)
 {
@@ -134,9 +124,9 @@ static void fault_reads(struct fault_ctx *f)
 		goto out;
 	for (i = 0; i < f->r.n; i++)
 		f->pfn[i] = page_pfn(rpage(&f->r, i));
+	if (!fault_set(f, DM_FAULT_NONE, NULL, 0, DM_FAULT_NONE))
+		goto out;
 	worker_page_out(f->me, f->r.p, f->r.n);
-	/* only what left the swap cache is read from the area */
-	memcg_evict(&f->cg, f->pfn, f->r.n, 30);
 	for (i = 0; i < f->r.n; i++) {
 		e = pagemap_entry(rpage(&f->r, i));
 		if (!pm_swapped(e) || (int)pm_swap_type(e) != f->type)
@@ -145,25 +135,70 @@ static void fault_reads(struct fault_ctx *f)
 		rg[n++].len = spp;
 		failing[i] = true;
 	}
-	if (!n)
-		goto out;
-	qsort(rg, n, sizeof(*rg), range_cmp);
-	for (m = 0, k = 1; k < n; k++) {
-		if (rg[m].start + rg[m].len == rg[k].start)
-			rg[m].len += rg[k].len;
-		else
-			rg[++m] = rg[k];
+	if (n) {
+		qsort(rg, n, sizeof(*rg), range_cmp);
+		for (m = 0, k = 1; k < n; k++) {
+			if (rg[m].start + rg[m].len == rg[k].start)
+				rg[m].len += rg[k].len;
+			else
+				rg[++m] = rg[k];
+		}
 	}
-	if (!fault_set(f, DM_FAULT_ALL, rg, m + 1))
+	if (!fault_set(f, DM_FAULT_ALL, rg, n ? m + 1 : 0, DM_FAULT_WRITES) || !n)
 		goto out;
+	op_add(f->me, OP_FAULT_INJECTED, 1);
+	/* only what left the swap cache is read from the area */
+	kpf_wait_writeback(f->pfn, f->r.n, 2000);
+	memcg_evict(&f->cg, f->pfn, f->r.n, 30);
 	op_add(f->me, OP_FAULT_READ_FAILED, n);
 	for (i = 0; i < f->r.n; i++)
 		fault_verify(f, i, failing[i]);
 	fault_hold(f);
-	fault_set(f, DM_FAULT_NONE, NULL, 0);
 out:
 	free(rg);
 	free(failing);
+}
+
+/*
+ * One cycle: the area is switched on with its writes failing, and stays
+ * so but for the one page-out of our own region in fault_reads(); then
+ * it is switched off, which must succeed.  The null_blk under it keeps
+ * what is written in RAM: under the pressure worker's memory exhaustion
+ * it must never become where everybody's pages go (swapping to a RAM
+ * disk frees nothing), so it only ever gets our pages and the few
+ * others' of that moment.
+ */
+static int fault_cycle(struct fault_ctx *f)
+{
+	size_t i;
+	int r;
+
+	kmsg_expect(KMSG_SWAP_IO_ERROR, true);
+	if (!fault_set(f, DM_FAULT_WRITES, NULL, 0, DM_FAULT_NONE)) {
+		kmsg_expect(KMSG_SWAP_IO_ERROR, false);
+		return -EIO;
+	}
+	r = swap_on(f->dev.path, f->prio);
+	if (r) {
+		error_msg(f->me, "swapon %s: %s", f->dev.path, strerror(-r));
+		kmsg_expect(KMSG_SWAP_IO_ERROR, false);
+		return r;
+	}
+	op_add(f->me, OP_FAULT_INJECTED, 1);
+	f->type = -1;
+	fault_writes(f);
+	fault_reads(f);
+	fault_set(f, DM_FAULT_WRITES, NULL, 0, DM_FAULT_NONE);
+	r = swap_off(f->dev.path);
+	kmsg_expect(KMSG_SWAP_IO_ERROR, false);
+	if (r) {
+		error_msg(f->me, "swapoff %s after the faults: %s", f->dev.path, strerror(-r));
+		return r;
+	}
+	op_add(f->me, OP_FAULT_SWAPOFF, 1);
+	for (i = 0; i < f->r.n; i++)
+		fault_verify(f, i, false);
+	return 0;
 }
 
 static int fault_setup(struct fault_ctx *f)
@@ -191,11 +226,8 @@ static int fault_setup(struct fault_ctx *f)
 	 */
 	f->prio = SWAP2_PRIO;
 	r = swap_mkswap(f->dev.path);
-	if (!r)
-		r = swap_on(f->dev.path, f->prio);
 	if (r) {
-		snprintf(f->why, sizeof(f->why), "mkswap/swapon %s: %s", f->dev.path,
-			 strerror(-r));
+		snprintf(f->why, sizeof(f->why), "mkswap %s: %s", f->dev.path, strerror(-r));
 		dm_fault_destroy(&f->dev);
 		nullb_destroy(&f->lower);
 		memcg_destroy(&f->cg);
@@ -205,16 +237,14 @@ static int fault_setup(struct fault_ctx *f)
 
 /*
  * fault: a swap area of its own (dm over a null_blk, the priority of the
- * swapoff worker's area) whose writes fail for a while, then whose reads fail in the
- * slots of its own pages (pushed out of the swap cache by its own memory
- * cgroup's reclaim first), then which is switched off and on again.  Its
- * memory is locked but for its region: a page fault of its own must not
- * wait for the area it is failing.
+ * swapoff worker's area), switched on for a cycle and off again (see
+ * fault_cycle()).  Its memory is locked but for its region: a page fault
+ * of its own must not wait for the area it is failing.
  */
 void worker_fault(struct wstat *me)
 {
 	struct fault_ctx f = { .me = me, .type = -1, .seed = opt.seed ^ (me->id * 31 + 17) };
-	int cycle, r;
+	double off;
 
 	if (fault_setup(&f)) {
 		skip_worker(me, "%s", f.why);
@@ -228,28 +258,9 @@ void worker_fault(struct wstat *me)
 	}
 	if (mlockall(MCL_CURRENT | MCL_FUTURE) || munlock(f.r.p, f.r.n * ps))
 		msg("%s: mlockall: %s", me->name, strerror(errno));
-	for (cycle = 0; !stopping(); cycle++) {
-		fault_writes(&f);
-		fault_reads(&f);
-		if (cycle % 3 != 2)
-			continue;
-		r = swap_off(f.dev.path);
-		if (r) {
-			error_msg(me, "swapoff %s after the faults: %s", f.dev.path, strerror(-r));
-			break;
-		}
-		op_add(me, OP_FAULT_SWAPOFF, 1);
-		f.type = -1;
-		r = swap_on(f.dev.path, f.prio);
-		if (r) {
-			error_msg(me, "swapon %s: %s", f.dev.path, strerror(-r));
-			break;
-		}
-	}
-	if (f.dev.mode != DM_FAULT_NONE)
-		fault_set(&f, DM_FAULT_NONE, NULL, 0);
-	for (r = 0; r < (int)f.r.n; r++)
-		fault_verify(&f, r, false);
+	while (!stopping() && !fault_cycle(&f))
+		for (off = now() + 1 + rnd(&f.seed) % 2; now() < off && !stopping();)
+			sleep_us(100000);
 	region_final(me, &f.r, f.r.tag);
 out:
 	if (swap_is_active(f.dev.path) == 1 && swap_off(f.dev.path))

@@ -57,16 +57,17 @@
  *             The first pass runs at nice -10 on THP (MADV_HUGEPAGE; 6.1
  *             turns THP off below 512 MiB of RAM, so the test switches it
  *             to "madvise" for the run) to get past the RAM size quickly.
- *   fault     a swap area of its own (dm over a null_blk, test_devs.c) at
- *             the swapoff worker's priority, so that it takes half of
- *             everybody's page-outs while that area is on and all of them
- *             while it is off: its writes fail for a while (pages
- *             must stay in memory, intact), then reads fail in the slots
- *             that hold the worker's own pages (each page comes back
- *             intact or raises SIGBUS, never wrong), and every third cycle
- *             it is switched off and on.  The kernel's "Write-error" and
- *             "Read-error on swap-device" lines are announced in the
- *             kernel log as expected ("cowswap: expect swap-io-error").
+ *   fault     a swap area of its own (dm over a null_blk, test_devs.c),
+ *             switched on for a cycle at the swapoff worker's priority
+ *             (half of everybody's page-outs while that area is on, all
+ *             of them while it is off) and off again: its writes fail all
+ *             the time (pages must stay in memory, intact) but for one
+ *             page-out of the worker's own region, after which reads fail
+ *             in the slots of those pages (each comes back intact or
+ *             raises SIGBUS, never wrong); the swapoff must succeed.  The
+ *             kernel's "Write-error" and "Read-error on swap-device" lines
+ *             are announced in the kernel log as expected ("cowswap:
+ *             expect swap-io-error").
  *   memcg     a region twice its memory cgroup's memory.high, verified and
  *             rewritten at random: reclaim by the cgroup's limit, no
  *             MADV_PAGEOUT (cgroup_helpers.c).

@@ -494,10 +494,10 @@ static const char *dm_fault_params(const struct dm_fault_dev *f, enum dm_fault_m
 
 /*
  * The table: mode over the sector ranges (all of the device when n is 0),
- * linear elsewhere.
+ * rest elsewhere.
  */
 static int dm_fault_table(char *buf, const struct dm_fault_dev *f, enum dm_fault_mode mode,
-			  const struct dm_range *ranges, int n)
+			  const struct dm_range *ranges, int n, enum dm_fault_mode rest)
 {
 	unsigned long long pos = 0, end = f->bytes / 512;
 	size_t off;
@@ -515,7 +515,7 @@ static int dm_fault_table(char *buf, const struct dm_fault_dev *f, enum dm_fault
 		if (ranges[i].start < pos || ranges[i].start + ranges[i].len > end)
 			return -EINVAL;
 		if (ranges[i].start > pos) {
-			type = dm_fault_params(f, DM_FAULT_NONE, pos, params, sizeof(params));
+			type = dm_fault_params(f, rest, pos, params, sizeof(params));
 			r = dm_table_add(buf, &off, pos, ranges[i].start - pos, type, params);
 		}
 		pos = ranges[i].start;
@@ -525,7 +525,7 @@ static int dm_fault_table(char *buf, const struct dm_fault_dev *f, enum dm_fault
 		pos += ranges[i].len;
 	}
 	if (!r && pos < end) {
-		type = dm_fault_params(f, DM_FAULT_NONE, pos, params, sizeof(params));
+		type = dm_fault_params(f, rest, pos, params, sizeof(params));
 		r = dm_table_add(buf, &off, pos, end - pos, type, params);
 	}
 	return r;
@@ -561,7 +561,8 @@ int dm_fault_create(struct dm_fault_dev *f, const char *role, const char *lower,
 }
 
 int dm_fault_set_ranges(struct dm_fault_dev *f, enum dm_fault_mode mode,
-			const struct dm_range *ranges, int n, char *why)
+			const struct dm_range *ranges, int n, enum dm_fault_mode rest,
+			char *why)
 {
 	static alignas(8) char buf[DM_BUF_SIZE];
 	struct dm_ioctl *io;
@@ -576,7 +577,7 @@ int dm_fault_set_ranges(struct dm_fault_dev *f, enum dm_fault_mode mode,
 	 * resumes within the one ioctl, so no page fault of ours can wait
 	 * for a suspended swap device.
 	 */
-	r = dm_fault_table(buf, f, mode, ranges, n);
+	r = dm_fault_table(buf, f, mode, ranges, n, rest);
 	if (r) {
 		why_set(why, "a table of %d ranges for %s: %s", n, f->dm.name, strerror(-r));
 		goto out;
@@ -600,7 +601,7 @@ out:
 
 int dm_fault_set(struct dm_fault_dev *f, enum dm_fault_mode mode, char *why)
 {
-	return dm_fault_set_ranges(f, mode, NULL, 0, why);
+	return dm_fault_set_ranges(f, mode, NULL, 0, DM_FAULT_NONE, why);
 }
 
 int dm_fault_destroy(struct dm_fault_dev *f)

@@ -97,11 +97,12 @@ struct dm_range {
 };
 
 /*
- * dm_fault_set() for the n ranges only (sorted, not overlapping), linear
+ * dm_fault_set() for the n ranges only (sorted, not overlapping), rest
  * elsewhere; -ENOSPC when the table does not fit.
  */
 int dm_fault_set_ranges(struct dm_fault_dev *f, enum dm_fault_mode mode,
-			const struct dm_range *ranges, int n, char *why);
+			const struct dm_range *ranges, int n, enum dm_fault_mode rest,
+			char *why);
 int dm_fault_destroy(struct dm_fault_dev *f);
 
 /*

@@ -9,8 +9,8 @@
 #include "test_devs.h"
 
 #define FAULT_SWAP_MB	32
-#define FAULT_PAGES	64
-#define MEMCG_PAGES	2048	/* 8 MiB with 4K pages */
+#define FAULT_BYTES	(256 << 10)	/* the fault worker's region */
+#define MEMCG_BYTES	(8 << 20)	/* the memcg worker's: twice its memory.high */
 
 struct fault_ctx {
 	struct wstat *me;
@@ -19,6 +19,8 @@ struct fault_ctx {
 	struct memcg cg;	/* to push pages out of the swap cache */
 	struct region r;
 	uint64_t *pfn;
+	struct dm_range *rg;	/* the slots of our pages */
+	bool *failing;		/* ... page i is in one */
 	unsigned char *buf;
 	int prio;
 	int type;		/* swap type of the faulty area, -1 unknown */
@@ -113,19 +115,20 @@ static int range_cmp(const void *a, const void *b)
  */
 static void fault_reads(struct fault_ctx *f)
 {
-	struct dm_range *rg = calloc(f->r.n, sizeof(*rg));
 	unsigned long long spp = ps / 512;
-	bool *failing = calloc(f->r.n, sizeof(*failing));
+	struct dm_range *rg = f->rg;
+	bool *failing = f->failing;
 	int n = 0, m, k;
 	uint64_t e;
 	size_t i;
 
-	if (!rg || !failing || f->type < 0)
-		goto out;
+	memset(failing, 0, f->r.n * sizeof(*failing));
+	if (f->type < 0)
+		return;
 	for (i = 0; i < f->r.n; i++)
 		f->pfn[i] = page_pfn(rpage(&f->r, i));
 	if (!fault_set(f, DM_FAULT_NONE, NULL, 0, DM_FAULT_NONE))
-		goto out;
+		return;
 	worker_page_out(f->me, f->r.p, f->r.n);
 	for (i = 0; i < f->r.n; i++) {
 		e = pagemap_entry(rpage(&f->r, i));
@@ -145,7 +148,7 @@ static void fault_reads(struct fault_ctx *f)
 		}
 	}
 	if (!fault_set(f, DM_FAULT_ALL, rg, n ? m + 1 : 0, DM_FAULT_WRITES) || !n)
-		goto out;
+		return;
 	op_add(f->me, OP_FAULT_INJECTED, 1);
 	/* only what left the swap cache is read from the area */
 	kpf_wait_writeback(f->pfn, f->r.n, 2000);
@@ -154,9 +157,6 @@ static void fault_reads(struct fault_ctx *f)
 	for (i = 0; i < f->r.n; i++)
 		fault_verify(f, i, failing[i]);
 	fault_hold(f);
-out:
-	free(rg);
-	free(failing);
 }
 
 /*
@@ -166,7 +166,9 @@ out:
  * what is written in RAM: under the pressure worker's memory exhaustion
  * it must never become where everybody's pages go (swapping to a RAM
  * disk frees nothing), so it only ever gets our pages and the few
- * others' of that moment.
+ * others' of that moment.  It shares the main area's priority: reclaim
+ * always has the main area to write to while ours fails (with ours
+ * alone it livelocked, and so did we, allocating to end the window).
  */
 static int fault_cycle(struct fault_ctx *f)
 {
@@ -221,10 +223,12 @@ static int fault_setup(struct fault_ctx *f)
 		return -ENODEV;
 	}
 	/*
-	 * The swapoff worker's priority: while its area is on, the two
-	 * share the page-outs; while it is off, everybody's go here.
+	 * The main area's priority: the two share the page-outs that do not
+	 * go to the swapoff worker's area, so that reclaim always has
+	 * somewhere to write while ours fails.
 	 */
-	f->prio = SWAP2_PRIO;
+	if (!env.swap_dev || swap_get_prio(env.swap_dev, &f->prio) || f->prio < 0)
+		f->prio = 0;
 	r = swap_mkswap(f->dev.path);
 	if (r) {
 		snprintf(f->why, sizeof(f->why), "mkswap %s: %s", f->dev.path, strerror(-r));
@@ -237,22 +241,26 @@ static int fault_setup(struct fault_ctx *f)
 
 /*
  * fault: a swap area of its own (dm over a null_blk, the priority of the
- * swapoff worker's area), switched on for a cycle and off again (see
- * fault_cycle()).  Its memory is locked but for its region: a page fault
+ * main area), switched on for a cycle and off again (see fault_cycle()).  Its memory is locked but for its region: a page fault
  * of its own must not wait for the area it is failing.
  */
 void worker_fault(struct wstat *me)
 {
 	struct fault_ctx f = { .me = me, .type = -1, .seed = opt.seed ^ (me->id * 31 + 17) };
 	double off;
+	size_t n;
 
 	if (fault_setup(&f)) {
 		skip_worker(me, "%s", f.why);
 		return;
 	}
-	f.pfn = calloc(FAULT_PAGES, sizeof(*f.pfn));
+	n = pages_of(FAULT_BYTES, 16);
+	f.pfn = calloc(n, sizeof(*f.pfn));
+	f.rg = calloc(n, sizeof(*f.rg));
+	f.failing = calloc(n, sizeof(*f.failing));
 	f.buf = malloc(ps);
-	if (region_init(&f.r, FAULT_PAGES, 0x500 + me->id, false) || !f.pfn || !f.buf) {
+	if (region_init(&f.r, n, 0x500 + me->id, false) || !f.pfn || !f.rg || !f.failing ||
+	    !f.buf) {
 		error_msg(me, "out of memory");
 		goto out;
 	}
@@ -295,13 +303,13 @@ void worker_memcg(struct wstat *me)
 		memcg_destroy(&cg);
 		return;
 	}
-	snprintf(buf, sizeof(buf), "%ld", MEMCG_PAGES / 2 * ps);
+	snprintf(buf, sizeof(buf), "%d", MEMCG_BYTES / 2);
 	if (memcg_write(&cg, "memory.high", buf)) {
 		error_msg(me, "cannot set memory.high of %s", cg.path);
 		memcg_destroy(&cg);
 		return;
 	}
-	if (region_init(&r, MEMCG_PAGES, 0x600 + me->id, false)) {
+	if (region_init(&r, pages_of(MEMCG_BYTES, 64), 0x600 + me->id, false)) {
 		error_msg(me, "out of memory");
 		memcg_destroy(&cg);
 		return;

@@ -58,9 +58,9 @@
  *             turns THP off below 512 MiB of RAM, so the test switches it
  *             to "madvise" for the run) to get past the RAM size quickly.
  *   fault     a swap area of its own (dm over a null_blk, test_devs.c),
- *             switched on for a cycle at the swapoff worker's priority
- *             (half of everybody's page-outs while that area is on, all
- *             of them while it is off) and off again: its writes fail all
+ *             switched on for a cycle at the main area's priority (half
+ *             of the page-outs that do not go to the swapoff worker's
+ *             area) and off again: its writes fail all
  *             the time (pages must stay in memory, intact) but for one
  *             page-out of the worker's own region, after which reads fail
  *             in the slots of those pages (each comes back intact or

@@ -77,23 +77,33 @@ static bool fault_set(struct fault_ctx *f, enum dm_fault_mode mode,
 static void fault_writes(struct fault_ctx *f)
 {
 	size_t i, failed = 0;
+	int tries;
 	uint64_t e;
 
-	for (i = 0; i < f->r.n; i++) {
-		region_write(f->me, &f->r, i);
-		f->pfn[i] = page_pfn(rpage(&f->r, i));
-	}
-	worker_page_out(f->me, f->r.p, f->r.n);
-	/* a failed write leaves the page dirty in the swap cache */
-	kpf_wait_writeback(f->pfn, f->r.n, 2000);
-	for (i = 0; i < f->r.n; i++) {
-		if (!kpf_has(f->pfn[i], KPF_BIT_SWAPCACHE) || !kpf_has(f->pfn[i], KPF_BIT_DIRTY))
-			continue;
-		e = pagemap_entry(rpage(&f->r, i));
-		if (pm_swapped(e)) {
-			failed++;
-			f->type = pm_swap_type(e);
+	/*
+	 * Until some of ours went to the area (others, like the swapoff
+	 * worker's, may take them all): rewrite, page out, look.
+	 */
+	for (tries = 0; tries < 8 && !failed && !stopping(); tries++) {
+		for (i = 0; i < f->r.n; i++) {
+			region_write(f->me, &f->r, i);
+			f->pfn[i] = page_pfn(rpage(&f->r, i));
 		}
+		worker_page_out(f->me, f->r.p, f->r.n);
+		/* a failed write leaves the page dirty in the swap cache */
+		kpf_wait_writeback(f->pfn, f->r.n, 2000);
+		for (i = 0; i < f->r.n; i++) {
+			if (!kpf_has(f->pfn[i], KPF_BIT_SWAPCACHE) ||
+			    !kpf_has(f->pfn[i], KPF_BIT_DIRTY))
+				continue;
+			e = pagemap_entry(rpage(&f->r, i));
+			if (pm_swapped(e)) {
+				failed++;
+				f->type = pm_swap_type(e);
+			}
+		}
+		if (!failed)
+			sleep_us(50000);
 	}
 	op_add(f->me, OP_FAULT_WRITE_FAILED, failed);
 	fault_hold(f);

@@ -8,7 +8,7 @@
 #include "cgroup_helpers.h"
 #include "test_devs.h"
 
-#define FAULT_SWAP_MB	32
+#define FAULT_SWAP_MB	8
 #define FAULT_BYTES	(256 << 10)	/* the fault worker's region */
 #define MEMCG_BYTES	(8 << 20)	/* the memcg worker's: twice its memory.high */
 
@@ -227,7 +227,17 @@ static int fault_setup(struct fault_ctx *f)
 		memcg_destroy(&f->cg);
 		return -ENODEV;
 	}
-	if (dm_fault_create(&f->dev, "stress_faulty", f->lower.path, f->why)) {
+	/*
+	 * Written once now, the null_blk has its pages: a swap write later
+	 * needs no allocation in the I/O path (GFP_NOIO, under the pressure
+	 * worker's exhaustion), which could wait for reclaim that waits for
+	 * the write.
+	 */
+	r = blkdev_fill_text(f->lower.path, (size_t)FAULT_SWAP_MB << 20, "cowswap\n");
+	if (r || dm_fault_create(&f->dev, "stress_faulty", f->lower.path, f->why)) {
+		if (r)
+			snprintf(f->why, sizeof(f->why), "cannot fill %s: %s", f->lower.path,
+				 strerror(-r));
 		nullb_destroy(&f->lower);
 		memcg_destroy(&f->cg);
 		return -ENODEV;

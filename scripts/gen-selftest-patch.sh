@@ -104,7 +104,11 @@ copy, and a page under writeback to a swap area that needs stable
 pages is copied while one on a swap area that does not is reused. It
 creates the slow devices it needs (null_blk behind dm-delay, zram) and
 puts the swap, KSM and THP settings back when it ends; a missing kernel
-feature is a SKIP that names the option.
+feature is a SKIP that names the option. It also pages out through a
+memory cgroup's own reclaim instead of MADV_PAGEOUT, swaps a page in
+into a memory cgroup with no room left for it, and swaps to a device
+that fails its writes or reads on demand (dm-flakey): data comes back
+intact or as a SIGBUS, never silently wrong.
 
 It is added to the vm selftests and linked with vm_util.c. Its source
 files go to a directory of their own, swap_exclusive_src/ (the binary

@@ -70,7 +70,9 @@ st=$TOP/selftests/swap_exclusive
 # swap_stress.c has main(); its other files, the helpers it shares with the
 # selftest and the benchmark, and the vm selftests' vm_util.c link with it
 stress_srcs="$TOP/stress/common.c $TOP/stress/workers.c $TOP/stress/odirect.c $TOP/stress/race.c"
-stress_srcs="$stress_srcs $st/test_util.c $st/swap_helpers.c $st/pagemap.c"
+stress_srcs="$stress_srcs $TOP/stress/faults.c"
+stress_srcs="$stress_srcs $st/test_util.c $st/swap_helpers.c $st/pagemap.c $st/test_devs.c"
+stress_srcs="$stress_srcs $st/cgroup_helpers.c"
 stress_srcs="$stress_srcs $TREES/upstream/tools/testing/selftests/vm/vm_util.c"
 
 export RUN_ID=${RUN_ID:-stress-$(date -u +%Y%m%d-%H%M%S)}

@@ -57,6 +57,20 @@
  *             The first pass runs at nice -10 on THP (MADV_HUGEPAGE; 6.1
  *             turns THP off below 512 MiB of RAM, so the test switches it
  *             to "madvise" for the run) to get past the RAM size quickly.
+ *   fault     a swap area of its own (dm over a null_blk, test_devs.c),
+ *             switched on for a cycle at the main area's priority (half
+ *             of the page-outs that do not go to the swapoff worker's
+ *             area) and off again: its writes fail all
+ *             the time (pages must stay in memory, intact) but for one
+ *             page-out of the worker's own region, after which reads fail
+ *             in the slots of those pages (each comes back intact or
+ *             raises SIGBUS, never wrong); the swapoff must succeed.  The
+ *             kernel's "Write-error" and "Read-error on swap-device" lines
+ *             are announced in the kernel log as expected ("cowswap:
+ *             expect swap-io-error").
+ *   memcg     a region twice its memory cgroup's memory.high, verified and
+ *             rewritten at random: reclaim by the cgroup's limit, no
+ *             MADV_PAGEOUT (cgroup_helpers.c).
  *
  * Output: TAP, one line per worker kind plus one for the workers' exits
  * (a kind FAILs on any corruption; "workers" FAILs on a crash, a hang or
@@ -66,8 +80,8 @@
  *
  * Run as root, with swap already active (COWSWAP_SWAP_DEV).  Options: -t
  * seconds (default 60), -m pressure MiB (0: none, default automatic), -p
- * pageout workers, -o odirect workers, -f fork workers, -r race workers
- * (default 2, 2, 1, 1),
+ * pageout workers, -o odirect workers, -f fork workers, -r race workers,
+ * -F fault workers, -M memcg workers (default 2, 2, 1, 1, 1, 1),
  * -S slow swap disk every N swapoff cycles when zram is used too (0: never,
  * default 4), -z 1/0 zram cycles on/off (default: see swapoff), -g grace
  * seconds for the final verification (default 300), -s random seed, -v.
@@ -76,7 +90,7 @@
 #include "vm_util.h"
 
 static const char *const kind_name[NR_KINDS] = {
-	"pageout", "odirect", "fork", "race", "swapoff", "ksm", "pressure",
+	"pageout", "odirect", "fork", "race", "swapoff", "ksm", "pressure", "fault", "memcg",
 };
 
 static const char *const op_name[NR_OPS] = {
@@ -86,6 +100,8 @@ static const char *const op_name[NR_OPS] = {
 	"ksm_pages_sharing_max", "pressure_sweeps", "pressure_pages",
 	"race_iterations", "race_overlapped", "race_read_overlapped", "race_forks",
 	"race_fork_overlapped", "race_thp",
+	"faults_injected", "fault_writes_failed", "fault_reads_failed", "sigbus_seen",
+	"fault_swapoffs", "memcg_touches", "memcg_high_events", "memcg_major_faults",
 };
 
 struct options opt = {
@@ -95,6 +111,8 @@ struct options opt = {
 	.odirect = 2,
 	.fork = 1,
 	.race = 1,
+	.fault = 1,
+	.memcg = 1,
 	.slow_every = 4,
 	.zram = -1,
 	.grace = 300,
@@ -118,6 +136,8 @@ static void (*const worker_fn[NR_KINDS])(struct wstat *) = {
 	[K_SWAPOFF] = worker_swapoff,
 	[K_KSM] = worker_ksm,
 	[K_PRESSURE] = worker_pressure,
+	[K_FAULT] = worker_fault,
+	[K_MEMCG] = worker_memcg,
 };
 
 static int start_worker(enum kind kind, int id)
@@ -383,7 +403,7 @@ static void vmstat_json(char *buf, size_t len, const long long *a, const long lo
 static void usage(const char *prog, int code)
 {
 	printf("usage: %s [-t seconds] [-m pressure-MiB] [-p pageout] [-o odirect] [-f fork]\n"
-	       "          [-r race] [-S slow-every] [-z 0|1] [-g grace] [-s seed] [-v]\n"
+	       "          [-r race] [-F fault] [-M memcg] [-S slow-every] [-z 0|1] [-g grace] [-s seed] [-v]\n"
 	       "Environment: COWSWAP_SWAP_DEV, COWSWAP_SLOW_SWAP_DEV, COWSWAP_FAST_READ_DEV,\n"
 	       "COWSWAP_SLOW_READ_DEV (see the comment at the top of swap_stress.c)\n", prog);
 	exit(code);
@@ -425,7 +445,7 @@ static void parse_args(int argc, char **argv)
 {
 	int c;
 
-	while ((c = getopt(argc, argv, "t:m:p:o:f:r:S:z:g:s:vh")) != -1) {
+	while ((c = getopt(argc, argv, "t:m:p:o:f:r:F:M:S:z:g:s:vh")) != -1) {
 		switch (c) {
 		case 't':
 			opt.seconds = num_arg(optarg, argv[0]);
@@ -444,6 +464,12 @@ static void parse_args(int argc, char **argv)
 			break;
 		case 'r':
 			opt.race = num_arg(optarg, argv[0]);
+			break;
+		case 'F':
+			opt.fault = num_arg(optarg, argv[0]);
+			break;
+		case 'M':
+			opt.memcg = num_arg(optarg, argv[0]);
 			break;
 		case 'S':
 			opt.slow_every = num_arg(optarg, argv[0]);
@@ -500,6 +526,10 @@ static void start_workers(void)
 		start_worker(K_RACE, i);
 	start_worker(K_SWAPOFF, 0);
 	start_worker(K_KSM, 0);
+	for (i = 0; i < opt.fault; i++)
+		start_worker(K_FAULT, i);
+	for (i = 0; i < opt.memcg; i++)
+		start_worker(K_MEMCG, i);
 }
 
 /* Run for -t seconds, stop, and give the workers -g seconds to finish; the stop time. */
@@ -567,6 +597,19 @@ static void report_kind(int k, char *kinds, size_t len, size_t *off)
 	else if (!nr || skipped == nr)
 		ksft_test_result_skip("stress/%s %s\n", kind_name[k],
 				      nr ? why : "no workers");
+	else if (k == K_FAULT)
+		ksft_test_result_pass("stress/fault: %" PRIu64 " pages verified; %" PRIu64
+				      " faults injected (%" PRIu64 " writes failed, reads made to fail under %"
+				      PRIu64 " pages), %" PRIu64 " SIGBUS seen, %"
+				      PRIu64 " swapoffs after faults\n",
+				      t.verified, t.ops[OP_FAULT_INJECTED],
+				      t.ops[OP_FAULT_WRITE_FAILED], t.ops[OP_FAULT_READ_FAILED],
+				      t.ops[OP_SIGBUS], t.ops[OP_FAULT_SWAPOFF]);
+	else if (k == K_MEMCG)
+		ksft_test_result_pass("stress/memcg: %" PRIu64 " pages verified; %" PRIu64
+				      " touched, %" PRIu64 " memory.high events, %" PRIu64
+				      " major faults\n", t.verified, t.ops[OP_MEMCG_TOUCH],
+				      t.ops[OP_MEMCG_HIGH], t.ops[OP_MEMCG_FAULTS]);
 	else if (k == K_RACE)
 		ksft_test_result_pass("stress/race: %" PRIu64 " pages verified; %" PRIu64
 				      " of %" PRIu64 " iterations overlapped (%" PRIu64
@@ -618,7 +661,7 @@ static void need_root(void)
 
 int main(int argc, char **argv)
 {
-	char opsbuf[2048], kinds[1024], thp_saved[16], vmbuf[512];
+	char opsbuf[2048], kinds[2048], thp_saved[16], vmbuf[512];
 	long long mem_kb, swap_free_kb, vm0[NR_VM], vm1[NR_VM];
 	int k, hung = 0, crashed = 0;
 	double t0, t_stop, t_end;

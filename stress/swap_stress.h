@@ -46,7 +46,10 @@
 #define PAT_STEP	0x9e3779b97f4a7c15ULL
 #define CHILD_TAG	0x10000u
 
-enum kind { K_PAGEOUT, K_ODIRECT, K_FORK, K_RACE, K_SWAPOFF, K_KSM, K_PRESSURE, NR_KINDS };
+enum kind {
+	K_PAGEOUT, K_ODIRECT, K_FORK, K_RACE, K_SWAPOFF, K_KSM, K_PRESSURE, K_FAULT, K_MEMCG,
+	NR_KINDS
+};
 
 enum op {
 	OP_PAGEOUT,		/* MADV_PAGEOUT / MADV_COLD calls */
@@ -70,6 +73,14 @@ enum op {
 	OP_RACE_FORK,		/* race: fork() calls */
 	OP_RACE_FORK_OVERLAP,	/* ... while a faulter faulted */
 	OP_RACE_THP,		/* race: THPs found in the region after a refill */
+	OP_FAULT_INJECTED,	/* fault: windows in which the area failed I/O */
+	OP_FAULT_WRITE_FAILED,	/* ... own pages whose write failed */
+	OP_FAULT_READ_FAILED,	/* ... own pages whose slots failed reads */
+	OP_SIGBUS,		/* ... SIGBUS seen touching own pages */
+	OP_FAULT_SWAPOFF,	/* ... swapoff of the area after faults */
+	OP_MEMCG_TOUCH,		/* memcg: pages touched */
+	OP_MEMCG_HIGH,		/* ... memory.events "high" of its cgroup */
+	OP_MEMCG_FAULTS,	/* ... memory.stat "pgmajfault" of its cgroup */
 	NR_OPS
 };
 
@@ -117,6 +128,8 @@ struct options {
 	int odirect;
 	int fork;
 	int race;
+	int fault;
+	int memcg;
 	int slow_every;
 	int zram;		/* -1: automatic */
 	int grace;
@@ -175,6 +188,10 @@ void region_verify(struct wstat *me, struct region *r, size_t i, uint32_t alt_ta
 void region_write(struct wstat *me, struct region *r, size_t i);
 void region_verify_all(struct wstat *me, struct region *r, uint32_t alt_tag);
 void region_final(struct wstat *me, struct region *r, uint32_t alt_tag);
+
+/* faults.c */
+void worker_fault(struct wstat *me);
+void worker_memcg(struct wstat *me);
 
 /* odirect.c */
 void worker_odirect(struct wstat *me);

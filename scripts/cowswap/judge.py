@@ -68,6 +68,49 @@ SPLATS = [
     (re.compile(r"Out of memory"), "OOM kill"),
     (re.compile(r"\bRIP: |Call [Tt]race:"), "kernel stack trace"),
 ]
+# Kernel messages a test provokes on purpose: the selftest and the stress
+# test write "cowswap: expect <kind> begin" to the kernel log before they
+# make a swap device fail or a memory cgroup run out, and "... end" after
+# (KMSG_EXPECT in selftests/swap_exclusive/test_util.h). Between the two,
+# the splats of that kind are what the test asked for, not trouble; every
+# other splat still counts. A window left open ends with its binary.
+EXPECT_MARK = re.compile(r"cowswap: expect (\S+) (begin|end)\b")
+EXPECTED_SPLATS = {
+    "swap-io-error": ("swap I/O error",),
+    "memcg-oom": ("OOM kill", "OOM", "kernel stack trace", "stack trace (arm64)"),
+}
+
+
+class ExpectWindows:
+    """The open "cowswap: expect" windows of a console, and what they let by."""
+
+    def __init__(self):
+        self.open = set()
+        self.seen = {}
+
+    def feed(self, line):
+        """True when line is a window's begin or end marker."""
+        m = EXPECT_MARK.search(line)
+        if not m:
+            return False
+        if m.group(2) == "begin":
+            self.open.add(m.group(1))
+        else:
+            self.open.discard(m.group(1))
+        return True
+
+    def allows(self, what):
+        """Is a splat of this kind inside a window that expects it? Counts it."""
+        for kind in self.open:
+            if what in EXPECTED_SPLATS.get(kind, ()):
+                self.seen[what] = self.seen.get(what, 0) + 1
+                return True
+        return False
+
+    def close_all(self):
+        self.open.clear()
+
+
 TAP = re.compile(r"^(not ok|ok)\s+(\d+)\s*(?:-\s*)?(.*?)\s*"
                  r"(?:#\s*(SKIP|TODO|XFAIL|XPASS|error)\b\s*(.*))?$", re.IGNORECASE)
 PLAN = re.compile(r"^1\.\.(\d+)")
@@ -158,15 +201,17 @@ class Console:
                             if self.nested else None)
         self.text = ""
         self.tests, self.binaries, self.splats = [], {}, []
+        self.expect = ExpectWindows()
         self.started = self.done = self.pgtable = False
         self.current = None
         self.diag = []
 
     def feed(self, raw):
         line = STAMP.sub("", raw)
-        for rx, what in SPLATS:
+        for rx, what in [] if self.expect.feed(line) else SPLATS:
             if rx.search(line):
-                self.splats.append(f"{what}: {line.strip()[:160]}")
+                if not self.expect.allows(what):
+                    self.splats.append(f"{what}: {line.strip()[:160]}")
                 break
         if PGTABLE.search(line):
             self.pgtable = True
@@ -177,6 +222,7 @@ class Console:
         elif line.startswith("COWSWAP-BEGIN "):
             self.begin(line.split()[1])
         elif line.startswith("COWSWAP-END ") and self.current:
+            self.expect.close_all()
             m = re.search(r"exit=(\S+)", line)
             self.binaries[self.current]["exit"] = m.group(1) if m else "?"
             self.current = None
@@ -510,6 +556,10 @@ def verdict_lines(result, expect, must_fail=""):
              f"{counts['PASS']} pass, {counts['FAIL']} fail, {counts['SKIP']} skip"
              + (f" ({allowed} allowed)" if allowed else "")]
     lines += [f"  problem: {p}" for p in result["problems"]]
+    seen = result.get("expected_kernel_messages") or {}
+    if seen:
+        lines.append("  provoked on purpose (cowswap: expect windows): "
+                     + ", ".join(f"{n} {what}" for what, n in sorted(seen.items())))
     for t in tests:
         if t["result"] == "FAIL":
             note = t.get("lost") or t.get("note")
@@ -548,6 +598,7 @@ def judge(args):
         "failed": [t["name"] for t in tests if t["result"] == "FAIL"],
         "reproduced_by": [t["name"] for t in tests if t.get("lost")], "skips": skips,
         "expected_tests": expected, "selftest_args": args.selftest_args,
+        "expected_kernel_messages": con.expect.seen,
         "tests": tests, "log": os.path.abspath(args.log),
         "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }

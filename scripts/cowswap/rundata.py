@@ -131,6 +131,8 @@ def stress_data(s):
                     "corruptions": r.get("corruptions"),
                     "race_iterations": ops.get("race_iterations"),
                     "race_overlapped": ops.get("race_overlapped"),
+                    "faults_injected": ops.get("faults_injected"),
+                    "sigbus_seen": ops.get("sigbus_seen"),
                     "splats": sorted({x["what"] for x in r.get("splats", [])}),
                     "why": r.get("why", [])})
     return out

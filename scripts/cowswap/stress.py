@@ -27,6 +27,7 @@ import re
 import sys
 
 from cowswap.judge import SPLATS as JUDGE_SPLATS  # the judge's own splat patterns
+from cowswap.judge import ExpectWindows
 
 STAMP = re.compile(r"^\[\s*\d+\.\d+\]\s?")
 # What the debug options of configs/debug.config print. The first match of
@@ -72,8 +73,11 @@ def scan(log):
         text = f.read().decode("utf-8", "replace").replace("\r", "")
     stress, splats, corrupt, tap, active = None, [], [], [], []
     last_header = -1000
+    expect = ExpectWindows()
     for n, raw in enumerate(text.split("\n")):
         line = STAMP.sub("", raw)
+        if expect.feed(line):
+            continue
         if line.startswith("COWSWAP-STRESS "):
             try:
                 stress = json.loads(line[len("COWSWAP-STRESS "):])
@@ -90,6 +94,8 @@ def scan(log):
         for rx, what in DEBUG_SPLATS:
             if not rx.search(line):
                 continue
+            if expect.allows(what):
+                break   # provoked on purpose: the fault worker's failing swap area
             if what not in TRACES:
                 last_header = n
             elif n - last_header < 80:
@@ -97,7 +103,7 @@ def scan(log):
             splats.append({"what": what, "line": line.strip()[:200],
                            "judged": judged(line)})
             break
-    return stress, splats, corrupt, tap, active
+    return stress, splats, corrupt, tap, active, expect.seen
 
 
 def read_run(d, run, expect, fragments):
@@ -117,9 +123,9 @@ def read_run(d, run, expect, fragments):
     if not os.path.exists(r["log"]):
         r["splats"] = []
         return r
-    stress, splats, corrupt, tap, active = scan(r["log"])
+    stress, splats, corrupt, tap, active, provoked = scan(r["log"])
     r.update(splats=splats, corruption_messages=corrupt[:20], tap=tap,
-             debug_active=active)
+             debug_active=active, provoked=provoked)
     if stress:
         r.update(stress=stress, seconds=stress.get("seconds"),
                  ops=stress.get("ops", {}),
@@ -163,7 +169,28 @@ def why_not(r, expect):
     if ops.get("race_iterations") and not ops.get("race_overlapped"):
         why.append(f"the race worker's two faulters never overlapped in "
                    f"{ops['race_iterations']} iterations")
+    kinds = st.get("kinds", {})
+    if kinds.get("fault", {}).get("workers") and not ops.get("faults_injected"):
+        why.append("the fault worker injected no fault")
+    elif ops.get("faults_injected") and not (ops.get("fault_writes_failed")
+                                             or ops.get("fault_reads_failed")):
+        why.append(f"{ops['faults_injected']} fault windows, but no write or read of the "
+                   "fault worker's pages failed: the faults hit nothing")
+    if ops.get("memcg_touches") and not ops.get("memcg_high_events"):
+        why.append("the memcg worker never went over its memory.high: no reclaim by the limit")
     return why
+
+
+def faults_cell(r):
+    """The fault and memcg workers' counters, for the table."""
+    ops = r.get("ops", {})
+    if "faults_injected" not in ops:
+        return "–"
+    return ("{} injected ({} writes failed, reads made to fail under {} pages), {} SIGBUS, "
+            "{} swapoffs; memcg {} high events").format(
+                ops["faults_injected"], ops.get("fault_writes_failed", 0),
+                ops.get("fault_reads_failed", 0), ops.get("sigbus_seen", 0),
+                ops.get("fault_swapoffs", 0), ops.get("memcg_high_events", 0))
 
 
 def table_row(r, d):
@@ -198,19 +225,19 @@ def table_row(r, d):
     kernel = ("+" + r["fragments"] if r["fragments"] else "plain") + (
         " ({})".format(", ".join(r["debug_active"])) if r.get("debug_active") else "")
     return ("| {} | {} | {} | **{}**{} | {} | {} | {} ({}) | {} | {} | {} | {} | {} | {} "
-            "| {} |".format(
+            "| {} | {} |".format(
                 r.get("arch", r["run"]), r.get("variant", "?"), kernel,
                 r["outcome"].upper(), "" if r["ok"] else " (unexpected)",
                 r.get("seconds", "–"), r.get("wall_seconds", "–"), total, key,
-                races, forks, thp, r.get("pages_verified", "–"), r.get("corruptions", "–"),
-                spl_txt, os.path.relpath(r["log"], d)))
+                races, forks, thp, faults_cell(r), r.get("pages_verified", "–"),
+                r.get("corruptions", "–"), spl_txt, os.path.relpath(r["log"], d)))
 
 
 def report_md(out, d, ok):
     """stress.md: the table, the details, the verdict."""
     md = ["| arch | variant | kernel (active at boot) | outcome | stress s | wall s | ops "
-          "| races overlapped | forks raced | THP | pages verified | corruptions | splats "
-          "| log |", "|---" * 14 + "|"]
+          "| races overlapped | forks raced | THP | faults | pages verified | corruptions "
+          "| splats | log |", "|---" * 15 + "|"]
     md += [table_row(r, d) for r in out]
     notes = []
     for r in out:
@@ -220,6 +247,9 @@ def report_md(out, d, ok):
             notes.append(f"- {r['run']}: {p}")
         for m in r.get("corruption_messages", [])[:5]:
             notes.append(f"- {r['run']}: {m}")
+        if r.get("provoked"):
+            notes.append(f"- {r['run']}: provoked on purpose (cowswap: expect windows): "
+                         + ", ".join(f"{n} {w}" for w, n in sorted(r["provoked"].items())))
         for s in r.get("splats", [])[:10]:
             notes.append(f"- {r['run']}: {s['what']}{'' if s['judged'] else ' (NOT matched by results.py)'}: "
                          f"`{s['line']}`")

@@ -87,6 +87,11 @@ def bench_table(records):
     return out[:-1]
 
 
+def dash(v):
+    """A number, or a dash where the run did not count it."""
+    return "–" if v is None else v
+
+
 def stress_table(runs):
     rows = []
     for r in runs:
@@ -98,9 +103,11 @@ def stress_table(runs):
                      r["seconds"] if r["seconds"] is not None else "–",
                      r["pages_verified"] if r["pages_verified"] is not None else "–",
                      r["corruptions"] if r["corruptions"] is not None else "–",
-                     races, ", ".join(r["splats"]) or "none"])
+                     races, dash(r.get("faults_injected")), dash(r.get("sigbus_seen")),
+                     ", ".join(r["splats"]) or "none"])
     return table(["arch", "variant", "kernel", "verdict", "stress s", "pages verified",
-                  "corruptions", "races overlapped", "splats"], rows)
+                  "corruptions", "races overlapped", "faults injected", "SIGBUS seen",
+                  "splats"], rows)
 
 
 # Debian's releases by codename: the version, the kernel series, and what

@@ -80,6 +80,36 @@ class ParseConsole(unittest.TestCase):
         self.assertEqual(con.splats, ["bad swap entry: _swap_info_get: Bad swap file entry 3ff"])
 
 
+    def test_provoked_splats_pass_only_inside_their_window(self):
+        def parse(*lines):
+            return judge.parse_console(data("x86_64-patched.log").replace(
+                "ok 8 ksm/fault", "\n".join(lines + ("ok 8 ksm/fault",))))
+
+        begin, end = ("[ 17.1] cowswap: expect swap-io-error begin",
+                      "[ 17.5] cowswap: expect swap-io-error end")
+        write_err = "[ 17.2] Write-error on swap-device (253:0:88)"
+        con = parse(begin, write_err, end)
+        self.assertEqual(con.splats, [])
+        self.assertEqual(con.expect.seen, {"swap I/O error": 1})
+        # after the window, the same line is trouble again
+        con = parse(begin, end, write_err)
+        self.assertEqual(con.splats, ["swap I/O error: Write-error on swap-device (253:0:88)"])
+        # inside it, any other kind still is
+        con = parse(begin, "[ 17.3] _swap_info_get: Bad swap file entry 3ff",
+                    "[ 17.4] Call Trace:", end)
+        self.assertEqual([x.split(":")[0] for x in con.splats],
+                         ["bad swap entry", "kernel stack trace"])
+        # an OOM window lets the report's stack dump by, not a WARNING
+        con = parse("[ 17.1] cowswap: expect memcg-oom begin", "[ 17.2] Call Trace:",
+                    "[ 17.3] WARNING: CPU: 0 PID: 1 at mm/memory.c:1 x", "[ 17.4] Call Trace:",
+                    "[ 17.5] cowswap: expect memcg-oom end")
+        self.assertEqual([x.split(":")[0] for x in con.splats], ["kernel WARNING"])
+        # a window left open ends with its binary
+        con = judge.parse_console(data("x86_64-patched.log").replace(
+            "ok 8 ksm/fault", begin + "\nok 8 ksm/fault") + write_err + "\n")
+        self.assertEqual(len(con.splats), 1)
+
+
 class BootProblems(unittest.TestCase):
     def test_healthy(self):
         con = judge.parse_console(data("x86_64-patched.log"))

@@ -679,6 +679,164 @@ enum res check_odirect_racy(struct setup_ctx *c, char *why)
 	return racy_verdict(&st, s, lat, res, why);
 }
 
+/*
+ * The child of fork_odirect_inflight: writes its copy of the page while
+ * the parent's read is in flight, then, once the read is over, looks at
+ * it again.  Exit 0: its copy never saw the read; 3: it did; 4: trouble.
+ */
+static void fork_dio_child(unsigned char *p, const struct dio_src *s, int to_parent,
+			   int from_parent)
+{
+	char x = 'w';
+
+	p[ps - 1] = s->marker ^ 1;	/* COW: the child's own copy */
+	if (xwrite(to_parent, &x, 1) || xread(from_parent, &x, 1))
+		_exit(4);
+	if (first_diff_byte(p, 0, ps - 1, s->fill) >= 0 || p[ps - 1] != (s->marker ^ 1))
+		_exit(3);
+	_exit(0);
+}
+
+/*
+ * fork_odirect_inflight: fork() while an O_DIRECT read is in flight into
+ * a swapped-out page, the child writing first: the child must never see
+ * the parent's DMA, the parent must get the read's data and never the
+ * child's write.  (A child that only reads shares the page the read
+ * lands in: FOLL_GET references taken before fork() were never
+ * reliable, so that is not asked.)
+ */
+enum res check_fork_odirect_inflight(struct setup_ctx *c, char *why)
+{
+	int to_parent[2] = { -1, -1 }, from_parent[2] = { -1, -1 }, status = 0;
+	struct dio_req req = { 0 };
+	bool in_flight = false;
+	struct dio_src *s;
+	unsigned char *p;
+	char diag[96], x;
+	enum res res;
+	pthread_t th;
+	pid_t pid;
+
+	(void)c;
+	res = get_slow_src(&s, why);
+	if (res != RES_PASS)
+		return res;
+	p = map_pages(1);
+	if (!p || pipe2(to_parent, O_CLOEXEC) || pipe2(from_parent, O_CLOEXEC)) {
+		res = SKIP(why, "mmap/pipe: %s", strerror(errno));
+		goto out;
+	}
+	memset(p, s->fill, ps);
+	req.src = s;
+	req.buf = p;
+	res = dio_start(&req, &th, why);
+	if (res != RES_PASS)
+		goto out;
+	res = page_out_why(p, 1, why);
+	fflush(NULL);
+	pid = res == RES_PASS ? fork() : -1;
+	if (!pid)
+		fork_dio_child(p, s, to_parent[1], from_parent[0]);
+	if (pid > 0 && !xread(to_parent[0], &x, 1))
+		in_flight = !atomic_load(&req.done);
+	pthread_join(th, NULL);
+	if (pid < 0) {
+		if (res == RES_PASS)
+			res = SKIP(why, "fork: %s", strerror(errno));
+		goto out;
+	}
+	p[ps - 1] = s->marker;
+	x = 'c';
+	if (xwrite(from_parent[1], &x, 1))
+		kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	ksft_print_msg("read %s when the child wrote; child %s %d\n",
+		       in_flight ? "in flight" : "already done",
+		       WIFSIGNALED(status) ? "killed by signal" : "exited with",
+		       WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+	if (req.ret != (ssize_t)s->bs)
+		res = FAIL(why, "O_DIRECT read of %zu bytes returned %zd (%s)", s->bs,
+			   req.ret, req.ret < 0 ? strerror(req.err) : "short");
+	else if (!WIFEXITED(status) || WEXITSTATUS(status) == 4)
+		res = FAIL(why, "the child ended with status 0x%x", status);
+	else if (WEXITSTATUS(status) == 3)
+		res = FAIL(why, "the child's copy of the page saw the parent's O_DIRECT data");
+	else if (!dio_page_ok(s, p, diag, sizeof(diag)))
+		res = FAIL(why, "parent: %s", diag);
+	else if (!in_flight)
+		res = SKIP(why, "the read was over before the child wrote (is %s slow?)",
+			   s->path);
+out:
+	pipe_close(to_parent);
+	pipe_close(from_parent);
+	if (p)
+		unmap_pages(p, 1);
+	return res;
+}
+
+/* An O_DIRECT read from the slow source in flight, for other files' checks. */
+struct dio_flight {
+	struct dio_req req;
+	pthread_t th;
+};
+
+enum res dio_slow_params(struct dio_params *p, char *why)
+{
+	struct dio_src *s;
+	enum res res = get_slow_src(&s, why);
+
+	if (res != RES_PASS)
+		return res;
+	p->bs = s->bs;
+	p->fill = s->fill;
+	p->marker = s->marker;
+	return RES_PASS;
+}
+
+enum res dio_flight_start(struct dio_flight **fp, void *buf, char *why)
+{
+	struct dio_flight *f;
+	struct dio_src *s;
+	enum res res;
+
+	res = get_slow_src(&s, why);
+	if (res != RES_PASS)
+		return res;
+	f = calloc(1, sizeof(*f));
+	if (!f)
+		return SKIP(why, "out of memory");
+	f->req.src = s;
+	f->req.buf = buf;
+	res = dio_start(&f->req, &f->th, why);
+	if (res != RES_PASS) {
+		free(f);
+		return res;
+	}
+	*fp = f;
+	return RES_PASS;
+}
+
+bool dio_flight_done(const struct dio_flight *f)
+{
+	return atomic_load(&f->req.done);
+}
+
+ssize_t dio_flight_end(struct dio_flight *f, int *err)
+{
+	ssize_t ret;
+
+	pthread_join(f->th, NULL);
+	ret = f->req.ret;
+	*err = f->req.err;
+	free(f);
+	return ret;
+}
+
+bool dio_landed(const unsigned char *p)
+{
+	return slow_src.ref && !memcmp(p, slow_src.ref, slow_src.bs);
+}
+
 /* Close the O_DIRECT sources and remove the devices made for them. */
 void odirect_cleanup(void)
 {

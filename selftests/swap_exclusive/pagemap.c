@@ -9,6 +9,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/mman.h>
 
@@ -103,6 +104,28 @@ int kpageflags_get(uint64_t pfn, uint64_t *flags)
 		  (off_t)(pfn * sizeof(*flags))) != sizeof(*flags))
 		return errno ? -errno : -EIO;
 	return 0;
+}
+
+bool kpf_has(uint64_t pfn, int bit)
+{
+	uint64_t flags;
+
+	return pfn && !kpageflags_get(pfn, &flags) && (flags & (1ULL << bit));
+}
+
+void kpf_wait_writeback(const uint64_t *pfn, size_t n, int ms)
+{
+	struct timespec ts = { 0, 10 * 1000000L };
+	size_t i;
+	int t;
+
+	for (t = 0; t < ms; t += 10) {
+		for (i = 0; i < n && !kpf_has(pfn[i], KPF_BIT_WRITEBACK); i++)
+			;
+		if (i == n)
+			return;
+		nanosleep(&ts, NULL);
+	}
 }
 
 const char *pm_describe(uint64_t e, char *buf, int len)

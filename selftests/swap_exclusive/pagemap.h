@@ -25,6 +25,7 @@
 #define PM_PRESENT		BIT_ULL(63)
 
 /* Bits of a /proc/kpageflags entry (include/uapi/linux/kernel-page-flags.h). */
+#define KPF_BIT_DIRTY		4
 #define KPF_BIT_WRITEBACK	8
 #define KPF_BIT_ANON		12
 #define KPF_BIT_SWAPCACHE	13
@@ -81,6 +82,12 @@ bool pagemap_shows_pfn(void);
  * -errno otherwise (-ENOENT when the file does not exist).
  */
 int kpageflags_get(uint64_t pfn, uint64_t *flags);
+
+/* Does the page frame pfn (0: none) have kpageflags bit set? */
+bool kpf_has(uint64_t pfn, int bit);
+
+/* Wait up to ms milliseconds until none of the n page frames is under writeback. */
+void kpf_wait_writeback(const uint64_t *pfn, size_t n, int ms);
 
 /* Human readable one-line summary of an entry, for diagnostics. */
 const char *pm_describe(uint64_t e, char *buf, int len);

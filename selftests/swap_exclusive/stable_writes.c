@@ -146,3 +146,65 @@ enum res check_stable_off(struct setup_ctx *c, char *why)
 {
 	return stable_writes_run(c, 0, why);
 }
+
+/*
+ * swapoff_writeback: pages paged out to the slow device and switched off
+ * (swapoff) while their writeback still runs.  swapoff must succeed and
+ * bring every page back intact; written afterwards each page stays the
+ * same page (unuse_pte() mapped it exclusive, nobody else holds it).
+ */
+enum res check_swapoff_writeback(struct setup_ctx *c, char *why)
+{
+	int n = opt.stable_pages, i, wb = 0, bad = 0, copied = 0, r;
+	uint64_t *pfn0 = NULL, pfn1;
+	unsigned char *p = NULL, *q;
+	enum res res;
+
+	if (!env.kpageflags)
+		return SKIP(why, "needs /proc/kpageflags to see pages under writeback");
+	res = sw_pages(n, &p, &pfn0, why);
+	if (res != RES_PASS)
+		goto out;
+	/* a first write-out to use up the throttle budget */
+	page_out(p + (size_t)n * ps, 1, 5);
+	r = page_out(p, n, 5);
+	for (i = 0; i < n; i++)
+		wb += page_under_writeback(pfn0[i]);
+	r = r ?: swap_off(c->dev);
+	if (r) {
+		res = FAIL(why, "page-out or swapoff with %d pages under writeback: %s", wb,
+			   strerror(-r));
+		swap_on(c->dev, c->prio);
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		q = p + (size_t)i * ps;
+		if (!page_present(q) || first_diff_byte(q, 0, ps, 0x30 + i % 64) >= 0) {
+			bad++;
+			continue;
+		}
+		pfn1 = page_pfn(q);
+		write_byte(q + ps - 1, 0xee);
+		copied += page_pfn(q) != pfn1;
+	}
+	r = swap_on(c->dev, c->prio);
+	ksft_print_msg(
+		"swapoff with %d of %d pages under writeback: %d not back or wrong, %d copied on the write after\n",
+		wb, n, bad, copied);
+	if (r)
+		res = FAIL(why, "swapon %s after the swapoff: %s", c->dev, strerror(-r));
+	else if (bad)
+		res = FAIL(why, "%d of %d pages not brought back intact by swapoff", bad, n);
+	else if (copied)
+		res = FAIL(why, "%d of %d pages copied on the first write after swapoff",
+			   copied, n);
+	else if (!wb)
+		res = FAIL(why,
+			   "no page was under writeback at swapoff: nothing was tested (is %s slow?)",
+			   c->dev);
+out:
+	if (p)
+		unmap_pages(p, n + 1);
+	free(pfn0);
+	return res;
+}

@@ -174,6 +174,11 @@ static int snapshot_restore(void)
 			       n ? strerror(-n) : "");
 		fixed++;
 	}
+	n = memcg_sweep();
+	if (n > 0) {
+		ksft_print_msg("supervisor: removed %d " TEST_DEV_PREFIX "* cgroup(s)\n", n);
+		fixed += n;
+	}
 	n = test_devs_sweep();
 	if (n > 0) {
 		ksft_print_msg("supervisor: removed %d " TEST_DEV_PREFIX "* device(s)\n", n);

@@ -75,6 +75,22 @@
  *            thp_partial SKIP where the THP was split to be swapped out
  *            (no THP_SWAP).  No THP support, THP disabled for good or no
  *            THP allocated (AnonHugePages) is a SKIP saying so.
+ *   memcg    the fault setup's disk, and the worker moved into a cgroup v2
+ *            memory cgroup of its own (cgroup_helpers.c; cgroup2 mounted
+ *            on a temporary directory when nothing is mounted, +memory
+ *            enabled): pages are reclaimed through the cgroup's
+ *            memory.reclaim, the kernel's own limit reclaim, not
+ *            MADV_PAGEOUT.  No cgroup v2 memory controller is a SKIP
+ *            naming CONFIG_MEMCG.
+ *   faulty   swap on a dm device of the test's own over a null_blk whose
+ *            table is switched at will between linear and dm-flakey set
+ *            to be down all the time (test_devs.c): writes fail, or reads
+ *            and writes fail, then it recovers.  The kernel's "Write-error"
+ *            and "Read-error on swap-device" lines are announced in the
+ *            kernel log ("cowswap: expect swap-io-error begin" ... "end",
+ *            see test_util.h) so that a judge of the console tells them
+ *            from trouble.  No flakey target is a SKIP naming
+ *            CONFIG_DM_FLAKEY.
  *
  * Every applicable (check, setup) pair is one TAP line "<check>/<setup>".
  * Several checks keep a second reference on the page with vmsplice() (a
@@ -204,6 +220,46 @@
  *                      IORING_OP_READ_FIXED from a memfd must land in the
  *                      page the process sees.  Raw io_uring system calls;
  *                      SKIP naming CONFIG_IO_URING on ENOSYS.
+ *   fork_odirect_inflight
+ *                      fork() while an O_DIRECT read is in flight into a
+ *                      swapped-out page, the child writing its copy while
+ *                      the read is in flight: the child never sees the
+ *                      read's data, the parent gets it and never the
+ *                      child's write.  (A child that only reads shares the
+ *                      page the read lands in: FOLL_GET references taken
+ *                      before fork() were never reliable.)  SKIP if the
+ *                      read was over before the child wrote.
+ *   swapoff_writeback  (stable) -p pages paged out and swapped off while
+ *                      their writeback runs: swapoff succeeds, every page
+ *                      is back intact and is written in place afterwards;
+ *                      FAIL if no page was under writeback at swapoff.
+ *   memcg_oom_swapin   (memcg) a child in a cgroup of its own locks all it
+ *                      has but one paged-out page, its memory.max is set
+ *                      to what it uses, then it touches the page: the
+ *                      swap-in cannot be charged.  It must be killed by the
+ *                      memcg OOM killer or get its page intact, the worker's
+ *                      own paged-out memory must stay as it was, and the
+ *                      swap-in must have hit the limit (memory.events max)
+ *                      or nothing was tested (FAIL).  The OOM report is
+ *                      announced as expected ("memcg-oom").
+ *   swapout_error, swapout_error_odirect   (faulty)
+ *                      16 pages paged out while the device fails writes:
+ *                      each page must stay in the swap cache (counted from
+ *                      /proc/kpageflags: dirty, in the swap cache; FAIL if
+ *                      none did: no fault was injected), come back intact,
+ *                      go out for good once the device works; then swapoff
+ *                      succeeds and SwapTotal/SwapFree in /proc/meminfo are
+ *                      back where they started.  _odirect: an O_DIRECT read
+ *                      in flight into page 0 (held, so never written) is
+ *                      written meanwhile: the read's data must land there.
+ *   swapin_error, swapin_error_odirect   (faulty)
+ *                      16 pages paged out to the working device, which then
+ *                      fails every read: each page must read back intact or
+ *                      raise SIGBUS, never wrong data (FAIL if no SIGBUS
+ *                      came: no fault was injected), the same after the
+ *                      device recovers and after swapoff, which must
+ *                      succeed; counters as above.  _odirect as above, the
+ *                      held page coming from the swap cache.
  *
  * PFN based verdicts are only given while the old page provably still
  * exists (in the swap cache or under writeback, from /proc/kpageflags), so
@@ -215,9 +271,12 @@
  * with one CPU).  The pre-fix kernel fails odirect_* (data lost),
  * reuse_pfn, softdirty, uffd_wp, uffd_wp_swapped, softdirty_swapped,
  * iouring_fixed_buf, race_write_write and race_read_write (page copied)
- * and stable_writes_off_reuses (N/N copied); fork_*, fork_race_swapin,
- * shared_copy, ksm, ksm_write, race_read_wp and stable_writes_on_copies
- * pass there (copying too often is safe).  The mutant kernel
+ * and stable_writes_off_reuses (N/N copied), and swapout_error_odirect and
+ * swapin_error_odirect (data lost, as odirect_inflight); fork_*,
+ * fork_race_swapin, shared_copy, ksm, ksm_write, race_read_wp,
+ * stable_writes_on_copies, swapoff_writeback, memcg_oom_swapin,
+ * swapout_error and swapin_error pass there (copying too often is safe;
+ * the fault checks test robustness, not the bug).  The mutant kernel
  * (patches/mutants) shows the others can fail: not clearing the marker at
  * fork() fails fork_*, fork_race_swapin and shared_copy, treating a KSM
  * page as exclusive on swap-in fails ksm_write (fault and zram; swapoff
@@ -247,8 +306,12 @@
  *                         250 ms after submission: pages stay under
  *                         writeback that long
  * mkswap only ever runs on a device the test made or one named below.
+ *   faulty                linear / dm-flakey over a 32 MiB null_blk
+ *   memcg                 a cgroup v2 memory cgroup (cgroup2 mounted on a
+ *                         temporary directory when none is)
  * Missing kernel support is a SKIP naming the option (CONFIG_BLK_DEV_NULL_BLK,
- * CONFIG_CONFIGFS_FS, CONFIG_BLK_DEV_DM, CONFIG_DM_DELAY, CONFIG_ZRAM);
+ * CONFIG_CONFIGFS_FS, CONFIG_BLK_DEV_DM, CONFIG_DM_DELAY, CONFIG_ZRAM,
+ * CONFIG_DM_FLAKEY, CONFIG_MEMCG);
  * modules are loaded with modprobe when it is on $PATH.
  *
  * Environment (optional; the QEMU harness names its virtio disks; root):
@@ -265,16 +328,20 @@
  * Files.  This one holds the tables of checks and setups and main();
  * setups.c and thp.c the setups and the memory a check takes (a base page
  * or a THP subpage); pageout.c paging out with a reference held; one file
- * of checks a concern: odirect.c, cow.c (fork_after_swapout_*, reuse_pfn,
- * shared_copy), ksm.c, softdirty_uffd.c, stable_writes.c, races.c
- * (race_*, fork_race_swapin) and io_uring.c; supervisor.c the watchdog
- * and the restore.  test_util.c, swap_helpers.c, pagemap.c and test_devs.c
+ * of checks a concern: odirect.c (odirect_*, fork_odirect_inflight),
+ * cow.c (fork_after_swapout_*, reuse_pfn, shared_copy), ksm.c,
+ * softdirty_uffd.c, stable_writes.c (stable_writes_*, swapoff_writeback),
+ * races.c (race_*, fork_race_swapin), io_uring.c, memcg.c (the memcg
+ * setup, memcg_oom_swapin) and faults.c (the faulty setup, swapout_error*,
+ * swapin_error*); supervisor.c the watchdog and the restore.
+ * test_util.c, swap_helpers.c, pagemap.c, test_devs.c and cgroup_helpers.c
  * need no kselftest.h: the cowswap stress test and benchmark link them too.
  *
  * The checks run in a child process; the parent (supervise()) ends a check
  * that hangs for CHECK_TIMEOUT s with "Bail out!", and whatever happened
  * (watchdog, SIGINT/SIGTERM/SIGHUP, a crash) puts back the swap areas,
- * KSM and THP settings, stable_writes and removes the devices made here.
+ * KSM and THP settings, stable_writes and removes the devices and
+ * cgroups made here.
  * Missing preconditions (not root, feature not configured) make the
  * affected lines SKIP; the kernel misbehaving (data lost, a short O_DIRECT
  * read, clear_refs or uffd un-protect without effect, a page leaving the
@@ -306,6 +373,8 @@ static const struct setup setups[NR_SETUPS] = {
 	[SETUP_THP_PTE]     = { "thp_pte",     false, setup_thp, teardown_thp, MEM_THP_PTE },
 	[SETUP_THP_SUBPAGE] = { "thp_subpage", false, setup_thp, teardown_thp, MEM_THP_SUBPAGE },
 	[SETUP_THP_PARTIAL] = { "thp_partial", false, setup_thp, teardown_thp, MEM_THP_PARTIAL },
+	[SETUP_MEMCG]	= { "memcg",   false, setup_memcg,  teardown_memcg },
+	[SETUP_FAULTY]	= { "faulty",  false, setup_faulty, teardown_faulty },
 };
 
 #ifndef BIT
@@ -316,6 +385,8 @@ static const struct setup setups[NR_SETUPS] = {
 #define S_SWAPOFF	BIT(SETUP_SWAPOFF)
 #define S_ZRAM		BIT(SETUP_ZRAM)
 #define S_STABLE	BIT(SETUP_STABLE)
+#define S_MEMCG		BIT(SETUP_MEMCG)
+#define S_FAULTY	BIT(SETUP_FAULTY)
 #define S_THP_SPLIT	(BIT(SETUP_THP_PTE) | BIT(SETUP_THP_SUBPAGE))
 #define S_THP		(S_THP_SPLIT | BIT(SETUP_THP_WHOLE) | BIT(SETUP_THP_PARTIAL))
 
@@ -326,7 +397,7 @@ struct check {
 };
 
 static const struct check checks[] = {
-	{ "odirect_inflight",  S_FAULT | S_SWAPOFF | S_ZRAM | S_STABLE | S_THP_SPLIT,
+	{ "odirect_inflight",  S_FAULT | S_SWAPOFF | S_ZRAM | S_STABLE | S_THP_SPLIT | S_MEMCG,
 	  check_odirect_inflight },
 	{ "odirect_racy",      S_FAULT | S_ZRAM,                        check_odirect_racy },
 	{ "odirect_clear_refs", S_FAULT | S_SWAPOFF | S_ZRAM,           check_odirect_clear_refs },
@@ -349,6 +420,13 @@ static const struct check checks[] = {
 	{ "uffd_wp_swapped",   S_FAULT | S_SWAPOFF | S_ZRAM,            check_uffd_wp_swapped },
 	{ "softdirty_swapped", S_FAULT | S_SWAPOFF | S_ZRAM,            check_softdirty_swapped },
 	{ "iouring_fixed_buf", S_FAULT | S_SWAPOFF | S_ZRAM,            check_iouring_fixed_buf },
+	{ "fork_odirect_inflight", S_FAULT,                  check_fork_odirect_inflight },
+	{ "swapoff_writeback", S_STABLE,                                check_swapoff_writeback },
+	{ "memcg_oom_swapin",  S_MEMCG,                                 check_memcg_oom_swapin },
+	{ "swapout_error",     S_FAULTY,                                check_swapout_error },
+	{ "swapout_error_odirect", S_FAULTY,                 check_swapout_error_odirect },
+	{ "swapin_error",      S_FAULTY,                                check_swapin_error },
+	{ "swapin_error_odirect", S_FAULTY,                  check_swapin_error_odirect },
 };
 
 static bool selected(const struct check *ck, const struct setup *s)

@@ -38,6 +38,7 @@
 #include <sys/wait.h>
 
 #include "kselftest.h"
+#include "cgroup_helpers.h"
 #include "pagemap.h"
 #include "swap_helpers.h"
 #include "test_devs.h"
@@ -54,6 +55,7 @@
 #define OWN_SLOW_SWAP_NSEC	250000000UL	/* its completion delay */
 #define OWN_THP_SWAP_MB		64	/* own swap area of the THP setups */
 #define OWN_THP_SWAP_NSEC	10000000UL	/* its completion delay */
+#define OWN_FAULTY_SWAP_MB	32	/* own swap area of the faulty setup */
 #define KPF_BIT_THP		22
 
 enum res { RES_PASS, RES_FAIL, RES_SKIP };
@@ -132,6 +134,8 @@ struct setup_ctx {
 	struct nullb_dev own_dev;	/* the area, when the test made it */
 	char thp_enabled[16];		/* THP "enabled" before a THP setup */
 	bool thp_changed;		/* ... which changed it */
+	struct memcg memcg;		/* memcg: the cgroup the worker is in */
+	struct dm_fault_dev fault;	/* faulty: the area, over own_dev */
 };
 
 struct setup {
@@ -145,6 +149,7 @@ struct setup {
 enum {
 	SETUP_FAULT, SETUP_SWAPOFF, SETUP_ZRAM, SETUP_STABLE,
 	SETUP_THP_WHOLE, SETUP_THP_PTE, SETUP_THP_SUBPAGE, SETUP_THP_PARTIAL,
+	SETUP_MEMCG, SETUP_FAULTY,
 	NR_SETUPS
 };
 
@@ -159,6 +164,7 @@ struct test_mem {
 				 * (in the swap cache unsplit), 0 it was split,
 				 * -1 unknown
 				 */
+	const struct memcg *memcg;	/* paged out by its memory.reclaim */
 	bool presplit;		/* split by mem_get() (MEM_REFS) */
 	bool no_refs;		/* MEM_REFS asked, but the check must take none */
 };
@@ -183,6 +189,14 @@ enum res check_fork_child_first(struct setup_ctx *c, char *why);
 enum res check_reuse_pfn(struct setup_ctx *c, char *why);
 enum res check_shared_copy(struct setup_ctx *c, char *why);
 
+/* faults.c */
+enum res setup_faulty(struct setup_ctx *c, char *why);
+void teardown_faulty(struct setup_ctx *c);
+enum res check_swapout_error(struct setup_ctx *c, char *why);
+enum res check_swapout_error_odirect(struct setup_ctx *c, char *why);
+enum res check_swapin_error(struct setup_ctx *c, char *why);
+enum res check_swapin_error_odirect(struct setup_ctx *c, char *why);
+
 /* io_uring.c */
 enum res check_iouring_fixed_buf(struct setup_ctx *c, char *why);
 
@@ -190,11 +204,29 @@ enum res check_iouring_fixed_buf(struct setup_ctx *c, char *why);
 enum res check_ksm(struct setup_ctx *c, char *why);
 enum res check_ksm_write(struct setup_ctx *c, char *why);
 
+/* memcg.c */
+enum res setup_memcg(struct setup_ctx *c, char *why);
+void teardown_memcg(struct setup_ctx *c);
+enum res check_memcg_oom_swapin(struct setup_ctx *c, char *why);
+
 /* odirect.c */
+struct dio_params {
+	size_t bs;		/* the read's size */
+	unsigned char fill;	/* a byte the read's data does not hold */
+	unsigned char marker;	/* another one */
+};
+
+struct dio_flight;
+enum res dio_slow_params(struct dio_params *p, char *why);
+enum res dio_flight_start(struct dio_flight **fp, void *buf, char *why);
+bool dio_flight_done(const struct dio_flight *f);
+ssize_t dio_flight_end(struct dio_flight *f, int *err);
+bool dio_landed(const unsigned char *p);
 void odirect_cleanup(void);
 enum res check_odirect_inflight(struct setup_ctx *c, char *why);
 enum res check_odirect_clear_refs(struct setup_ctx *c, char *why);
 enum res check_odirect_racy(struct setup_ctx *c, char *why);
+enum res check_fork_odirect_inflight(struct setup_ctx *c, char *why);
 
 /* pageout.c */
 unsigned char new_fill(void);
@@ -239,6 +271,7 @@ enum res check_softdirty_swapped(struct setup_ctx *c, char *why);
 /* stable_writes.c */
 enum res check_stable_on(struct setup_ctx *c, char *why);
 enum res check_stable_off(struct setup_ctx *c, char *why);
+enum res check_swapoff_writeback(struct setup_ctx *c, char *why);
 
 /* supervisor.c */
 void phase_set(const char *fmt, ...) __printf(1, 2);

@@ -327,54 +327,76 @@ static unsigned long long blkdev_bytes(const char *path)
 	return bytes;
 }
 
-/* A DM_TABLE_LOAD request in buf: one delay target over all of lower. */
-static struct dm_ioctl *dm_delay_table(char *buf, const char *name, unsigned long long bytes,
-				       dev_t lower, unsigned int read_ms, unsigned int write_ms)
+/* Append one target to the DM_TABLE_LOAD request in buf; -ENOSPC when full. */
+static int dm_table_add(char *buf, size_t *off, unsigned long long start,
+			unsigned long long len, const char *type, const char *params)
+{
+	struct dm_ioctl *io = (struct dm_ioctl *)buf;
+	struct dm_target_spec *spec = (struct dm_target_spec *)(buf + *off);
+	size_t plen = strlen(params) + 1, next;
+
+	next = (sizeof(*spec) + plen + 7) & ~(size_t)7;
+	if (*off + next > DM_BUF_SIZE)
+		return -ENOSPC;
+	memset(spec, 0, next);
+	spec->sector_start = start;
+	spec->length = len;
+	snprintf(spec->target_type, sizeof(spec->target_type), "%s", type);
+	memcpy(spec + 1, params, plen);
+	spec->next = next;
+	io->target_count++;
+	*off += next;
+	return 0;
+}
+
+/* A DM_TABLE_LOAD request in buf: one target of that type and parameters. */
+static struct dm_ioctl *dm_table(char *buf, const char *name, unsigned long long bytes,
+				 const char *type, const char *params)
 {
 	struct dm_ioctl *io = dm_init(buf, name);
-	struct dm_target_spec *spec;
-	char *params;
+	size_t off = io->data_start;
 
-	io->target_count = 1;
-	spec = (struct dm_target_spec *)(buf + io->data_start);
-	spec->sector_start = 0;
-	spec->length = bytes / 512;
-	snprintf(spec->target_type, sizeof(spec->target_type), "delay");
-	params = (char *)(spec + 1);
-	snprintf(params, DM_BUF_SIZE - io->data_start - sizeof(*spec),
-		 "%u:%u 0 %u %u:%u 0 %u", major(lower), minor(lower),
-		 read_ms, major(lower), minor(lower), write_ms);
+	dm_table_add(buf, &off, 0, bytes / 512, type, params);
 	return io;
 }
 
-int dm_delay_create(struct dm_delay_dev *d, const char *role,
-		    const char *lower, unsigned int read_ms,
-		    unsigned int write_ms, char *why)
+/* "<major>:<minor>" of lower, its size in bytes; -errno and a reason. */
+static int dm_lower(const char *lower, char *mm, size_t len, unsigned long long *bytes,
+		    char *why)
 {
-	static alignas(8) char buf[DM_BUF_SIZE];
-	unsigned long long bytes;
-	struct dm_ioctl *io;
 	struct stat st;
-	dev_t devt;
-	int fd, r;
 
-	memset(d, 0, sizeof(*d));
-	snprintf(d->name, sizeof(d->name), TEST_DEV_PREFIX "%s", role);
 	if (stat(lower, &st) || !S_ISBLK(st.st_mode)) {
 		why_set(why, "%s is not a block device", lower);
 		return -ENOTBLK;
 	}
-	bytes = blkdev_bytes(lower);
-	if (bytes < 512) {
+	*bytes = blkdev_bytes(lower);
+	if (*bytes < 512) {
 		why_set(why, "cannot get the size of %s", lower);
 		return -EIO;
 	}
+	snprintf(mm, len, "%u:%u", major(st.st_rdev), minor(st.st_rdev));
+	return 0;
+}
+
+/*
+ * Make the dm device d->name with one target (type, params) over bytes,
+ * after checking that the target type config_opt builds exists.
+ */
+static int dm_make(struct dm_delay_dev *d, unsigned long long bytes, const char *type,
+		   const char *params, const char *config_opt, char *why)
+{
+	static alignas(8) char buf[DM_BUF_SIZE];
+	struct dm_ioctl *io;
+	dev_t devt;
+	int fd, r;
+
 	fd = dm_open(why);
 	if (fd < 0)
 		return fd;
-	r = dm_has_target(fd, "delay");
+	r = dm_has_target(fd, type);
 	if (r <= 0) {
-		why_set(why, "dm-delay target not available (CONFIG_DM_DELAY)%s%s",
+		why_set(why, "dm-%s target not available (%s)%s%s", type, config_opt,
 			r < 0 ? ": " : "", r < 0 ? strerror(-r) : "");
 		close(fd);
 		return r < 0 ? r : -ENODEV;
@@ -391,10 +413,10 @@ int dm_delay_create(struct dm_delay_dev *d, const char *role,
 	d->created = 1;
 	devt = makedev(major(io->dev), minor(io->dev));
 
-	io = dm_delay_table(buf, d->name, bytes, st.st_rdev, read_ms, write_ms);
+	io = dm_table(buf, d->name, bytes, type, params);
 	if (ioctl(fd, DM_TABLE_LOAD, io)) {
 		r = -errno;
-		why_set(why, "DM_TABLE_LOAD delay over %s: %s", lower, strerror(errno));
+		why_set(why, "DM_TABLE_LOAD %s %s: %s", type, params, strerror(errno));
 		goto fail;
 	}
 	io = dm_init(buf, d->name);	/* no DM_SUSPEND_FLAG: resume */
@@ -419,7 +441,24 @@ fail:
 	return r;
 }
 
-int dm_delay_destroy(struct dm_delay_dev *d)
+int dm_delay_create(struct dm_delay_dev *d, const char *role,
+		    const char *lower, unsigned int read_ms,
+		    unsigned int write_ms, char *why)
+{
+	unsigned long long bytes;
+	char mm[32], params[96];
+	int r;
+
+	memset(d, 0, sizeof(*d));
+	snprintf(d->name, sizeof(d->name), TEST_DEV_PREFIX "%s", role);
+	r = dm_lower(lower, mm, sizeof(mm), &bytes, why);
+	if (r)
+		return r;
+	snprintf(params, sizeof(params), "%s 0 %u %s 0 %u", mm, read_ms, mm, write_ms);
+	return dm_make(d, bytes, "delay", params, "CONFIG_DM_DELAY", why);
+}
+
+static int dm_remove(struct dm_delay_dev *d)
 {
 	int fd, r;
 
@@ -432,6 +471,142 @@ int dm_delay_destroy(struct dm_delay_dev *d)
 	close(fd);
 	d->created = 0;
 	return r;
+}
+
+int dm_delay_destroy(struct dm_delay_dev *d)
+{
+	return dm_remove(d);
+}
+
+/* The target of a fault mode from sector start on: linear, or flakey always down. */
+static const char *dm_fault_params(const struct dm_fault_dev *f, enum dm_fault_mode mode,
+				   unsigned long long start, char *params, size_t len)
+{
+	if (mode == DM_FAULT_NONE) {
+		snprintf(params, len, "%s %llu", f->lower, start);
+		return "linear";
+	}
+	/* up 0 s, down 1 s: always down */
+	snprintf(params, len, "%s %llu 0 1%s", f->lower, start,
+		 mode == DM_FAULT_WRITES ? " 1 error_writes" : "");
+	return "flakey";
+}
+
+/*
+ * The table: mode over the sector ranges (all of the device when n is 0),
+ * rest elsewhere.
+ */
+static int dm_fault_table(char *buf, const struct dm_fault_dev *f, enum dm_fault_mode mode,
+			  const struct dm_range *ranges, int n, enum dm_fault_mode rest)
+{
+	unsigned long long pos = 0, end = f->bytes / 512;
+	size_t off;
+	char params[96];
+	const char *type;
+	int i, r = 0;
+
+	dm_init(buf, f->dm.name);
+	off = ((struct dm_ioctl *)buf)->data_start;
+	if (!n) {
+		type = dm_fault_params(f, mode, 0, params, sizeof(params));
+		return dm_table_add(buf, &off, 0, end, type, params);
+	}
+	for (i = 0; i < n && !r; i++) {
+		if (ranges[i].start < pos || ranges[i].start + ranges[i].len > end)
+			return -EINVAL;
+		if (ranges[i].start > pos) {
+			type = dm_fault_params(f, rest, pos, params, sizeof(params));
+			r = dm_table_add(buf, &off, pos, ranges[i].start - pos, type, params);
+		}
+		pos = ranges[i].start;
+		type = dm_fault_params(f, mode, pos, params, sizeof(params));
+		if (!r)
+			r = dm_table_add(buf, &off, pos, ranges[i].len, type, params);
+		pos += ranges[i].len;
+	}
+	if (!r && pos < end) {
+		type = dm_fault_params(f, rest, pos, params, sizeof(params));
+		r = dm_table_add(buf, &off, pos, end - pos, type, params);
+	}
+	return r;
+}
+
+int dm_fault_create(struct dm_fault_dev *f, const char *role, const char *lower,
+		    char *why)
+{
+	const char *type;
+	char params[96];
+	int fd, r;
+
+	memset(f, 0, sizeof(*f));
+	snprintf(f->dm.name, sizeof(f->dm.name), TEST_DEV_PREFIX "%s", role);
+	r = dm_lower(lower, f->lower, sizeof(f->lower), &f->bytes, why);
+	if (r)
+		return r;
+	/* the faults need the flakey target: check for it before anything */
+	fd = dm_open(why);
+	if (fd < 0)
+		return fd;
+	r = dm_has_target(fd, "flakey");
+	close(fd);
+	if (r <= 0) {
+		why_set(why, "dm-flakey target not available (CONFIG_DM_FLAKEY)");
+		return r < 0 ? r : -ENODEV;
+	}
+	type = dm_fault_params(f, DM_FAULT_NONE, 0, params, sizeof(params));
+	r = dm_make(&f->dm, f->bytes, type, params, "CONFIG_BLK_DEV_DM", why);
+	if (!r)
+		snprintf(f->path, sizeof(f->path), "%s", f->dm.path);
+	return r;
+}
+
+int dm_fault_set_ranges(struct dm_fault_dev *f, enum dm_fault_mode mode,
+			const struct dm_range *ranges, int n, enum dm_fault_mode rest,
+			char *why)
+{
+	static alignas(8) char buf[DM_BUF_SIZE];
+	struct dm_ioctl *io;
+	int fd, r;
+
+	fd = dm_open(why);
+	if (fd < 0)
+		return fd;
+	/*
+	 * Load the new table as the inactive one, then resume: the kernel
+	 * suspends (letting I/O in flight finish), swaps the tables and
+	 * resumes within the one ioctl, so no page fault of ours can wait
+	 * for a suspended swap device.
+	 */
+	r = dm_fault_table(buf, f, mode, ranges, n, rest);
+	if (r) {
+		why_set(why, "a table of %d ranges for %s: %s", n, f->dm.name, strerror(-r));
+		goto out;
+	}
+	if (ioctl(fd, DM_TABLE_LOAD, buf)) {
+		r = -errno;
+		why_set(why, "DM_TABLE_LOAD for %s: %s", f->dm.name, strerror(errno));
+		goto out;
+	}
+	io = dm_init(buf, f->dm.name);	/* no DM_SUSPEND_FLAG: resume */
+	if (ioctl(fd, DM_DEV_SUSPEND, io)) {
+		r = -errno;
+		why_set(why, "switching %s to the new table: %s", f->dm.name, strerror(errno));
+		goto out;
+	}
+	f->mode = mode;
+out:
+	close(fd);
+	return r;
+}
+
+int dm_fault_set(struct dm_fault_dev *f, enum dm_fault_mode mode, char *why)
+{
+	return dm_fault_set_ranges(f, mode, NULL, 0, DM_FAULT_NONE, why);
+}
+
+int dm_fault_destroy(struct dm_fault_dev *f)
+{
+	return dm_remove(&f->dm);
 }
 
 int test_devs_sweep(void)

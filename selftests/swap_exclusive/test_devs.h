@@ -2,7 +2,8 @@
 /*
  * test_devs.h - block devices the swap_exclusive selftest makes for itself,
  * so that it needs no disk and no harness: memory-backed null_blk devices
- * (configfs) and a dm-delay mapping over one of them.
+ * (configfs), and dm-delay and fault-injecting (linear / dm-flakey)
+ * mappings over one of them.
  *
  * Everything created here is named with the "cowswap_" prefix so that a
  * supervisor can find and remove what a killed test left behind
@@ -63,6 +64,46 @@ int dm_delay_create(struct dm_delay_dev *d, const char *role,
 		    const char *lower, unsigned int read_ms,
 		    unsigned int write_ms, char *why);
 int dm_delay_destroy(struct dm_delay_dev *d);
+
+/* What a fault device does with I/O (dm_fault_set()). */
+enum dm_fault_mode {
+	DM_FAULT_NONE,		/* linear: every I/O passed down */
+	DM_FAULT_WRITES,	/* flakey, error_writes: writes fail, reads pass */
+	DM_FAULT_ALL,		/* flakey: every read and write fails */
+};
+
+/*
+ * A device-mapper device over the whole of lower whose table is swapped
+ * at will between a linear mapping and dm-flakey set to be down all the
+ * time, so that I/O fails on demand and recovers.  -ENODEV with a reason
+ * naming CONFIG_DM_FLAKEY when the flakey target is not available.
+ */
+struct dm_fault_dev {
+	struct dm_delay_dev dm;	/* the device made (name, node) */
+	char path[64];		/* its node, as dm.path */
+	char lower[32];		/* "<major>:<minor>" of lower */
+	unsigned long long bytes;
+	enum dm_fault_mode mode;
+};
+
+int dm_fault_create(struct dm_fault_dev *f, const char *role, const char *lower,
+		    char *why);
+/* Switch to the table of mode (I/O in flight finishes first); 0 or -errno. */
+int dm_fault_set(struct dm_fault_dev *f, enum dm_fault_mode mode, char *why);
+
+/* Sectors [start, start + len) of a fault device. */
+struct dm_range {
+	unsigned long long start, len;
+};
+
+/*
+ * dm_fault_set() for the n ranges only (sorted, not overlapping), rest
+ * elsewhere; -ENOSPC when the table does not fit.
+ */
+int dm_fault_set_ranges(struct dm_fault_dev *f, enum dm_fault_mode mode,
+			const struct dm_range *ranges, int n, enum dm_fault_mode rest,
+			char *why);
+int dm_fault_destroy(struct dm_fault_dev *f);
 
 /*
  * Remove every dm device and null_blk whose name starts with

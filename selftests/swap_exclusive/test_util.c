@@ -9,6 +9,8 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <sched.h>
+#include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -220,20 +222,38 @@ int madvise_on_cpu(void *p, size_t len, int advice, int k)
 	return madvise(p, len, advice) ? -errno : 0;
 }
 
-int page_out(void *p, size_t n, int tries)
+bool pages_swapped(const void *p, size_t n)
 {
 	long ps = page_size();
 	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!page_swapped((const char *)p + i * ps))
+			return false;
+	return true;
+}
+
+void pipe_close(int fd[2])
+{
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		if (fd[i] >= 0)
+			close(fd[i]);
+		fd[i] = -1;
+	}
+}
+
+int page_out(void *p, size_t n, int tries)
+{
+	long ps = page_size();
 	int t, r;
 
 	for (t = 0; t < tries; t++) {
 		r = madvise_on_cpu(p, n * ps, MADV_PAGEOUT, t);
 		if (r)
 			return r;
-		for (i = 0; i < n; i++)
-			if (!page_swapped((char *)p + i * ps))
-				break;
-		if (i == n)
+		if (pages_swapped(p, n))
 			return 0;
 		if (t + 1 < tries)
 			sleep_us(10000);
@@ -307,4 +327,45 @@ int blk_find_serial(const char *serial, char *dev, size_t len)
 	}
 	closedir(dir);
 	return ret;
+}
+
+void kmsg_expect(const char *kind, bool begin)
+{
+	char line[96];
+	int fd, n;
+
+	fflush(NULL);
+	fd = open("/dev/kmsg", O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	/* level 4: shown on a console with the default log level */
+	n = snprintf(line, sizeof(line), "<4>" KMSG_EXPECT "%s %s\n", kind,
+		     begin ? "begin" : "end");
+	if (write(fd, line, n) != n)
+		n = -1;
+	close(fd);
+}
+
+static __thread sigjmp_buf sigbus_jmp;
+
+static void sigbus_handler(int sig)
+{
+	(void)sig;
+	siglongjmp(sigbus_jmp, 1);
+}
+
+int copy_sigbus(void *dst, const void *src, size_t len)
+{
+	struct sigaction sa = { .sa_handler = sigbus_handler }, old;
+	int r = 0;
+
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGBUS, &sa, &old))
+		return -errno;
+	if (sigsetjmp(sigbus_jmp, 1))
+		r = -EFAULT;
+	else
+		memcpy(dst, src, len);
+	sigaction(SIGBUS, &old, NULL);
+	return r;
 }

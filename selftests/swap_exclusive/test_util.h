@@ -102,6 +102,12 @@ int madvise_on_cpu(void *p, size_t len, int advice, int k);
  */
 int page_out(void *p, size_t n, int tries);
 
+/* Are the n pages at p all swap entries?  Needs pagemap_open(). */
+bool pages_swapped(const void *p, size_t n);
+
+/* Close both ends of a pipe (those not -1) and set them to -1. */
+void pipe_close(int fd[2]);
+
 /* read() all of len bytes (EINTR retried) / write() them: 0 or -1. */
 int xread(int fd, void *buf, size_t len);
 int xwrite(int fd, const void *buf, size_t len);
@@ -111,6 +117,25 @@ const char *getenv_nonempty(const char *name);
 
 /* A whole decimal (or 0x) number in [min, max] into *out: 0 or -EINVAL. */
 int parse_num(const char *s, long min, long max, long *out);
+
+/*
+ * Kernel messages a test provokes on purpose (a swap device failing I/O,
+ * an OOM kill in a memory cgroup) are announced in the kernel log with
+ * "cowswap: expect <kind> begin" before and "... end" after, so that a
+ * judge of the console can tell them from real trouble.  The kinds:
+ * "swap-io-error" (Read-/Write-error on swap-device) and "memcg-oom"
+ * (the OOM report of a memory cgroup and its stack dump).
+ */
+#define KMSG_EXPECT		"cowswap: expect "
+#define KMSG_SWAP_IO_ERROR	"swap-io-error"
+#define KMSG_MEMCG_OOM		"memcg-oom"
+void kmsg_expect(const char *kind, bool begin);
+
+/*
+ * memcpy() that survives a SIGBUS raised by reading src (a page whose
+ * swap-in failed): 0, or -EFAULT when it was raised.  Per thread.
+ */
+int copy_sigbus(void *dst, const void *src, size_t len);
 
 /* /dev/<disk> of the disk whose /sys/block/<disk>/serial is serial. */
 int blk_find_serial(const char *serial, char *dev, size_t len);

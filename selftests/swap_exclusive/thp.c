@@ -179,6 +179,8 @@ enum res mem_get(struct setup_ctx *c, struct test_mem *m, int flags, char *why)
 	memset(m, 0, sizeof(*m));
 	m->kind = c->setup->mem;
 	m->whole = -1;
+	if (c->memcg.entered)
+		m->memcg = &c->memcg;
 	if (m->kind == MEM_PAGE) {
 		m->page = map_pages(1);
 		if (!m->page)
@@ -225,6 +227,8 @@ int mem_page_out(struct test_mem *m, int tries)
 	size_t i;
 	int t;
 
+	if (m->memcg)	/* reclaimed by the cgroup's limit, not MADV_PAGEOUT */
+		return memcg_page_out(m->memcg, m->page, 1, tries * 4);
 	if (m->kind == MEM_PAGE || m->kind == MEM_THP_SUBPAGE)
 		return page_out(m->page, 1, tries);
 	pfn = page_pfn(m->thp);

@@ -1,0 +1,363 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * faults.c - a swap device that fails its I/O on demand, during swap-out
+ * and during swap-in, with and without an O_DIRECT read in flight
+ * (swap_exclusive selftest, see swap_exclusive.c).
+ */
+#include "swap_exclusive.h"
+
+#define FAULT_PAGES	16
+
+/* faulty: swap on a dm device (linear or flakey) over a null_blk of our own. */
+enum res setup_faulty(struct setup_ctx *c, char *why)
+{
+	struct nullb_opts o = { .size_mb = OWN_FAULTY_SWAP_MB, .blocksize = 4096 };
+	char dwhy[WHY_LEN];
+	int r;
+
+	if (!env.root)
+		return SKIP(why, "needs root");
+	if (!env.kpageflags)
+		return SKIP(why, "needs /proc/kpageflags (to see which pages a fault hit)");
+	/* a cgroup to push pages out of the swap cache with (memcg_evict()) */
+	if (memcg_create(&c->memcg, "faulty", dwhy, sizeof(dwhy)))
+		return SKIP(why, "%s", dwhy);
+	if (memcg_enter(&c->memcg, 0)) {
+		memcg_destroy(&c->memcg);
+		return SKIP(why, "cannot move into %s", c->memcg.path);
+	}
+	if (nullb_create(&c->own_dev, "faulty_lower", &o, dwhy)) {
+		memcg_destroy(&c->memcg);
+		return SKIP(why, "%s", dwhy);
+	}
+	if (dm_fault_create(&c->fault, "faulty", c->own_dev.path, dwhy)) {
+		nullb_destroy(&c->own_dev);
+		memcg_destroy(&c->memcg);
+		return SKIP(why, "%s", dwhy);
+	}
+	snprintf(c->dev, sizeof(c->dev), "%s", c->fault.path);
+	c->prio = -1;
+	r = swap_mkswap(c->dev);
+	if (!r)
+		r = swap_only(c->dev, -1, &c->saved);
+	if (r) {
+		dm_fault_destroy(&c->fault);
+		nullb_destroy(&c->own_dev);
+		memcg_destroy(&c->memcg);
+		return SKIP(why, "mkswap/swapon %s: %s", c->dev, strerror(-r));
+	}
+	return RES_PASS;
+}
+
+void teardown_faulty(struct setup_ctx *c)
+{
+	if (c->fault.mode != DM_FAULT_NONE)
+		dm_fault_set(&c->fault, DM_FAULT_NONE, NULL);
+	if (swap_is_active(c->dev) == 1)
+		swap_off(c->dev);
+	swap_restore(&c->saved);
+	dm_fault_destroy(&c->fault);
+	nullb_destroy(&c->own_dev);
+	memcg_destroy(&c->memcg);
+}
+
+static unsigned char fault_byte(size_t page, size_t off)
+{
+	return (unsigned char)(0x40 + ((page * 13 + off * 5) % 0x7f));
+}
+
+struct tally {
+	int intact, sigbus, wrong;
+};
+
+/* Read every page but those below from back: intact, SIGBUS or wrong. */
+static void fault_verify(const unsigned char *p, size_t from, struct tally *t)
+{
+	unsigned char *buf = malloc(ps);
+	size_t i, j;
+
+	memset(t, 0, sizeof(*t));
+	for (i = from; buf && i < FAULT_PAGES; i++) {
+		if (copy_sigbus(buf, p + i * ps, ps)) {
+			t->sigbus++;
+			continue;
+		}
+		for (j = 0; j < (size_t)ps && buf[j] == fault_byte(i, j); j++)
+			;
+		if (j == (size_t)ps) {
+			t->intact++;
+		} else {
+			t->wrong++;
+			ksft_print_msg("  page %zu came back wrong at byte %zu: 0x%02x\n",
+				       i, j, buf[j]);
+		}
+	}
+	free(buf);
+}
+
+/* A clean start: everything swapped in (swapoff), the counters then. */
+static int swap_counters(struct setup_ctx *c, long long *total, long long *free_kb)
+{
+	int r = cycle_swap(c, -1);
+
+	*total = proc_value("/proc/meminfo", "SwapTotal");
+	*free_kb = proc_value("/proc/meminfo", "SwapFree");
+	return r;
+}
+
+struct fault_run {
+	unsigned char *p;
+	uint64_t pfn[FAULT_PAGES];
+	struct dio_flight *dio;		/* a read in flight into page 0 */
+	struct dio_params dp;
+	long long total0, free0;
+	int not_written;		/* swap-out: writes that failed */
+	bool in_flight;
+	struct tally t1, t2;
+};
+
+static enum res fault_begin(struct setup_ctx *c, struct fault_run *f, bool odirect,
+			    char *why)
+{
+	size_t i, j;
+	int r;
+
+	if (odirect && dio_slow_params(&f->dp, why) != RES_PASS)
+		return RES_SKIP;
+	r = swap_counters(c, &f->total0, &f->free0);
+	if (r)
+		return SKIP(why, "swapoff/swapon %s before the faults: %s", c->dev, strerror(-r));
+	f->p = map_pages(FAULT_PAGES);
+	if (!f->p)
+		return SKIP(why, "mmap: %s", strerror(errno));
+	for (i = 0; i < FAULT_PAGES; i++) {
+		for (j = 0; j < (size_t)ps; j++)
+			f->p[i * ps + j] = fault_byte(i, j);
+		f->pfn[i] = page_pfn(f->p + i * ps);
+	}
+	if (odirect) {
+		memset(f->p, f->dp.fill, ps);
+		return dio_flight_start(&f->dio, f->p, why);
+	}
+	return RES_PASS;
+}
+
+/* Page 0 after the read: its data, the fill, the main thread's marker. */
+static enum res fault_dio_end(struct fault_run *f, char *why)
+{
+	ssize_t ret;
+	long d;
+	int err;
+
+	if (!f->dio)
+		return RES_PASS;
+	ret = dio_flight_end(f->dio, &err);
+	f->dio = NULL;
+	if (ret != (ssize_t)f->dp.bs)
+		return FAIL(why, "the O_DIRECT read returned %zd (%s)", ret,
+			    ret < 0 ? strerror(err) : "short");
+	if (!dio_landed(f->p))
+		return FAIL(why,
+			    "the O_DIRECT data was lost (the read was %s when page 0 was written)",
+			    f->in_flight ? "in flight" : "done");
+	d = first_diff_byte(f->p, f->dp.bs, ps - 1, f->dp.fill);
+	if (d >= 0 || f->p[ps - 1] != f->dp.marker)
+		return FAIL(why, "page 0 changed outside the read (byte %ld)", d);
+	return RES_PASS;
+}
+
+/*
+ * The end of every fault check: swapoff succeeds with what the faults
+ * left, the pages are intact or SIGBUS, the counters come back.
+ */
+static enum res fault_end(struct setup_ctx *c, struct fault_run *f, size_t from,
+			  char *why)
+{
+	long long total, free_kb;
+	enum res res;
+	int r;
+
+	res = fault_dio_end(f, why);
+	r = cycle_swap(c, -1);
+	if (r && res == RES_PASS)
+		res = FAIL(why, "swapoff after the faults failed: %s", strerror(-r));
+	fault_verify(f->p, from, &f->t2);
+	unmap_pages(f->p, FAULT_PAGES);
+	f->p = NULL;
+	r = swap_counters(c, &total, &free_kb);
+	ksft_print_msg(
+		"%d of %d pages intact, %d SIGBUS, %d wrong; after swapoff: %d intact, %d SIGBUS, %d wrong; SwapTotal %lld -> %lld kB, SwapFree %lld -> %lld kB\n",
+		f->t1.intact, FAULT_PAGES - (int)from, f->t1.sigbus, f->t1.wrong,
+		f->t2.intact, f->t2.sigbus, f->t2.wrong, f->total0, total, f->free0, free_kb);
+	if (res != RES_PASS)
+		return res;
+	if (f->t1.wrong || f->t2.wrong)
+		return FAIL(why, "%d pages came back with wrong data, without a SIGBUS",
+			    f->t1.wrong + f->t2.wrong);
+	if (r)
+		return FAIL(why, "the last swapoff failed: %s", strerror(-r));
+	if (total != f->total0 || free_kb != f->free0)
+		return FAIL(why,
+			    "swap counters did not come back: SwapTotal %lld -> %lld, SwapFree %lld -> %lld kB",
+			    f->total0, total, f->free0, free_kb);
+	return RES_PASS;
+}
+
+/*
+ * Pages still in the swap cache and dirty once their writeback ended:
+ * the write failed (the kernel dirties the page again).
+ */
+static int count_not_written(const struct fault_run *f, size_t from)
+{
+	int n = 0;
+	size_t i;
+
+	kpf_wait_writeback(f->pfn + from, FAULT_PAGES - from, 2000);
+	for (i = from; i < FAULT_PAGES; i++)
+		n += kpf_has(f->pfn[i], KPF_BIT_SWAPCACHE) && kpf_has(f->pfn[i], KPF_BIT_DIRTY);
+	return n;
+}
+
+/* Make the device fail (mode), the kernel's complaints announced first. */
+static enum res fault_inject(struct setup_ctx *c, enum dm_fault_mode mode, char *why)
+{
+	char dwhy[TEST_DEV_WHY];
+
+	kmsg_expect(KMSG_SWAP_IO_ERROR, true);
+	if (!dm_fault_set(&c->fault, mode, dwhy))
+		return RES_PASS;
+	kmsg_expect(KMSG_SWAP_IO_ERROR, false);
+	return SKIP(why, "cannot make %s fail: %s", c->dev, dwhy);
+}
+
+/* And working again. */
+static enum res fault_recover(struct setup_ctx *c, char *why)
+{
+	char dwhy[TEST_DEV_WHY];
+	int r = dm_fault_set(&c->fault, DM_FAULT_NONE, dwhy);
+
+	kmsg_expect(KMSG_SWAP_IO_ERROR, false);
+	if (r)
+		return FAIL(why, "the device did not recover: %s", dwhy);
+	return RES_PASS;
+}
+
+/* What a check that stopped early leaves. */
+static void fault_cleanup(struct fault_run *f)
+{
+	char scratch[WHY_LEN];
+
+	if (f->dio)
+		fault_dio_end(f, scratch);
+	if (f->p)
+		unmap_pages(f->p, FAULT_PAGES);
+}
+
+/*
+ * swapout_error(_odirect): writes to the swap device fail while the pages
+ * are paged out; they stay in the swap cache, come back intact, and go
+ * out for good once the device works again.  With an O_DIRECT read in
+ * flight into page 0 (held, so never written), which is written while
+ * the read is in flight: the read's data must land there.
+ */
+static enum res swapout_common(struct setup_ctx *c, bool odirect, char *why)
+{
+	struct fault_run f = { 0 };
+	size_t from = odirect;
+	enum res res;
+	int r;
+
+	res = fault_begin(c, &f, odirect, why);
+	if (res == RES_PASS)
+		res = fault_inject(c, DM_FAULT_WRITES, why);
+	if (res != RES_PASS)
+		goto out;
+	r = page_out(f.p, FAULT_PAGES, 5);
+	f.not_written = count_not_written(&f, from);
+	if (odirect) {
+		f.in_flight = !dio_flight_done(f.dio);
+		f.p[ps - 1] = f.dp.marker;
+	}
+	res = fault_recover(c, why);
+	if (res != RES_PASS)
+		goto out;
+	ksft_print_msg("writes failed for %d of %zu pages paged out%s\n", f.not_written,
+		       FAULT_PAGES - from, r ? " (not all were swap entries)" : "");
+	fault_verify(f.p, from, &f.t1);
+	/* and now out for real, and back from the device */
+	page_out(f.p + from * ps, FAULT_PAGES - from, 5);
+	res = fault_end(c, &f, from, why);
+	if (res == RES_PASS && !f.not_written)
+		res = FAIL(why, "no write to the swap device failed: no fault was injected");
+out:
+	fault_cleanup(&f);
+	return res;
+}
+
+enum res check_swapout_error(struct setup_ctx *c, char *why)
+{
+	return swapout_common(c, false, why);
+}
+
+enum res check_swapout_error_odirect(struct setup_ctx *c, char *why)
+{
+	return swapout_common(c, true, why);
+}
+
+/*
+ * swapin_error(_odirect): the pages are paged out to a working device,
+ * which then fails every read; touching them must give the data or a
+ * SIGBUS, and so must everything after the device works again and
+ * swapoff.  With an O_DIRECT read in flight into page 0 (held in the swap
+ * cache, so not read from the device), which is written while the read
+ * is in flight: the read's data must land there.
+ */
+static enum res swapin_common(struct setup_ctx *c, bool odirect, char *why)
+{
+	struct fault_run f = { 0 };
+	size_t from = odirect;
+	enum res res;
+	int r;
+
+	res = fault_begin(c, &f, odirect, why);
+	if (res != RES_PASS)
+		goto out;
+	r = page_out(f.p, FAULT_PAGES, 5);
+	if (r) {
+		res = SKIP(why, "MADV_PAGEOUT: %s", strerror(-r));
+		goto out;
+	}
+	/* only a page that left the swap cache is read from the device */
+	r = memcg_evict(&c->memcg, f.pfn + from, FAULT_PAGES - from, 50);
+	if (r) {
+		res = SKIP(why, "%d pages stayed in the swap cache despite memory.reclaim", r);
+		goto out;
+	}
+	res = fault_inject(c, DM_FAULT_ALL, why);
+	if (res != RES_PASS)
+		goto out;
+	fault_verify(f.p, from, &f.t1);
+	if (odirect) {
+		f.in_flight = !dio_flight_done(f.dio);
+		f.p[ps - 1] = f.dp.marker;
+	}
+	res = fault_recover(c, why);
+	if (res != RES_PASS)
+		goto out;
+	res = fault_end(c, &f, from, why);
+	if (res == RES_PASS && !f.t1.sigbus)
+		res = FAIL(why, "no swap-in failed (no SIGBUS): no fault was injected");
+out:
+	fault_cleanup(&f);
+	return res;
+}
+
+enum res check_swapin_error(struct setup_ctx *c, char *why)
+{
+	return swapin_common(c, false, why);
+}
+
+enum res check_swapin_error_odirect(struct setup_ctx *c, char *why)
+{
+	return swapin_common(c, true, why);
+}

@@ -31,21 +31,7 @@ esac
 TARBALL=${TARBALL:-/usr/src/$PKG.tar.xz}
 KDIR=${KDIR:-}
 
-# check_version <dir>: the tree must look like a kernel and be $KV.y.
-check_version() {
-	local d=$1 v p
-	[ -f "$d/Makefile" ] && [ -f "$d/mm/memory.c" ] && [ -d "$d/arch/x86" ] ||
-		die "'$d' is not a Linux source tree (no Makefile/mm/memory.c)"
-	v=$(sed -n 's/^VERSION = //p' "$d/Makefile" | head -1)
-	p=$(sed -n 's/^PATCHLEVEL = //p' "$d/Makefile" | head -1)
-	[ "$v.$p" = "$KV" ] ||
-		die "'$d' is Linux $v.$p, but cowswap needs a $KV.y tree here"
-}
-
-if [ -n "$KDIR" ]; then
-	[ -d "$KDIR" ] || die "KDIR='$KDIR' does not exist or is not a directory"
-	check_version "$KDIR"
-fi
+[ -z "$KDIR" ] || check_tree "$KDIR" KDIR "$KV"
 if git --git-dir="$SRC_GIT" rev-parse -q --verify "$TAG" >/dev/null 2>&1; then
 	info "kernel source $KV already imported: $(git --git-dir="$SRC_GIT" log -1 --format=%s "$TAG")"
 	[ -z "$KDIR" ] || info "note: KDIR ignored; 'make distclean' first to import another tree"
@@ -125,7 +111,7 @@ else
 	mkdir -p "$tmp"
 	tar -xJf "$TARBALL" -C "$tmp" || die "could not extract $TARBALL"
 	src=$(find "$tmp" -mindepth 1 -maxdepth 1 -type d | head -1)
-	check_version "$src"
+	check_tree "$src" "$(basename "$TARBALL")" "$KV"
 	what="$(basename "$TARBALL") ($pkgver)"
 fi
 

@@ -88,7 +88,7 @@ done
 # LTS_TREE: refused before anything is built, with one line.
 lts_tree=
 if [ -n "${LTS_TREE:-}" ]; then
-	check_61 "$LTS_TREE" LTS_TREE
+	check_tree "$LTS_TREE" LTS_TREE
 	lts_tree=$(cd "$LTS_TREE" && pwd)
 	[ ! -e "$lts_tree/.config" ] ||
 		die "LTS_TREE='$LTS_TREE' has a .config (built in place); run 'make mrproper' there first"

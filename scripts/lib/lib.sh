@@ -90,17 +90,18 @@ ksft_of() {
 	esac
 }
 
-# check_61 <dir> <what>: <dir> must look like a kernel source tree and be
-# Linux 6.1.y; otherwise one error line that names <what> (e.g. "KDIR").
-check_61() {
-	local d=$1 what=$2 v p
+# check_tree <dir> <what> [<version>]: <dir> must look like a kernel source
+# tree and be Linux <version>.y (default 6.1); otherwise one error line
+# that names <what> (e.g. "KDIR").
+check_tree() {
+	local d=$1 what=$2 want=${3:-6.1} v p
 	[ -d "$d" ] || die "$what='$d' does not exist or is not a directory"
 	[ -f "$d/Makefile" ] && [ -f "$d/mm/memory.c" ] && [ -d "$d/arch/x86" ] ||
 		die "$what='$d' is not a Linux source tree (no Makefile/mm/memory.c)"
 	v=$(sed -n 's/^VERSION = //p' "$d/Makefile" | head -1)
 	p=$(sed -n 's/^PATCHLEVEL = //p' "$d/Makefile" | head -1)
-	[ "$v.$p" = "6.1" ] ||
-		die "$what='$d' is Linux $v.$p, but cowswap needs a 6.1.y tree"
+	[ "$v.$p" = "$want" ] ||
+		die "$what='$d' is Linux $v.$p, but cowswap needs a $want.y tree"
 }
 
 # arch_variants <arch>: the variants the matrix runs for one record.

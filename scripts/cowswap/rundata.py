@@ -23,7 +23,9 @@ with where it came from:
    | "vmtests": {...}}
 
 kind is what the data is and which table shows it: matrix (also the
-6.1-LTS matrix), mutants, bench, stress, distro, nightly or vmtests.
+6.1-LTS matrix), mutants, bench, stress, distro, nightly, vmtests, or
+control (the boots of today's kernel, variant v6.12, with each SKIP's
+reason).
 """
 import glob
 import json
@@ -36,12 +38,13 @@ from cowswap.judge import run_label
 
 SCHEMA = "cowswap-snapshot/1"
 KINDS = ("matrix", "mutants", "bench", "stress", "distro", "distro-fix", "nightly", "defconfig",
-         "vmtests")
+         "vmtests", "control")
 # The command that makes each kind of run (a snapshot records it; --command
 # overrides it).
 COMMANDS = {"matrix": "make matrix", "mutants": "make mutant", "bench": "make bench",
             "stress": "make stress", "distro": "make distro-check", "nightly": "make nightly",
-            "defconfig": "make lts-defconfig", "vmtests": "make vmtests"}
+            "defconfig": "make lts-defconfig", "vmtests": "make vmtests",
+            "control": "scripts/matrix.sh <record>/v6.12@none ..."}
 # Snapshot names whose runs another command makes than their kind's.
 NAME_COMMANDS = {"lts-matrix": "make lts-matrix"}
 # The order of the matrix's columns: the variants as lib.sh lists them.
@@ -49,6 +52,9 @@ VARIANT_ORDER = ("upstream", "baseline", "patched", "stock", "fixed", "mutant", 
 GUEST_FIELDS = ("guest", "record", "variant", "column", "disks", "runner", "outcome",
                 "expected", "ok", "seconds", "pass", "fail", "skip", "failed",
                 "reproduced_by", "problems")
+# A control run (today's kernel, variant v6.12) also keeps why each check
+# SKIPped: there every SKIP must be a lack the record can name.
+CONTROL_FIELDS = GUEST_FIELDS + ("skipped",)
 
 
 def read_json(path):
@@ -70,6 +76,7 @@ def guest_entry(guest, r):
         "skip": sum(1 for t in tests if t["result"] == "SKIP"),
         "failed": r.get("failed", []), "reproduced_by": r.get("reproduced_by", []),
         "problems": r.get("problems", []),
+        "skipped": [[t["name"], t.get("reason", "")] for t in tests if t["result"] == "SKIP"],
     }
 
 
@@ -225,7 +232,8 @@ def run_date(run):
 
 def default_kind(name, run):
     """The kind a snapshot name stands for, else what the run holds."""
-    for kind in ("mutants", "bench", "stress", "distro", "nightly", "defconfig", "vmtests"):
+    for kind in ("mutants", "bench", "stress", "distro", "nightly", "defconfig", "vmtests",
+                 "control"):
         if name.startswith(kind) or name.startswith("lts-" + kind):
             return kind
     if run["guests"]:
@@ -247,6 +255,15 @@ def run_commit(run):
     return p.stdout.strip() if p.returncode == 0 else "unknown"
 
 
+# The kinds whose data are guests, and which guests of a run each takes.
+GUEST_KINDS = {
+    "matrix": lambda v: not v.startswith("mutant") and v not in CONTROL_VARIANTS,
+    "mutants": lambda v: v.startswith("mutant"),
+    "control": lambda v: v in CONTROL_VARIANTS,
+}
+CONTROL_VARIANTS = ("v6.12",)
+
+
 def snapshot(run, name, kind=None, command=None, commit=None):
     """The snapshot dict (SCHEMA) of a loaded run."""
     kind = kind or default_kind(name, run)
@@ -255,13 +272,13 @@ def snapshot(run, name, kind=None, command=None, commit=None):
     snap = {"schema": SCHEMA, "name": name, "kind": kind,
             "command": command or NAME_COMMANDS.get(name) or COMMANDS[kind], "run": run["run"], "date": run_date(run),
             "commit": commit or run_commit(run)}
-    if kind in ("matrix", "mutants"):
-        guests = [g for g in run["guests"]
-                  if (g["variant"].startswith("mutant")) == (kind == "mutants")]
+    if kind in GUEST_KINDS:
+        guests = [g for g in run["guests"] if GUEST_KINDS[kind](g["variant"])]
         if not guests:
-            raise ValueError(f"{run['dir']}: no {'mutant ' if kind == 'mutants' else ''}"
-                             "guest results for a '" + kind + "' snapshot")
-        snap["guests"] = [{k: g[k] for k in GUEST_FIELDS} for g in guests]
+            what = {"mutants": "mutant ", "control": "v6.12 "}.get(kind, "")
+            raise ValueError(f"{run['dir']}: no {what}guest results for a '{kind}' snapshot")
+        fields = CONTROL_FIELDS if kind == "control" else GUEST_FIELDS
+        snap["guests"] = [{k: g[k] for k in fields} for g in guests]
     else:
         if not run[kind]:
             raise ValueError(f"{run['dir']}: no {kind} results for a '{kind}' snapshot")
@@ -276,7 +293,7 @@ def check_snapshot(snap, where):
     problems = [f"{where}: no '{k}'" for k in ("name", "kind", "command", "run", "date",
                                                 "commit") if k not in snap]
     kind = snap.get("kind")
-    key = "guests" if kind in ("matrix", "mutants") else kind
+    key = "guests" if kind in GUEST_KINDS else kind
     if kind not in KINDS:
         problems.append(f"{where}: kind '{kind}' is not one of {', '.join(KINDS)}")
     elif not snap.get(key):

@@ -20,12 +20,17 @@ with where it came from:
    "command": "make matrix", "run": "<run id>", "date": "<newest result>",
    "commit": "<git HEAD when the snapshot was taken>",
    "guests": [...] | "bench": [...] | "stress": [...] | "distro": [...] | "nightly": {...}
-   | "vmtests": {...}}
+   | "vmtests": {...} | "faults": {...}}
 
 kind is what the data is and which table shows it: matrix (also the
-6.1-LTS matrix), mutants, bench, stress, distro, nightly, vmtests, or
-control (the boots of today's kernel, variant v6.12, with each SKIP's
-reason).
+6.1-LTS matrix), mutants, bench, stress, distro, nightly, vmtests,
+faults, or control (the boots of today's kernel, variant v6.12, with
+each SKIP's reason). A faults snapshot (cowswap.faults: the fault checks of selftest
+boots, the fault counters of stress runs) may be made from several run
+directories; it then also has "runs": [{"run", "date", "commit"} each],
+its "run" names them all, "date" is the newest, "commit" lists theirs,
+and its default command is the one each boot or stress run was made
+with, as its result files record it.
 """
 import glob
 import json
@@ -38,7 +43,7 @@ from cowswap.judge import run_label
 
 SCHEMA = "cowswap-snapshot/1"
 KINDS = ("matrix", "mutants", "bench", "stress", "distro", "distro-fix", "nightly", "defconfig",
-         "vmtests", "control")
+         "vmtests", "faults", "control")
 # The command that makes each kind of run (a snapshot records it; --command
 # overrides it).
 COMMANDS = {"matrix": "make matrix", "mutants": "make mutant", "bench": "make bench",
@@ -232,8 +237,8 @@ def run_date(run):
 
 def default_kind(name, run):
     """The kind a snapshot name stands for, else what the run holds."""
-    for kind in ("mutants", "bench", "stress", "distro", "nightly", "defconfig", "vmtests",
-                 "control"):
+    for kind in ("faults", "mutants", "bench", "stress", "distro", "nightly", "defconfig",
+                 "vmtests", "control"):
         if name.startswith(kind) or name.startswith("lts-" + kind):
             return kind
     if run["guests"]:
@@ -255,6 +260,32 @@ def run_commit(run):
     return p.stdout.strip() if p.returncode == 0 else "unknown"
 
 
+def faults_snapshot(runs, name, command=None, commit=None):
+    """The faults snapshot of one or more loaded runs."""
+    from cowswap import faults   # faults -> tables -> rundata
+    data = faults.data(runs)
+    prov = [{"run": r["run"], "date": run_date(r), "commit": run_commit(r)} for r in runs]
+    commits = []
+    for p in prov:
+        if p["commit"] not in commits:
+            commits.append(p["commit"])
+    return {"schema": SCHEMA, "name": name, "kind": "faults",
+            "command": command or faults.commands(data),
+            "run": " ".join(p["run"] for p in prov), "date": max(p["date"] for p in prov),
+            "commit": commit or ", ".join(commits), "runs": prov, "faults": data}
+
+
+def snapshot_runs(runs, name, kind=None, command=None, commit=None):
+    """The snapshot of one loaded run, or of several for a faults one."""
+    kind = kind or default_kind(name, runs[0])
+    if kind == "faults":
+        return faults_snapshot(runs, name, command, commit)
+    if len(runs) != 1:
+        raise ValueError(f"a '{kind}' snapshot is made from one run, not {len(runs)} "
+                         "(only a faults snapshot takes several)")
+    return snapshot(runs[0], name, kind, command, commit)
+
+
 # The kinds whose data are guests, and which guests of a run each takes.
 GUEST_KINDS = {
     "matrix": lambda v: not v.startswith("mutant") and v not in CONTROL_VARIANTS,
@@ -267,6 +298,8 @@ CONTROL_VARIANTS = ("v6.12",)
 def snapshot(run, name, kind=None, command=None, commit=None):
     """The snapshot dict (SCHEMA) of a loaded run."""
     kind = kind or default_kind(name, run)
+    if kind == "faults":
+        return faults_snapshot([run], name, command, commit)
     if kind not in KINDS:
         raise ValueError(f"kind '{kind}': expected one of {', '.join(KINDS)}")
     snap = {"schema": SCHEMA, "name": name, "kind": kind,

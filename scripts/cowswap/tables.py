@@ -200,12 +200,18 @@ def vmtests_table(data):
     return render(data)
 
 
+def faults_table(data):
+    """The fault checks per kernel and per check, the stress fault counters."""
+    from cowswap.faults import faults_table as render   # faults imports this module
+    return render(data)
+
+
 def kind_table(kind, data):
     """The table of one snapshot's data."""
     return {"matrix": matrix_table, "mutants": mutants_table, "bench": bench_table,
             "stress": stress_table, "distro": distro_table, "nightly": nightly_table,
             "defconfig": defconfig_table, "vmtests": vmtests_table,
-            "control": control_table}[kind](data)
+            "faults": faults_table, "control": control_table}[kind](data)
 
 
 def snapshot_table(snap):
@@ -213,9 +219,20 @@ def snapshot_table(snap):
     return kind_table(snap["kind"], snap[key])
 
 
+def short_commit(c):
+    """12 digits of a commit, and '-dirty' when the tree had changes that
+    were not committed (run-qemu.sh's 'commit' file says so)."""
+    return c[:12] + ("-dirty" if c.endswith("-dirty") and len(c) > 12 else "")
+
+
 def provenance(snap, path):
+    runs = snap.get("runs", [])
+    if len(runs) > 1:
+        each = ", ".join(f"`{r['run']}` ({r['date'][:10]}, commit {short_commit(r['commit'])})"
+                         for r in runs)
+        return f"From `{path}`: runs {each} of `{snap['command']}`."
     return (f"From `{path}`: run `{snap['run']}` of `{snap['command']}`, "
-            f"{snap['date'][:10]}, commit {snap['commit'][:12]}.")
+            f"{snap['date'][:10]}, commit {short_commit(snap['commit'])}.")
 
 
 def run_tables(run):

@@ -18,7 +18,7 @@ LTS_ARCHS ?= $(basename $(notdir $(shell grep -l '^SERIES=lts-6.1' configs/arch/
 LTS_BUILD_ONLY ?= $(basename $(notdir $(shell grep -l '^SERIES=lts-6.1' configs/arch/build-only/*.conf)))
 ARCHS ?= $(filter-out $(LTS_ARCHS),$(basename $(notdir $(wildcard configs/arch/*.conf))))
 
-.PHONY: help deps source source-6.12 mainline-selftest trees build boot demo matrix mutant bench stress smoke check ci check-patches \
+.PHONY: help deps source source-6.12 mainline-patch mainline-selftest trees build boot demo matrix mutant bench stress smoke check ci check-patches \
 	bisect selftest vmtests test-tooling docs-check unit report docs snapshot distro-check distro-fix deb affected affected-qemu nightly lts-deps lts-matrix lts-bisect lts-defconfig lava lava-artifacts lava-run sparse \
 	clean distclean
 
@@ -42,7 +42,9 @@ help:
 	@echo '  source-6.12    import Debian 13'"'"'s linux-source-6.12 (trixie, own apt'
 	@echo '                 state) and create out/trees/v6.12: the v6.12 variant, a'
 	@echo '                 control of today'"'"'s kernels (ARCH=<record> VARIANT=v6.12)'
-	@echo '  mainline-selftest  patches/mainline on 6.12 with git am, then make headers'
+	@echo '  mainline-patch  the selftest as a patch for 6.12'"'"'s selftests/mm, with the'
+	@echo '                 cover letter of patches/mainline, into out/mainline/'
+	@echo '  mainline-selftest  that patch on 6.12 with git am, then make headers'
 	@echo '                 and TARGETS=mm in that tree: the selftest in selftests/mm'
 	@echo '  build          build one kernel: ARCH=<arch> VARIANT=<variant>'
 	@echo '  boot           boot it under QEMU and judge the console'
@@ -74,7 +76,8 @@ help:
 	@echo '  report         every run under out/results (RUN=<run> for one) as'
 	@echo '                 out/report/index.html (matrix, plots), results.md, junit.xml'
 	@echo '  snapshot       keep one run'"'"'s data for the docs: RUN=<run> NAME=<block>'
-	@echo '                 writes docs/results/<NAME>.json (COMMAND=, COMMIT= to record)'
+	@echo '                 writes docs/results/<NAME>.json (COMMAND=, COMMIT= to record);'
+	@echo '                 NAME=faults-*: RUN="<run> <run> ..." may name several runs'
 	@echo '  docs           fill the generated blocks of README.md and docs/*.md from'
 	@echo '                 docs/results/*.json'
 	@echo '  distro-check   boot Debian'"'"'s own kernel of every configs/distro record'
@@ -129,6 +132,11 @@ endif
 source-6.12:
 	$(S)/get-source.sh 6.12
 	$(S)/mktrees.sh v6.12
+
+mainline-patch: trees
+	$(S)/get-source.sh 6.12
+	$(S)/mktrees.sh v6.12
+	$(S)/gen-selftest-patch.sh mainline
 
 mainline-selftest: trees
 	$(S)/mainline-selftest.sh

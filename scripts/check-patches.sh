@@ -14,12 +14,13 @@
 #      quilt and with git am to the upstream tree, both giving the same
 #      tree; checkpatch --strict and own words as in 3. and 5.
 #   7. the last patch of each series (the selftest in tools/testing/
-#      selftests/vm) and patches/mainline (the same test in 6.12's
-#      selftests/mm) are what scripts/gen-selftest-patch.sh makes from
+#      selftests/vm) is what scripts/gen-selftest-patch.sh makes from
 #      selftests/swap_exclusive today
-#   8. patches/mainline applies with git am to Debian 13's 6.12
-#      (cowswap/v6.12, fetched with scripts/get-source.sh 6.12 when
-#      missing) and passes that tree's checkpatch.pl --strict
+#   8. the mainline patch (the same test in 6.12's selftests/mm, made
+#      from selftests/swap_exclusive into $OUT/mainline beside the cover
+#      letter of patches/mainline; not stored) applies with git am to
+#      Debian 13's 6.12 (cowswap/v6.12, fetched with scripts/get-source.sh
+#      6.12 when missing) and passes that tree's checkpatch.pl --strict
 # That patch is checked with four finding types ignored, each one that a
 # userspace test cannot avoid (see selftest_ignore below and "The selftest
 # in a kernel tree" in docs/selftest.md); any other finding in it, a CHECK
@@ -41,7 +42,8 @@ for v in $VARIANTS; do
 done
 # patches/mainline needs Debian 13's 6.12 (a download of some 150 MB from
 # Debian's archive the first time, no kernel build)
-if [ -f "$TOP/patches/mainline/series" ]; then
+ml=$TOP/patches/mainline
+if [ -f "$ml/0000-cover-letter.patch" ]; then
 	"$TOP/scripts/get-source.sh" 6.12 || die "cannot import Debian 13's linux-source-6.12 (for patches/mainline)"
 	"$TOP/scripts/mktrees.sh" v6.12 || die "cannot create $TREES/v6.12"
 fi
@@ -232,23 +234,24 @@ fi
 info "7/8 selftest patch: regenerated from selftests/swap_exclusive and compared"
 "$TOP/scripts/gen-selftest-patch.sh" --check || fail=1
 
-ml=$TOP/patches/mainline
-if [ -f "$ml/series" ]; then
-	info "8/8 mainline: git am on Debian 13's 6.12 (cowswap/v6.12), checkpatch --strict with its checkpatch.pl"
+if [ -f "$ml/0000-cover-letter.patch" ]; then
+	info "8/8 mainline: the patch made from selftests/swap_exclusive (${OUT#"$TOP"/}/mainline), git am on Debian 13's 6.12 (cowswap/v6.12), checkpatch --strict with its checkpatch.pl"
 	mwt=$OUT/scratch/mainline-am
-	mapfile -t ml_patches < <(series_patches "$ml")
-	mapfile -t ml_paths < <(patch_paths "${ml_patches[@]}")
-	scratch_worktree "$mwt" cowswap/v6.12 "${ml_paths[@]}"
-	if [ ${#ml_patches[@]} = 0 ]; then
-		info "FAIL: patches/mainline/series lists no patch"
-		fail=1
-	elif ! am_in "$mwt" "$OUT/mainline-am.log" "patches/mainline on Debian 13's 6.12" "${ml_patches[@]}"; then
+	if ! "$TOP/scripts/gen-selftest-patch.sh" mainline; then
+		info "FAIL: cannot make the mainline patch"
 		fail=1
 	else
-		info "ok: ${#ml_patches[@]} patch(es) of patches/mainline apply with git am to $(git --git-dir="$SRC_GIT" log -1 --format=%s cowswap/v6.12)"
+		ml_patches=("$OUT"/mainline/0001-*.patch)
+		mapfile -t ml_paths < <(patch_paths "${ml_patches[@]}")
+		scratch_worktree "$mwt" cowswap/v6.12 "${ml_paths[@]}"
+		if ! am_in "$mwt" "$OUT/mainline-am.log" "the mainline patch on Debian 13's 6.12" "${ml_patches[@]}"; then
+			fail=1
+		else
+			info "ok: $(basename "${ml_patches[0]}") applies with git am to $(git --git-dir="$SRC_GIT" log -1 --format=%s cowswap/v6.12)"
+		fi
+		git --git-dir="$SRC_GIT" worktree remove --force "$mwt"
+		checkpatch_dir "$OUT/mainline" "$TREES/v6.12"
 	fi
-	git --git-dir="$SRC_GIT" worktree remove --force "$mwt"
-	checkpatch_dir "$ml" "$TREES/v6.12"
 fi
 
 [ $fail = 0 ] || die "patch checks failed"

@@ -52,6 +52,15 @@ fetch_one() {
 			sed -n 's/^Depends: \(linux-image-[0-9][^ ,]*\) (= \([^)]*\)).*/\1 \2/p' | head -n1
 	done)
 	[ ${#cands[@]} -gt 0 ] || die "$rec: $meta depends on no versioned linux-image package"
+	# Then the older image packages of the flavour the indexes still list
+	# (Debian 13's security suite keeps several), newest first: the
+	# archive here served none of the two versions the meta package
+	# named for ppc64el, s390x and armel (404, December 2026), but
+	# served older ones.
+	mapfile -t -O ${#cands[@]} cands < <(apt-cache search --names-only "^linux-image-[0-9][0-9.]*(-[0-9]+|\+deb[0-9.]+)-$FLAVOUR\$" |
+		awk '{ print $1 }' | while read -r p; do
+		apt-cache madison "$p" | awk -F' [|] ' -v p="$p" '{ print p, $2 }'
+	done | sort -u | sort -k2,2Vr | grep -v -x -F -f <(printf '%s\n' "${cands[@]}"))
 	old_ver=
 	[ ! -f "$dir/kernel.env" ] || old_ver=$(sed -n 's/^VERSION=//p' "$dir/kernel.env")
 	pkg= ver=

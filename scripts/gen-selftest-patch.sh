@@ -13,12 +13,16 @@
 #
 #   main      the last patch of patches/, on top of cowswap/baseline
 #   lts-6.1   the last patch of patches/lts-6.1/, on top of cowswap/upstream
-#   mainline  patches/mainline/, the test alone as a patch for today's
-#             kernels' tools/testing/selftests/mm ("selftests/mm: add
+#   mainline  the test alone as a patch for today's kernels'
+#             tools/testing/selftests/mm ("selftests/mm: add
 #             swap_exclusive"), on top of cowswap/v6.12 (Debian 13's 6.12:
-#             scripts/get-source.sh 6.12)
+#             scripts/get-source.sh 6.12), written with the hand-written
+#             cover letter of patches/mainline/ into $OUT/mainline/
 #
-# (all three by default).
+# (main and lts-6.1 by default). The mainline patch is not stored: it is
+# the 6.1 patch's test in 6.12's layout, some 8,700 lines that would say
+# nothing the stored 6.1 patch and selftests/swap_exclusive do not;
+# check-patches and mainline-selftest make it when they need it.
 #
 # 6.1 calls the directory vm/, later kernels mm/ (renamed in 6.3); the
 # layouts differ only in the wiring (layout_vm, layout_mm below): the
@@ -52,8 +56,8 @@
 # and fails, with the difference, when the committed patch is not what
 # the sources give (the first line's commit hash, the blob hashes of
 # the index lines and, for the link, the numbering are ignored), or when
-# lts-6.1's entry is not the link. patches/mainline has its cover letter
-# (0000-cover-letter.patch, written by hand) and this one patch.
+# lts-6.1's entry is not the link. --check has nothing to compare for
+# mainline: it makes the patch (the series must still give one).
 #
 # SELFTEST_DIR=<dir> takes the test from another directory than
 # selftests/swap_exclusive (as initramfs.sh and selftest_names do).
@@ -87,7 +91,7 @@ for a in "$@"; do
 	*) die "usage: $PROG [--check] [main|lts-6.1|mainline]..." ;;
 	esac
 done
-[ ${#series[@]} -gt 0 ] || series=(main lts-6.1 mainline)
+[ ${#series[@]} -gt 0 ] || series=(main lts-6.1)
 need_cmd git sed diff
 [ -f "$ST/swap_exclusive.c" ] || die "$ST/swap_exclusive.c missing"
 
@@ -303,10 +307,11 @@ generate() {
 	dir=$(series_dir "$name")
 	vmdir=$(vmdir_of "$name")
 	base=$(series_base "$name")
-	[ -f "$dir/series" ] || die "$dir/series missing"
+	[ "$name" = mainline ] || [ -f "$dir/series" ] || die "$dir/series missing"
 	git --git-dir="$SRC_GIT" rev-parse -q --verify "$base" >/dev/null ||
 		die "no $base in $SRC_GIT; run 'make source trees' first$([ "$name" != mainline ] || echo ", and scripts/get-source.sh 6.12")"
-	mapfile -t others < <(other_patches "$dir")
+	others=()
+	[ "$name" = mainline ] || mapfile -t others < <(other_patches "$dir")
 	n=$((${#others[@]} + 1))
 	# one scratch tree per run: check-patches and a user may run at once
 	wt=$OUT/scratch/selftest-patch-$name.$$
@@ -405,6 +410,17 @@ fail=0
 for s in "${series[@]}"; do
 	dir=$(series_dir "$s")
 	file=$(generate "$s" "$tmp/$s.patch") || exit 1
+	if [ "$s" = mainline ]; then
+		# made, not stored: see the top of this file
+		[ $check = 0 ] || { info "ok: the mainline patch can be made from ${ST#"$TOP"/} ($file)"; continue; }
+		rm -rf "$OUT/mainline"
+		mkdir -p "$OUT/mainline"
+		cp "$dir/0000-cover-letter.patch" "$tmp/$s.patch" "$OUT/mainline/" &&
+			mv "$OUT/mainline/$s.patch" "$OUT/mainline/$file" ||
+			die "cannot write $OUT/mainline"
+		info "wrote ${OUT#"$TOP"/}/mainline/: the cover letter of ${dir#"$TOP"/} and $file"
+		continue
+	fi
 	committed=$(committed_in "$dir")
 	if [ "$s" = lts-6.1 ] && [ $check = 1 ]; then
 		[ "$committed" = "$file" ] || {

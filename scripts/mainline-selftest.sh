@@ -5,8 +5,8 @@
 # built in the kernel's own tree the way a lab (KernelCI, LKFT) builds
 # kselftest-mm:
 #
-#   1. patches/mainline is what scripts/gen-selftest-patch.sh makes from
-#      selftests/swap_exclusive today (--check mainline);
+#   1. scripts/gen-selftest-patch.sh makes the mainline patch from
+#      selftests/swap_exclusive ($OUT/mainline);
 #   2. a fresh worktree of Debian 13's 6.12 (cowswap/v6.12, imported with
 #      scripts/get-source.sh 6.12 when missing) takes it with git am;
 #   3. 'make headers' and 'make -C tools/testing/selftests TARGETS=mm'
@@ -24,12 +24,10 @@
 need_cmd git make gcc
 "$TOP/scripts/get-source.sh" 6.12 || die "cannot import Debian 13's linux-source-6.12"
 
-info "1/4 patches/mainline against selftests/swap_exclusive"
-"$TOP/scripts/gen-selftest-patch.sh" --check mainline || die "patches/mainline is out of date"
-
-ml=$TOP/patches/mainline
-mapfile -t patches < <(series_patches "$ml")
-[ ${#patches[@]} -gt 0 ] || die "patches/mainline/series lists no patch"
+info "1/4 the mainline patch, made from selftests/swap_exclusive"
+"$TOP/scripts/gen-selftest-patch.sh" mainline || die "cannot make the mainline patch"
+patches=("$OUT"/mainline/0001-*.patch)
+[ -f "${patches[0]}" ] || die "gen-selftest-patch.sh wrote no patch into $OUT/mainline"
 wt=$OUT/scratch/mainline-selftest
 o=$OUT/mainline-selftest
 cleanup() {
@@ -38,7 +36,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-info "2/4 git am of patches/mainline on $(git --git-dir="$SRC_GIT" log -1 --format=%s cowswap/v6.12)"
+info "2/4 git am of the mainline patch on $(git --git-dir="$SRC_GIT" log -1 --format=%s cowswap/v6.12)"
 need_space "$OUT" "${COWSWAP_TREE_MB:-1600}" "a kernel worktree"
 cleanup
 git --git-dir="$SRC_GIT" worktree add -q --detach "$wt" cowswap/v6.12 ||
@@ -46,7 +44,7 @@ git --git-dir="$SRC_GIT" worktree add -q --detach "$wt" cowswap/v6.12 ||
 git -C "$wt" -c user.name=cowswap -c user.email=cowswap@localhost \
 	am -q --whitespace=error-all "${patches[@]}" >"$OUT/mainline-selftest.am.log" 2>&1 || {
 	cat "$OUT/mainline-selftest.am.log" >&2
-	die "git am of patches/mainline failed on cowswap/v6.12"
+	die "git am of the mainline patch failed on cowswap/v6.12"
 }
 info "ok: $(git -C "$wt" log --oneline cowswap/v6.12..HEAD | sed 's/^[0-9a-f]* //' | paste -sd,)"
 
@@ -78,4 +76,4 @@ if ! diff -u --label "6.1 build" --label "6.12 mm/ build" "$o/list.61" "$o/list.
 	die "the 6.12 mm/ build lists other checks than the 6.1 build"
 fi
 info "ok: $(wc -l <"$o/list.mm") checks, the same as the 6.1 build"
-info "the selftest builds in 6.12's tools/testing/selftests/mm from patches/mainline"
+info "the selftest builds in 6.12's tools/testing/selftests/mm from the mainline patch"

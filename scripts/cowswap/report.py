@@ -14,9 +14,10 @@
   report.py snapshot --run DIR --name NAME [--kind K] [--command CMD] [--commit C]
                      [--out DIR]
       Keep the data of one run that a docs page shows: docs/results/NAME.json
-      (cowswap.rundata's snapshot; kind from NAME: mutants*, bench*, stress*,
-      distro*, else matrix). --run is a directory or a run name under
-      $COWSWAP_OUT/results.
+      (cowswap.rundata's snapshot; kind from NAME: faults*, mutants*, bench*,
+      stress*, distro*, else matrix). --run is a directory or a run name under
+      $COWSWAP_OUT/results; a faults snapshot takes several (--run again, or
+      several names in one --run).
   report.py docs [--check] [PAGE...]
       Fill the generated blocks of README.md and docs/*.md from their
       snapshots (cowswap.docs); --check only lists the stale pages, exit 1.
@@ -237,9 +238,13 @@ def cmd_html(a):
 
 
 def cmd_snapshot(a):
-    d = a.run if os.path.isdir(a.run) else os.path.join(out_dir(), "results", a.run)
+    # --run may be given more than once, each a name or a directory, or
+    # several names in one (make snapshot RUN="faults-5 faults-6")
+    names = [n for r in a.run for n in r.split()]
+    dirs = [n if os.path.isdir(n) else os.path.join(out_dir(), "results", n) for n in names]
     try:
-        snap = rundata.snapshot(rundata.load_run(d), a.name, a.kind, a.command, a.commit)
+        snap = rundata.snapshot_runs([rundata.load_run(d) for d in dirs], a.name, a.kind,
+                                     a.command, a.commit)
     except (OSError, ValueError) as err:
         raise SystemExit(f"report: snapshot: {err}")
     outdir = a.out or docs.results_dir()
@@ -278,7 +283,8 @@ def main():
     h.add_argument("--run", action="append", help="only this run (a name or a directory)")
     h.add_argument("--out", help="report directory (default out/report)")
     s = sub.add_parser("snapshot", help="docs/results/NAME.json from one run")
-    s.add_argument("--run", required=True)
+    s.add_argument("--run", required=True, action="append",
+                   help="run name or directory; several only for a faults snapshot")
     s.add_argument("--name", required=True)
     s.add_argument("--kind", choices=rundata.KINDS)
     s.add_argument("--command", help="the command that made the run (default by kind)")

@@ -20,10 +20,17 @@ with where it came from:
    "command": "make matrix", "run": "<run id>", "date": "<newest result>",
    "commit": "<git HEAD when the snapshot was taken>",
    "guests": [...] | "bench": [...] | "stress": [...] | "distro": [...] | "nightly": {...}
-   | "vmtests": {...}}
+   | "vmtests": {...} | "faults": {...}}
 
 kind is what the data is and which table shows it: matrix (also the
-6.1-LTS matrix), mutants, bench, stress, distro, nightly or vmtests.
+6.1-LTS matrix), mutants, bench, stress, distro, nightly, vmtests,
+faults, or control (the boots of today's kernel, variant v6.12, with
+each SKIP's reason). A faults snapshot (cowswap.faults: the fault checks of selftest
+boots, the fault counters of stress runs) may be made from several run
+directories; it then also has "runs": [{"run", "date", "commit"} each],
+its "run" names them all, "date" is the newest, "commit" lists theirs,
+and its default command is the one each boot or stress run was made
+with, as its result files record it.
 """
 import glob
 import json
@@ -36,12 +43,13 @@ from cowswap.judge import run_label
 
 SCHEMA = "cowswap-snapshot/1"
 KINDS = ("matrix", "mutants", "bench", "stress", "distro", "distro-fix", "nightly", "defconfig",
-         "vmtests")
+         "vmtests", "faults", "control")
 # The command that makes each kind of run (a snapshot records it; --command
 # overrides it).
 COMMANDS = {"matrix": "make matrix", "mutants": "make mutant", "bench": "make bench",
             "stress": "make stress", "distro": "make distro-check", "nightly": "make nightly",
-            "defconfig": "make lts-defconfig", "vmtests": "make vmtests"}
+            "defconfig": "make lts-defconfig", "vmtests": "make vmtests",
+            "control": "scripts/matrix.sh <record>/v6.12@none ..."}
 # Snapshot names whose runs another command makes than their kind's.
 NAME_COMMANDS = {"lts-matrix": "make lts-matrix"}
 # The order of the matrix's columns: the variants as lib.sh lists them.
@@ -49,6 +57,9 @@ VARIANT_ORDER = ("upstream", "baseline", "patched", "stock", "fixed", "mutant", 
 GUEST_FIELDS = ("guest", "record", "variant", "column", "disks", "runner", "outcome",
                 "expected", "ok", "seconds", "pass", "fail", "skip", "failed",
                 "reproduced_by", "problems")
+# A control run (today's kernel, variant v6.12) also keeps why each check
+# SKIPped: there every SKIP must be a lack the record can name.
+CONTROL_FIELDS = GUEST_FIELDS + ("skipped",)
 
 
 def read_json(path):
@@ -70,6 +81,7 @@ def guest_entry(guest, r):
         "skip": sum(1 for t in tests if t["result"] == "SKIP"),
         "failed": r.get("failed", []), "reproduced_by": r.get("reproduced_by", []),
         "problems": r.get("problems", []),
+        "skipped": [[t["name"], t.get("reason", "")] for t in tests if t["result"] == "SKIP"],
     }
 
 
@@ -225,7 +237,8 @@ def run_date(run):
 
 def default_kind(name, run):
     """The kind a snapshot name stands for, else what the run holds."""
-    for kind in ("mutants", "bench", "stress", "distro", "nightly", "defconfig", "vmtests"):
+    for kind in ("faults", "mutants", "bench", "stress", "distro", "nightly", "defconfig",
+                 "vmtests", "control"):
         if name.startswith(kind) or name.startswith("lts-" + kind):
             return kind
     if run["guests"]:
@@ -247,21 +260,58 @@ def run_commit(run):
     return p.stdout.strip() if p.returncode == 0 else "unknown"
 
 
+def faults_snapshot(runs, name, command=None, commit=None):
+    """The faults snapshot of one or more loaded runs."""
+    from cowswap import faults   # faults -> tables -> rundata
+    data = faults.data(runs)
+    prov = [{"run": r["run"], "date": run_date(r), "commit": run_commit(r)} for r in runs]
+    commits = []
+    for p in prov:
+        if p["commit"] not in commits:
+            commits.append(p["commit"])
+    return {"schema": SCHEMA, "name": name, "kind": "faults",
+            "command": command or faults.commands(data),
+            "run": " ".join(p["run"] for p in prov), "date": max(p["date"] for p in prov),
+            "commit": commit or ", ".join(commits), "runs": prov, "faults": data}
+
+
+def snapshot_runs(runs, name, kind=None, command=None, commit=None):
+    """The snapshot of one loaded run, or of several for a faults one."""
+    kind = kind or default_kind(name, runs[0])
+    if kind == "faults":
+        return faults_snapshot(runs, name, command, commit)
+    if len(runs) != 1:
+        raise ValueError(f"a '{kind}' snapshot is made from one run, not {len(runs)} "
+                         "(only a faults snapshot takes several)")
+    return snapshot(runs[0], name, kind, command, commit)
+
+
+# The kinds whose data are guests, and which guests of a run each takes.
+GUEST_KINDS = {
+    "matrix": lambda v: not v.startswith("mutant") and v not in CONTROL_VARIANTS,
+    "mutants": lambda v: v.startswith("mutant"),
+    "control": lambda v: v in CONTROL_VARIANTS,
+}
+CONTROL_VARIANTS = ("v6.12",)
+
+
 def snapshot(run, name, kind=None, command=None, commit=None):
     """The snapshot dict (SCHEMA) of a loaded run."""
     kind = kind or default_kind(name, run)
+    if kind == "faults":
+        return faults_snapshot([run], name, command, commit)
     if kind not in KINDS:
         raise ValueError(f"kind '{kind}': expected one of {', '.join(KINDS)}")
     snap = {"schema": SCHEMA, "name": name, "kind": kind,
             "command": command or NAME_COMMANDS.get(name) or COMMANDS[kind], "run": run["run"], "date": run_date(run),
             "commit": commit or run_commit(run)}
-    if kind in ("matrix", "mutants"):
-        guests = [g for g in run["guests"]
-                  if (g["variant"].startswith("mutant")) == (kind == "mutants")]
+    if kind in GUEST_KINDS:
+        guests = [g for g in run["guests"] if GUEST_KINDS[kind](g["variant"])]
         if not guests:
-            raise ValueError(f"{run['dir']}: no {'mutant ' if kind == 'mutants' else ''}"
-                             "guest results for a '" + kind + "' snapshot")
-        snap["guests"] = [{k: g[k] for k in GUEST_FIELDS} for g in guests]
+            what = {"mutants": "mutant ", "control": "v6.12 "}.get(kind, "")
+            raise ValueError(f"{run['dir']}: no {what}guest results for a '{kind}' snapshot")
+        fields = CONTROL_FIELDS if kind == "control" else GUEST_FIELDS
+        snap["guests"] = [{k: g[k] for k in fields} for g in guests]
     else:
         if not run[kind]:
             raise ValueError(f"{run['dir']}: no {kind} results for a '{kind}' snapshot")
@@ -276,7 +326,7 @@ def check_snapshot(snap, where):
     problems = [f"{where}: no '{k}'" for k in ("name", "kind", "command", "run", "date",
                                                 "commit") if k not in snap]
     kind = snap.get("kind")
-    key = "guests" if kind in ("matrix", "mutants") else kind
+    key = "guests" if kind in GUEST_KINDS else kind
     if kind not in KINDS:
         problems.append(f"{where}: kind '{kind}' is not one of {', '.join(KINDS)}")
     elif not snap.get(key):

@@ -3,7 +3,7 @@
 out/report/results.md and the generated blocks of README.md and docs/*.md,
 so a page shows exactly what its snapshot holds."""
 from cowswap import defconfig, nightly
-from cowswap.rundata import VARIANT_ORDER, column_key
+from cowswap.rundata import GUEST_KINDS, VARIANT_ORDER, column_key
 
 
 def cell(text):
@@ -21,6 +21,14 @@ def verdict_word(g):
     return word if g["ok"] else f"**{word}** (expected {g['expected'].upper()})"
 
 
+def problem_lines(guests):
+    """Below a table of guests: why each one that is not as expected is not."""
+    bad = [g for g in guests if not g["ok"]]
+    return ([""] + [f"- {g['record']}/{g['column']}: "
+                    + "; ".join(g["problems"][:3] or ["outcome differs"]) for g in bad]
+            if bad else [])
+
+
 def matrix_table(guests):
     """Records down, variant@disks(+runner) across, the verdict in each cell."""
     columns = sorted({g["column"] for g in guests}, key=column_key)
@@ -33,12 +41,21 @@ def matrix_table(guests):
             row.append(verdict_word(g) if g else "–")
         rows.append(row)
     md = table(["record"] + columns, rows)
-    bad = [g for g in guests if not g["ok"]]
-    if bad:
-        md += [""] + [f"- {g['record']}/{g['column']}: " + "; ".join(g["problems"][:3] or
-                                                                   ["outcome differs"])
-                      for g in bad]
-    return md
+    return md + problem_lines(guests)
+
+
+def control_table(guests):
+    """One row per record booted on today's kernel: the verdict, the counts,
+    and why the checks that SKIPped did (reason: how many checks)."""
+    rows = []
+    for g in sorted(guests, key=lambda g: (g["record"], g["column"])):
+        reasons = {}
+        for _, why in g.get("skipped", []):
+            reasons[why or "no reason given"] = reasons.get(why or "no reason given", 0) + 1
+        rows.append([g["record"], verdict_word(g), f"{g['pass']}/{g['fail']}/{g['skip']}",
+                     "; ".join(f"{why} ({n})" for why, n in sorted(reasons.items())) or "none"])
+    md = table(["record", "verdict", "pass/fail/skip", "SKIP reasons (checks)"], rows)
+    return md + problem_lines(guests)
 
 
 def mutants_table(guests):
@@ -183,29 +200,48 @@ def vmtests_table(data):
     return render(data)
 
 
+def faults_table(data):
+    """The fault checks per kernel and per check, the stress fault counters."""
+    from cowswap.faults import faults_table as render   # faults imports this module
+    return render(data)
+
+
 def kind_table(kind, data):
     """The table of one snapshot's data."""
     return {"matrix": matrix_table, "mutants": mutants_table, "bench": bench_table,
             "stress": stress_table, "distro": distro_table, "nightly": nightly_table,
-            "defconfig": defconfig_table, "vmtests": vmtests_table}[kind](data)
+            "defconfig": defconfig_table, "vmtests": vmtests_table,
+            "faults": faults_table, "control": control_table}[kind](data)
 
 
 def snapshot_table(snap):
-    key = "guests" if snap["kind"] in ("matrix", "mutants") else snap["kind"]
+    key = "guests" if snap["kind"] in GUEST_KINDS else snap["kind"]
     return kind_table(snap["kind"], snap[key])
 
 
+def short_commit(c):
+    """12 digits of a commit, and '-dirty' when the tree had changes that
+    were not committed (run-qemu.sh's 'commit' file says so)."""
+    return c[:12] + ("-dirty" if c.endswith("-dirty") and len(c) > 12 else "")
+
+
 def provenance(snap, path):
+    runs = snap.get("runs", [])
+    if len(runs) > 1:
+        each = ", ".join(f"`{r['run']}` ({r['date'][:10]}, commit {short_commit(r['commit'])})"
+                         for r in runs)
+        return f"From `{path}`: runs {each} of `{snap['command']}`."
     return (f"From `{path}`: run `{snap['run']}` of `{snap['command']}`, "
-            f"{snap['date'][:10]}, commit {snap['commit'][:12]}.")
+            f"{snap['date'][:10]}, commit {short_commit(snap['commit'])}.")
 
 
 def run_tables(run):
     """results.md's lines for one loaded run: every kind of data it holds."""
     md = [f"## Run {run['run']}", ""]
-    matrix = [g for g in run["guests"] if not g["variant"].startswith("mutant")]
-    mutants = [g for g in run["guests"] if g["variant"].startswith("mutant")]
+    matrix, mutants, control = ([g for g in run["guests"] if GUEST_KINDS[k](g["variant"])]
+                                for k in ("matrix", "mutants", "control"))
     for title, kind, data in (("Matrix", "matrix", matrix), ("Mutants", "mutants", mutants),
+                              ("Today's kernel (control)", "control", control),
                               ("Benchmark", "bench", run["bench"]),
                               ("Stress", "stress", run["stress"]),
                               ("Distribution kernels", "distro", run["distro"]),

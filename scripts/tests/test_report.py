@@ -161,13 +161,18 @@ class Snapshot(unittest.TestCase):
     def tearDown(self):
         self.tmp.cleanup()
 
-    def test_matrix_snapshot(self):
-        p = report("snapshot", "--run", os.path.join(RESULTS, "fixture-matrix"),
-                   "--name", "lts-matrix", "--out", self.tmp.name)
+    def made(self, run, name):
+        """make snapshot of a fixture run: the snapshot, checked well formed."""
+        p = report("snapshot", "--run", os.path.join(RESULTS, run), "--name", name,
+                   "--out", self.tmp.name)
         self.assertEqual(p.returncode, 0, p.stderr)
-        with open(os.path.join(self.tmp.name, "lts-matrix.json")) as f:
+        with open(os.path.join(self.tmp.name, name + ".json")) as f:
             snap = json.load(f)
         self.assertEqual(rundata.check_snapshot(snap, "x"), [])
+        return snap
+
+    def test_matrix_snapshot(self):
+        snap = self.made("fixture-matrix", "lts-matrix")
         self.assertEqual((snap["kind"], snap["command"], snap["run"], snap["date"]),
                          ("matrix", "make lts-matrix", "fixture-matrix", "2026-12-06T12:00:00Z"))
         self.assertEqual(len(snap["guests"]), 6)
@@ -177,6 +182,26 @@ class Snapshot(unittest.TestCase):
                    "--name", "mutants", "--out", self.tmp.name)
         self.assertEqual(p.returncode, 1)
         self.assertIn("no mutant guest results for a 'mutants' snapshot", p.stderr)
+
+    def test_control_snapshot(self):
+        # A real boot of x86_64 on Debian 13's 6.12, cut to five checks:
+        # today's kernel as a control, every SKIP with its reason.
+        snap = self.made("fixture-control", "control-v6.12")
+        self.assertEqual(snap["kind"], "control")
+        lines = tables.snapshot_table(snap)
+        self.assertIn("| x86_64 | **ERROR** (expected PASS) | 2/0/3 | KSM did not merge the pages "
+                      "within 20 s (2); MADV_PAGEOUT did not swap the page out (present "
+                      "pfn=0x3eb88 soft-dirty mapped-once) (1) |", lines)
+        self.assertTrue(any(line.startswith("- x86_64/v6.12@none: swap_exclusive: ksm_write/fault "
+                                            "SKIPped") for line in lines), lines)
+        # the same run has no guest for the matrix's table, and a matrix
+        # run none for a control's
+        p = report("snapshot", "--run", os.path.join(RESULTS, "fixture-control"),
+                   "--name", "matrix", "--out", self.tmp.name)
+        self.assertIn("no guest results for a 'matrix' snapshot", p.stderr)
+        p = report("snapshot", "--run", os.path.join(RESULTS, "fixture-matrix"),
+                   "--name", "control-v6.12", "--out", self.tmp.name)
+        self.assertIn("no v6.12 guest results for a 'control' snapshot", p.stderr)
 
     def test_bad_snapshot_file(self):
         self.assertEqual(rundata.check_snapshot({"schema": rundata.SCHEMA, "kind": "bench",

@@ -245,6 +245,28 @@ long long memcg_read(const struct memcg *m, const char *file, const char *key)
 	return strtoll(buf, NULL, 10);
 }
 
+long long memcg_settle(const struct memcg *m)
+{
+	long long cur, last = -1;
+	int r, i;
+
+	r = memcg_write(m, "memory.high", "0");
+	if (!r)
+		r = memcg_write(m, "memory.high", "max");
+	if (r)
+		return r;
+	for (i = 0; i < 50; i++) {
+		cur = memcg_read(m, "memory.current", NULL);
+		if (cur < 0)
+			return -EIO;
+		if (cur == last)
+			break;
+		last = cur;
+		sleep_us(20000);
+	}
+	return cur;
+}
+
 int memcg_page_out(const struct memcg *m, void *p, size_t n, int tries)
 {
 	long long cur;

@@ -61,6 +61,18 @@ int memcg_write(const struct memcg *m, const char *file, const char *val);
 long long memcg_read(const struct memcg *m, const char *file, const char *key);
 
 /*
+ * Make memory.current what the cgroup really uses: the kernel charges a
+ * cgroup in batches of 64 pages (whatever the page size) and keeps what
+ * a CPU charged ahead in memory.current until it is used or drained, so
+ * memory.current may exceed the cgroup's memory by up to 63 pages per
+ * CPU.  Writing memory.high below the usage drains these stocks (and
+ * reclaims what it can, never invoking the OOM killer); memory.high is
+ * then "max" again.  Returns memory.current once it no longer changes
+ * (remote CPUs drain asynchronously), or -errno.
+ */
+long long memcg_settle(const struct memcg *m);
+
+/*
  * Reclaim from the cgroup (memory.reclaim) until the n pages at p are
  * all swap entries, at most tries rounds: 0, -EAGAIN (still mapped) or
  * -errno.  The pages are aged with MADV_COLD first (a deactivation, no

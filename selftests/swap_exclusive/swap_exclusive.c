@@ -234,16 +234,17 @@
  *                      is back intact and is written in place afterwards;
  *                      FAIL if no page was under writeback at swapoff.
  *   memcg_oom_swapin   (memcg) a child in a cgroup of its own locks all it
- *                      has but one paged-out page, its memory.max is set
- *                      to what it uses, then it touches the page: the
- *                      swap-in cannot be charged.  It must be killed by the
- *                      memcg OOM killer or get its page intact, the worker's
- *                      own paged-out memory must stay as it was, and the
- *                      swap-in must have hit the limit (memory.events max)
- *                      or nothing was tested (FAIL).  The OOM report is
- *                      announced as expected ("memcg-oom").  Not in the
- *                      table yet: with ppc64le's 64K pages the victim's
- *                      swap-in never reached memory.max.
+ *                      has but 32 paged-out pages, its memory.max is set
+ *                      to what it uses (memory.current once the per-cpu
+ *                      charges made ahead are drained: with 64K pages
+ *                      they alone covered the swap-in), then it touches
+ *                      the pages: the swap-in cannot be charged.  It must
+ *                      be killed by the memcg OOM killer or get its pages
+ *                      intact, the worker's own paged-out memory must stay
+ *                      as it was, and the swap-in must have hit the limit
+ *                      (memory.events max) or nothing was tested (FAIL).
+ *                      The OOM report is announced as expected
+ *                      ("memcg-oom").
  *   swapout_error, swapout_error_odirect   (faulty)
  *                      16 pages paged out while the device fails writes:
  *                      each page must stay in the swap cache (counted from
@@ -424,6 +425,7 @@ static const struct check checks[] = {
 	{ "iouring_fixed_buf", S_FAULT | S_SWAPOFF | S_ZRAM,            check_iouring_fixed_buf },
 	{ "fork_odirect_inflight", S_FAULT,                  check_fork_odirect_inflight },
 	{ "swapoff_writeback", S_STABLE,                                check_swapoff_writeback },
+	{ "memcg_oom_swapin",  S_MEMCG,                                 check_memcg_oom_swapin },
 	{ "swapout_error",     S_FAULTY,                                check_swapout_error },
 	{ "swapout_error_odirect", S_FAULTY,                 check_swapout_error_odirect },
 	{ "swapin_error",      S_FAULTY,                                check_swapin_error },

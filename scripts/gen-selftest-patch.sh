@@ -27,8 +27,9 @@
 # 6.1 calls the directory vm/, later kernels mm/ (renamed in 6.3); the
 # layouts differ only in the wiring (layout_vm, layout_mm below): the
 # sources go to <dir>/swap_exclusive_src/ in both, and are linked with
-# that tree's vm_util.c, of which the test uses read_pmd_pagesize() and
-# check_huge_anon(), with the same signatures in 6.1 and 6.12. Not flat
+# that tree's vm_util.c, of which the test uses read_pmd_pagesize(), with
+# the same signature in 6.1 and 6.12 (not check_huge_anon(): it misreads
+# AnonHugePages in a 32-bit process, see test_util.h). Not flat
 # in mm/: 6.12's mm/ has a cow.c of its own (the test of the same name),
 # and mm/ builds one binary from each top-level .c file of the same name.
 # Not mm/swap_exclusive/: the binary is <dir>/swap_exclusive in an

@@ -254,26 +254,65 @@ static void fault_cleanup(struct fault_run *f)
 }
 
 /*
- * swapout_error(_odirect): writes to the swap device fail while the pages
- * are paged out; they stay in the swap cache, come back intact, and go
- * out for good once the device works again.  With an O_DIRECT read in
- * flight into page 0 (held, so never written), which is written while
- * the read is in flight: the read's data must land there.
+ * swapout_error: writes to the swap device fail while the pages are
+ * paged out; they stay in the swap cache, come back intact, and go out
+ * for good once the device works again.  *partial: not all of them
+ * became swap entries.
  */
-static enum res swapout_common(struct setup_ctx *c, bool odirect, char *why)
+static enum res swapout_fail(struct setup_ctx *c, struct fault_run *f, size_t from,
+			     int *partial, char *why)
 {
-	struct fault_run f = { 0 };
-	size_t from = odirect;
+	enum res res = fault_inject(c, DM_FAULT_WRITES, why);
+
+	if (res != RES_PASS)
+		return res;
+	*partial = page_out(f->p, FAULT_PAGES, 5);
+	f->not_written = count_not_written(f, from);
+	return RES_PASS;
+}
+
+/*
+ * swapin_error: the pages are paged out to a working device, which then
+ * fails every read; touching them must give the data or a SIGBUS, and so
+ * must everything after the device works again and swapoff.
+ */
+static enum res swapin_fail(struct setup_ctx *c, struct fault_run *f, size_t from, char *why)
+{
 	enum res res;
 	int r;
 
+	r = page_out(f->p, FAULT_PAGES, 5);
+	if (r)
+		return SKIP(why, "MADV_PAGEOUT: %s", strerror(-r));
+	/* only a page that left the swap cache is read from the device */
+	r = memcg_evict(&c->memcg, f->pfn + from, FAULT_PAGES - from, 50);
+	if (r)
+		return SKIP(why, "%d pages stayed in the swap cache despite memory.reclaim", r);
+	res = fault_inject(c, DM_FAULT_ALL, why);
+	if (res == RES_PASS)
+		fault_verify(f->p, from, &f->t1);
+	return res;
+}
+
+/*
+ * swapout_error and swapin_error (above), and their _odirect forms: with
+ * an O_DIRECT read in flight into page 0 (held, so never written, or held
+ * in the swap cache, so not read from the device), which is written while
+ * the read is in flight: the read's data must land there.
+ */
+static enum res fault_check(struct setup_ctx *c, bool swapin, bool odirect, char *why)
+{
+	struct fault_run f = { 0 };
+	size_t from = odirect;
+	int partial = 0;
+	enum res res;
+
 	res = fault_begin(c, &f, odirect, why);
 	if (res == RES_PASS)
-		res = fault_inject(c, DM_FAULT_WRITES, why);
+		res = swapin ? swapin_fail(c, &f, from, why) :
+			       swapout_fail(c, &f, from, &partial, why);
 	if (res != RES_PASS)
 		goto out;
-	r = page_out(f.p, FAULT_PAGES, 5);
-	f.not_written = count_not_written(&f, from);
 	if (odirect) {
 		f.in_flight = !dio_flight_done(f.dio);
 		f.p[ps - 1] = f.dp.marker;
@@ -281,14 +320,18 @@ static enum res swapout_common(struct setup_ctx *c, bool odirect, char *why)
 	res = fault_recover(c, why);
 	if (res != RES_PASS)
 		goto out;
-	ksft_print_msg("writes failed for %d of %zu pages paged out%s\n", f.not_written,
-		       FAULT_PAGES - from, r ? " (not all were swap entries)" : "");
-	fault_verify(f.p, from, &f.t1);
-	/* and now out for real, and back from the device */
-	page_out(f.p + from * ps, FAULT_PAGES - from, 5);
+	if (!swapin) {
+		ksft_print_msg("writes failed for %d of %zu pages paged out%s\n", f.not_written,
+			       FAULT_PAGES - from, partial ? " (not all were swap entries)" : "");
+		fault_verify(f.p, from, &f.t1);
+		/* and now out for real, and back from the device */
+		page_out(f.p + from * ps, FAULT_PAGES - from, 5);
+	}
 	res = fault_end(c, &f, from, why);
-	if (res == RES_PASS && !f.not_written)
-		res = FAIL(why, "no write to the swap device failed: no fault was injected");
+	if (res == RES_PASS && !(swapin ? f.t1.sigbus : f.not_written))
+		res = FAIL(why, "%s: no fault was injected",
+			   swapin ? "no swap-in failed (no SIGBUS)" :
+				    "no write to the swap device failed");
 out:
 	fault_cleanup(&f);
 	return res;
@@ -296,68 +339,20 @@ out:
 
 enum res check_swapout_error(struct setup_ctx *c, char *why)
 {
-	return swapout_common(c, false, why);
+	return fault_check(c, false, false, why);
 }
 
 enum res check_swapout_error_odirect(struct setup_ctx *c, char *why)
 {
-	return swapout_common(c, true, why);
-}
-
-/*
- * swapin_error(_odirect): the pages are paged out to a working device,
- * which then fails every read; touching them must give the data or a
- * SIGBUS, and so must everything after the device works again and
- * swapoff.  With an O_DIRECT read in flight into page 0 (held in the swap
- * cache, so not read from the device), which is written while the read
- * is in flight: the read's data must land there.
- */
-static enum res swapin_common(struct setup_ctx *c, bool odirect, char *why)
-{
-	struct fault_run f = { 0 };
-	size_t from = odirect;
-	enum res res;
-	int r;
-
-	res = fault_begin(c, &f, odirect, why);
-	if (res != RES_PASS)
-		goto out;
-	r = page_out(f.p, FAULT_PAGES, 5);
-	if (r) {
-		res = SKIP(why, "MADV_PAGEOUT: %s", strerror(-r));
-		goto out;
-	}
-	/* only a page that left the swap cache is read from the device */
-	r = memcg_evict(&c->memcg, f.pfn + from, FAULT_PAGES - from, 50);
-	if (r) {
-		res = SKIP(why, "%d pages stayed in the swap cache despite memory.reclaim", r);
-		goto out;
-	}
-	res = fault_inject(c, DM_FAULT_ALL, why);
-	if (res != RES_PASS)
-		goto out;
-	fault_verify(f.p, from, &f.t1);
-	if (odirect) {
-		f.in_flight = !dio_flight_done(f.dio);
-		f.p[ps - 1] = f.dp.marker;
-	}
-	res = fault_recover(c, why);
-	if (res != RES_PASS)
-		goto out;
-	res = fault_end(c, &f, from, why);
-	if (res == RES_PASS && !f.t1.sigbus)
-		res = FAIL(why, "no swap-in failed (no SIGBUS): no fault was injected");
-out:
-	fault_cleanup(&f);
-	return res;
+	return fault_check(c, false, true, why);
 }
 
 enum res check_swapin_error(struct setup_ctx *c, char *why)
 {
-	return swapin_common(c, false, why);
+	return fault_check(c, true, false, why);
 }
 
 enum res check_swapin_error_odirect(struct setup_ctx *c, char *why)
 {
-	return swapin_common(c, true, why);
+	return fault_check(c, true, true, why);
 }

@@ -201,6 +201,39 @@ static enum res race_cpus(char *why)
 }
 
 /*
+ * What race_run() does with a race check: iteration() once a round
+ * (the race on r->arg) until it returns anything but RES_PASS or
+ * race_more() says enough, at most max rounds; then verdict() on the
+ * counts in stats (of which *iters and *overlapped are two) and on how
+ * the rounds ended.
+ */
+struct race_loop {
+	enum res (*iteration)(struct race *r, void *stats, char *why);
+	enum res (*verdict)(const void *stats, enum res res, char *why);
+	void *stats;
+	const int *iters, *overlapped;
+	int max;
+	unsigned int seed;	/* rand() starts from the PID ^ seed */
+};
+
+/* The rounds of a race check, between starting and stopping the helper. */
+static enum res race_run(struct race *r, const struct race_loop *l, char *why)
+{
+	double deadline = now() + opt.race_secs;
+	enum res res = RES_PASS;
+	int e;
+
+	e = race_start(r);
+	if (e)
+		return SKIP(why, "pthread_create: %s", strerror(e));
+	srand((unsigned int)getpid() ^ l->seed);
+	while (res == RES_PASS && race_more(*l->iters, *l->overlapped, l->max, deadline))
+		res = l->iteration(r, l->stats, why);
+	race_stop(r);
+	return l->verdict(l->stats, res, why);
+}
+
+/*
  * An exclusive page, swapped out and still in the swap cache, with no
  * reference left but the swap cache's: held by a pipe during the
  * page-out (so reclaim keeps it there unwritten), then released.  A
@@ -226,6 +259,7 @@ static enum res race_prepare_page(unsigned char *p, unsigned char fill, uint64_t
 
 struct fault_race {
 	unsigned char *p;
+	unsigned char fill;	/* of this round */
 	bool read[2];		/* side reads (else writes) */
 	long off[2];
 	unsigned char val[2];
@@ -292,9 +326,31 @@ static void fault_race_account(struct race *r, struct fault_race *f, bool reader
 	}
 }
 
-/* res: how the iterations ended (RES_PASS: all ran). */
-static enum res fault_race_verdict(const struct fault_stats *st, enum res res, char *why)
+/* One fault_race round: page out, race, judge. */
+static enum res fault_race_iteration(struct race *r, void *stats, char *why)
 {
+	struct fault_race *f = r->arg;
+	uint64_t pfn0;
+	enum res res;
+
+	res = race_prepare_page(f->p, f->fill, &pfn0, why);
+	if (res != RES_PASS)
+		return res;
+	race_once(r, true);
+	fault_race_account(r, f, f->read[0], f->fill, pfn0, stats);
+	/* the next iteration writes the fill again */
+	f->fill = new_fill();
+	race_drain(r, f->p);
+	return RES_PASS;
+}
+
+/* res: how the iterations ended (RES_PASS: all ran). */
+static enum res fault_race_verdict(const void *stats, enum res res, char *why)
+{
+	const struct fault_stats *st = stats;
+
+	if (res != RES_PASS && !st->iters)
+		return res;
 	ksft_print_msg(
 		"%d iterations, %d overlapped (both threads faulted on the swap entry, accesses at the same time); copied %d (%d of them overlapped), data wrong %d, not mapped once %d\n",
 		st->iters, st->overlapped, st->copied, st->copied_ov, st->bad, st->twice);
@@ -315,15 +371,14 @@ static enum res fault_race_verdict(const struct fault_stats *st, enum res res, c
 
 static enum res fault_race(struct setup_ctx *c, bool reader, char *why)
 {
-	struct fault_race f = { .read = { reader, false },
+	struct fault_race f = { .read = { reader, false }, .fill = new_fill(),
 				.off = { 64, 0 }, .val = { 0x01, 0x02 } };	/* never a fill */
 	struct race r = { .act = { fault_race_act, fault_race_act }, .arg = &f };
-	unsigned char fill = new_fill(), *p;
-	double deadline = now() + opt.race_secs;
 	struct fault_stats st = { 0 };
-	uint64_t pfn0;
+	const struct race_loop l = { fault_race_iteration, fault_race_verdict, &st,
+				     &st.iters, &st.overlapped, opt.race_iters,
+				     reader ? 0x5a5a : 0 };
 	enum res res;
-	int e;
 
 	(void)c;
 	if (!env.pfn_visible)
@@ -331,32 +386,13 @@ static enum res fault_race(struct setup_ctx *c, bool reader, char *why)
 	res = race_cpus(why);
 	if (res != RES_PASS)
 		return res;
-	p = (unsigned char *)map_pages(1);
-	if (!p)
+	f.p = (unsigned char *)map_pages(1);
+	if (!f.p)
 		return SKIP(why, "mmap: %s", strerror(errno));
-	f.p = p;
 	f.off[1] = ps - 64;
-	e = race_start(&r);
-	if (e) {
-		unmap_pages(p, 1);
-		return SKIP(why, "pthread_create: %s", strerror(e));
-	}
-	srand((unsigned int)getpid() ^ (reader ? 0x5a5a : 0));
-	while (race_more(st.iters, st.overlapped, opt.race_iters, deadline)) {
-		res = race_prepare_page(p, fill, &pfn0, why);
-		if (res != RES_PASS)
-			break;
-		race_once(&r, true);
-		fault_race_account(&r, &f, reader, fill, pfn0, &st);
-		/* the next iteration writes the fill again */
-		fill = new_fill();
-		race_drain(&r, p);
-	}
-	race_stop(&r);
-	unmap_pages(p, 1);
-	if (res != RES_PASS && !st.iters)
-		return res;
-	return fault_race_verdict(&st, res, why);
+	res = race_run(&r, &l, why);
+	unmap_pages(f.p, 1);
+	return res;
 }
 
 enum res check_race_write_write(struct setup_ctx *c, char *why)
@@ -382,6 +418,7 @@ enum res check_race_read_write(struct setup_ctx *c, char *why)
  */
 struct wp_race {
 	unsigned char *p;
+	unsigned char fill;
 	int uffd;
 	int err;
 };
@@ -437,9 +474,9 @@ static void wp_race_account(struct race *r, unsigned char *p, unsigned char fill
 }
 
 /* One race_read_wp iteration: page out, race, judge, un-protect. */
-static enum res wp_race_iteration(struct race *r, struct wp_race *f, unsigned char fill,
-				  struct wp_stats *st, char *why)
+static enum res wp_race_iteration(struct race *r, void *stats, char *why)
 {
+	struct wp_race *f = r->arg;
 	unsigned char *p = f->p;
 	uint64_t e0;
 	char d[96];
@@ -456,7 +493,7 @@ static enum res wp_race_iteration(struct race *r, struct wp_race *f, unsigned ch
 	race_once(r, true);
 	if (f->err)
 		return FAIL(why, "UFFDIO_WRITEPROTECT during the race: %s", strerror(f->err));
-	wp_race_account(r, p, fill, st);
+	wp_race_account(r, p, f->fill, stats);
 	/* un-protect for the next round (never write to a protected page) */
 	e = uffd_wp(f->uffd, p, ps, false);
 	if (e || pm_uffd_wp(pagemap_entry(p)))
@@ -465,8 +502,10 @@ static enum res wp_race_iteration(struct race *r, struct wp_race *f, unsigned ch
 	return RES_PASS;
 }
 
-static enum res wp_race_verdict(const struct wp_stats *st, enum res res, char *why)
+static enum res wp_race_verdict(const void *stats, enum res res, char *why)
 {
+	const struct wp_stats *st = stats;
+
 	ksft_print_msg(
 		"%d iterations, %d overlapped (the read faulted on the swap entry while UFFDIO_WRITEPROTECT ran); protection lost in %d (%d of them overlapped), other trouble %d\n",
 		st->iters, st->overlapped, st->wrong, st->wrong_ov, st->bad);
@@ -485,35 +524,23 @@ static enum res wp_race_verdict(const struct wp_stats *st, enum res res, char *w
 
 enum res check_race_read_wp(struct setup_ctx *c, char *why)
 {
-	struct wp_race f = { .uffd = -1 };
+	struct wp_race f = { .uffd = -1, .fill = new_fill() };
 	struct race r = { .act = { wp_race_read, wp_race_protect }, .arg = &f };
-	unsigned char fill = new_fill(), *p = NULL;
-	double deadline = now() + opt.race_secs;
 	struct wp_stats st = { 0 };
+	const struct race_loop l = { wp_race_iteration, wp_race_verdict, &st, &st.iters,
+				     &st.overlapped, opt.race_iters, 0x77 };
 	enum res res;
-	int e;
 
 	(void)c;
 	res = race_cpus(why);
 	if (res != RES_PASS)
 		return res;
-	f.uffd = uffd_page_get(&p, fill, why, &res);
+	f.uffd = uffd_page_get(&f.p, f.fill, why, &res);
 	if (f.uffd < 0)
 		return res;
-	f.p = p;
-	e = race_start(&r);
-	if (e) {
-		res = SKIP(why, "pthread_create: %s", strerror(e));
-	} else {
-		srand((unsigned int)getpid() ^ 0x77);
-		while (res == RES_PASS &&
-		       race_more(st.iters, st.overlapped, opt.race_iters, deadline))
-			res = wp_race_iteration(&r, &f, fill, &st, why);
-		res = wp_race_verdict(&st, res, why);
-		race_stop(&r);
-	}
+	res = race_run(&r, &l, why);
 	close(f.uffd);
-	unmap_pages(p, 1);
+	unmap_pages(f.p, 1);
 	return res;
 }
 
@@ -723,9 +750,10 @@ static enum res fr_account(int pst, const struct fr_report *cres, int order, boo
 }
 
 /* One fork_race_swapin iteration on a page of its own. */
-static enum res fr_iteration(struct race *r, struct fork_race *f, struct fr_stats *st,
-			     char *why)
+static enum res fr_iteration(struct race *r, void *stats, char *why)
 {
+	struct fork_race *f = r->arg;
+	struct fr_stats *st = stats;
 	struct fr_report cres = { FR_ERR, 0 };
 	int pst, status = 0, order = 0;
 	enum res res;
@@ -767,41 +795,40 @@ static enum res fr_iteration(struct race *r, struct fork_race *f, struct fr_stat
 	return fr_account(pst, &cres, order, ov, st, why);
 }
 
+static enum res fr_verdict(const void *stats, enum res res, char *why)
+{
+	const struct fr_stats *st = stats;
+
+	ksft_print_msg("%d iterations, %d overlapped (the write faulted while fork() ran); "
+		       "the child got the written page in %d, the old one in %d; "
+		       "leaks %d, other trouble %d\n", st->iters, st->overlapped,
+		       st->fault_first, st->fork_first, st->leaks, st->other);
+	if (st->leaks)
+		return FAIL(why, "%d of %d iterations: a write leaked between parent and child",
+			    st->leaks, st->iters);
+	if (st->other)
+		return FAIL(why, "%d of %d iterations: page content changed unexpectedly",
+			    st->other, st->iters);
+	if (res != RES_PASS)
+		return res;
+	if (!st->overlapped)
+		return SKIP(why, "the write fault and fork() never overlapped in %d iterations",
+			    st->iters);
+	return RES_PASS;
+}
+
 enum res check_fork_race_swapin(struct setup_ctx *c, char *why)
 {
-	int max = opt.race_iters / 4 > 0 ? opt.race_iters / 4 : 1;
 	struct fork_race f = { .p2c = { -1, -1 }, .c2p = { -1, -1 } };
 	struct race r = { .act = { fork_race_fork, fork_race_write }, .arg = &f };
-	double deadline = now() + opt.race_secs;
 	struct fr_stats st = { 0 };
+	const struct race_loop l = { fr_iteration, fr_verdict, &st, &st.iters, &st.overlapped,
+				     opt.race_iters / 4 > 0 ? opt.race_iters / 4 : 1, 0x1234 };
 	enum res res;
-	int e;
 
 	(void)c;
 	res = race_cpus(why);
 	if (res != RES_PASS)
 		return res;
-	e = race_start(&r);
-	if (e)
-		return SKIP(why, "pthread_create: %s", strerror(e));
-	srand((unsigned int)getpid() ^ 0x1234);
-	while (res == RES_PASS && race_more(st.iters, st.overlapped, max, deadline))
-		res = fr_iteration(&r, &f, &st, why);
-	race_stop(&r);
-	ksft_print_msg("%d iterations, %d overlapped (the write faulted while fork() ran); "
-		       "the child got the written page in %d, the old one in %d; "
-		       "leaks %d, other trouble %d\n", st.iters, st.overlapped, st.fault_first,
-		       st.fork_first, st.leaks, st.other);
-	if (st.leaks)
-		return FAIL(why, "%d of %d iterations: a write leaked between parent and child",
-			    st.leaks, st.iters);
-	if (st.other)
-		return FAIL(why, "%d of %d iterations: page content changed unexpectedly",
-			    st.other, st.iters);
-	if (res != RES_PASS)
-		return res;
-	if (!st.overlapped)
-		return SKIP(why, "the write fault and fork() never overlapped in %d iterations",
-			    st.iters);
-	return RES_PASS;
+	return race_run(&r, &l, why);
 }

@@ -242,72 +242,65 @@ out:
 	return res;
 }
 
-/* A: protected while swapped out, read back, un-protected, written. */
-static enum res uffd_wp_swapped_a(struct setup_ctx *c, int uffd, unsigned char *p,
-				  unsigned char fill, uint64_t pfn0, char *why)
+/*
+ * One phase of uffd_wp_swapped on the swapped-out page p (pfn0), which
+ * holds fill but for the bytes written by earlier phases.  A (wp_stays):
+ * protected on the swap entry, read back (still protected), un-protected
+ * and its last byte written.  B: protected and un-protected on the swap
+ * entry, then its first byte written, a write fault straight on the
+ * entry.  Either way the write must find the same page.
+ */
+static enum res uffd_wp_swapped_phase(struct setup_ctx *c, int uffd, unsigned char *p,
+				      unsigned char fill, uint64_t pfn0, bool wp_stays,
+				      char *why)
 {
 	char d[96];
 	uint64_t e;
 	int r;
 
 	r = uffd_wp(uffd, p, ps, true);
+	if (!r && !wp_stays)
+		r = uffd_wp(uffd, p, ps, false);
 	e = pagemap_entry(p);
-	if (r || !pm_swapped(e) || !pm_uffd_wp(e))
-		return FAIL(why, "UFFDIO_WRITEPROTECT on the swap entry: %s (%s)",
-			    r ? strerror(-r) : "no uffd-wp bit on it",
+	if (r || !pm_swapped(e) || pm_uffd_wp(e) != wp_stays)
+		/* never write to a page that may still be protected: it would block */
+		return FAIL(why, "%s on the swap entry: %s (%s)",
+			    wp_stays ? "UFFDIO_WRITEPROTECT" : "protect + un-protect",
+			    r ? strerror(-r) :
+			    wp_stays ? "no uffd-wp bit on it" : "uffd-wp bit stays",
 			    pm_describe(e, d, sizeof(d)));
 	if (bring_back(c, why) != RES_PASS)
 		return RES_SKIP;
-	read_byte(p);
-	e = pagemap_entry(p);
-	ksft_print_msg(
-		"A (protected on the swap entry), after a read swap-in: %s; pfn before 0x%llx\n",
-		pm_describe(e, d, sizeof(d)), (unsigned long long)pfn0);
-	if (!pm_uffd_wp(e))
-		return FAIL(why, "uffd-wp set on the swap entry lost on swap-in");
-	r = uffd_wp(uffd, p, ps, false);
-	if (r || pm_uffd_wp(pagemap_entry(p)))
-		return FAIL(why, "un-protect without effect: %s",
-			    r ? strerror(-r) : "bit still set");
-	p[ps - 1] = (unsigned char)~fill;
-	e = pagemap_entry(p);
-	ksft_print_msg("A, after un-protect and write: %s\n", pm_describe(e, d, sizeof(d)));
-	if (pm_pfn(e) != pfn0)
-		return FAIL(why, "page copied: setting uffd-wp on the swap entry lost exclusivity");
-	return RES_PASS;
-}
-
-/* B: protected and un-protected on the swap entry, then written. */
-static enum res uffd_wp_swapped_b(struct setup_ctx *c, int uffd, unsigned char *p,
-				  unsigned char fill, uint64_t pfn0, char *why)
-{
-	char d[96];
-	uint64_t e;
-	int r;
-
-	r = uffd_wp(uffd, p, ps, true);
-	if (!r)
+	if (wp_stays) {
+		read_byte(p);
+		e = pagemap_entry(p);
+		ksft_print_msg(
+			"A (protected on the swap entry), after a read swap-in: %s; pfn before 0x%llx\n",
+			pm_describe(e, d, sizeof(d)), (unsigned long long)pfn0);
+		if (!pm_uffd_wp(e))
+			return FAIL(why, "uffd-wp set on the swap entry lost on swap-in");
 		r = uffd_wp(uffd, p, ps, false);
+		if (r || pm_uffd_wp(pagemap_entry(p)))
+			return FAIL(why, "un-protect without effect: %s",
+				    r ? strerror(-r) : "bit still set");
+		p[ps - 1] = (unsigned char)~fill;
+	} else {
+		if (pm_uffd_wp(pagemap_entry(p)))
+			return FAIL(why, "uffd-wp came back on swapoff although it was cleared");
+		p[0] = (unsigned char)~fill;
+	}
 	e = pagemap_entry(p);
-	if (r || !pm_swapped(e) || pm_uffd_wp(e))
-		/* never write to a page that may still be protected: it would block */
-		return FAIL(why, "protect + un-protect on the swap entry: %s (%s)",
-			    r ? strerror(-r) : "uffd-wp bit stays", pm_describe(e, d, sizeof(d)));
-	if (bring_back(c, why) != RES_PASS)
-		return RES_SKIP;
-	if (pm_uffd_wp(pagemap_entry(p)))
-		return FAIL(why, "uffd-wp came back on swapoff although it was cleared");
-	p[0] = (unsigned char)~fill;
-	e = pagemap_entry(p);
-	ksft_print_msg("B (protected and un-protected on the swap entry), after a write: %s\n",
+	ksft_print_msg("%s: %s\n", wp_stays ? "A, after un-protect and write" :
+		       "B (protected and un-protected on the swap entry), after a write",
 		       pm_describe(e, d, sizeof(d)));
-	if (pm_uffd_wp(e))
+	if (!wp_stays && pm_uffd_wp(e))
 		return FAIL(why, "uffd-wp set after un-protect and a write");
 	if (pm_pfn(e) != pfn0)
-		return FAIL(why,
-			    "page copied: clearing uffd-wp on the swap entry lost exclusivity");
-	if (p[0] != (unsigned char)~fill || p[ps - 1] != (unsigned char)~fill ||
-	    first_diff_byte(p, 1, ps - 1, fill) >= 0)
+		return FAIL(why, "page copied: %s uffd-wp on the swap entry lost exclusivity",
+			    wp_stays ? "setting" : "clearing");
+	/* B runs after A: both the first and the last byte are written now */
+	if (!wp_stays && (p[0] != (unsigned char)~fill || p[ps - 1] != (unsigned char)~fill ||
+			  first_diff_byte(p, 1, ps - 1, fill) >= 0))
 		return FAIL(why, "page content changed");
 	return RES_PASS;
 }
@@ -337,11 +330,11 @@ enum res check_uffd_wp_swapped(struct setup_ctx *c, char *why)
 	pfn0 = page_pfn(p);
 	res = page_out_with_ref(&ref, p, pfn0, why);
 	if (res == RES_PASS)
-		res = uffd_wp_swapped_a(c, uffd, p, fill, pfn0, why);
+		res = uffd_wp_swapped_phase(c, uffd, p, fill, pfn0, true, why);
 	if (res == RES_PASS)
 		res = page_out_held(p, pfn0, why);
 	if (res == RES_PASS)
-		res = uffd_wp_swapped_b(c, uffd, p, fill, pfn0, why);
+		res = uffd_wp_swapped_phase(c, uffd, p, fill, pfn0, false, why);
 	close(uffd);
 	page_ref_put(&ref, NULL);
 	unmap_pages(p, 1);

@@ -2,7 +2,7 @@
 /*
  * swap_helpers.c - swap area set-up shared by the swap_exclusive selftest
  * and the cowswap /init: mkswap, swapon/swapoff, "only this area active",
- * the block queue's stable_writes flag and zram devices.
+ * the block queue's stable_writes flag, zram devices and loading a module.
  *
  * No kselftest dependency; errors are reported on stderr and as -errno.
  */
@@ -23,6 +23,7 @@
 #include <sys/swap.h>
 #include <sys/sysmacros.h>
 #include <sys/types.h>
+#include <sys/wait.h>
 #include <linux/fs.h>
 
 #include "swap_helpers.h"
@@ -457,6 +458,28 @@ int blk_stable_writes_set(const char *dev, int on)
 	return 0;
 }
 
+void try_modprobe(const char *module, const char *param)
+{
+	int status, null;
+	pid_t pid;
+
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		return;
+	if (!pid) {
+		null = open("/dev/null", O_RDWR);
+		if (null >= 0) {
+			dup2(null, STDOUT_FILENO);
+			dup2(null, STDERR_FILENO);
+		}
+		execlp("modprobe", "modprobe", "-q", module, param, (char *)NULL);
+		_exit(127);
+	}
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+}
+
 /* Make sure /dev/zram<id> exists (mknod from sysfs if devtmpfs is absent). */
 static int zram_node(struct zram_dev *z)
 {
@@ -491,6 +514,9 @@ int zram_create(struct zram_dev *z, unsigned long long disksize)
 
 	memset(z, 0, sizeof(*z));
 	z->id = -1;
+	/* A modular kernel (a distribution's) loads zram only on demand. */
+	if (access(ZRAM_CONTROL, F_OK) && access("/sys/block/zram0", F_OK))
+		try_modprobe("zram", NULL);
 	if (!access(ZRAM_CONTROL "/hot_add", F_OK)) {
 		ret = read_text(ZRAM_CONTROL "/hot_add", buf, sizeof(buf));
 		if (ret) {

@@ -102,6 +102,14 @@ int swap_restore(struct swap_saved *saved);
 int blk_stable_writes_get(const char *dev);	/* 0, 1 or -errno */
 int blk_stable_writes_set(const char *dev, int on);
 
+/*
+ * Best effort: run "modprobe -q <module> [param]" (param may be NULL) and
+ * wait for it, its output thrown away; nothing happens when modprobe is
+ * not on $PATH (an initramfs without it, a kernel without modules).  The
+ * caller looks again for what the module provides.
+ */
+void try_modprobe(const char *module, const char *param);
+
 /* A zram device used as swap. */
 struct zram_dev {
 	int id;
@@ -112,7 +120,8 @@ struct zram_dev {
 /*
  * Get an unused zram device (zram-control/hot_add, or zram0 if hot_add is
  * not available and zram0's disksize is still 0) and give it a disksize.
- * -ENODEV when zram is not available.
+ * Loads the zram module first when neither is there.  -ENODEV when zram
+ * is not available.
  */
 int zram_create(struct zram_dev *z, unsigned long long disksize);
 

@@ -27,7 +27,6 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
-#include <sys/wait.h>
 
 #include "swap_helpers.h"
 #include "test_devs.h"
@@ -56,29 +55,6 @@ static void pause_ms(long ms)
 	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
 
 	while (nanosleep(&ts, &ts) && errno == EINTR)
-		;
-}
-
-/* Best effort: "modprobe -q <module> [param]" when modprobe exists. */
-static void try_modprobe(const char *module, const char *param)
-{
-	int status, null;
-	pid_t pid;
-
-	fflush(NULL);
-	pid = fork();
-	if (pid < 0)
-		return;
-	if (!pid) {
-		null = open("/dev/null", O_RDWR);
-		if (null >= 0) {
-			dup2(null, STDOUT_FILENO);
-			dup2(null, STDERR_FILENO);
-		}
-		execlp("modprobe", "modprobe", "-q", module, param, (char *)NULL);
-		_exit(127);
-	}
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 }
 

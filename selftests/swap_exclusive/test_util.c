@@ -133,6 +133,38 @@ long long proc_value(const char *path, const char *key)
 	return v;
 }
 
+long long smaps_anon_huge_kb(const void *addr)
+{
+	unsigned long start, end, a = (unsigned long)addr;
+	bool bol = true, in = false;
+	unsigned long long kb;
+	long long ret = -ENOENT;
+	char line[256];
+	FILE *f;
+
+	f = fopen("/proc/self/smaps", "r");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		/* the rest of a line longer than the buffer: no field starts here */
+		bool whole = bol;
+
+		bol = strchr(line, '\n');
+		if (!whole)
+			continue;
+		if (sscanf(line, "%lx-%lx ", &start, &end) == 2) {
+			if (in)
+				break;	/* past the mapping: it had no such line */
+			in = a >= start && a < end;
+		} else if (in && sscanf(line, "AnonHugePages: %llu kB", &kb) == 1) {
+			ret = kb;
+			break;
+		}
+	}
+	fclose(f);
+	return ret;
+}
+
 int ksm_start(struct ksm_saved *s, int pages_to_scan, int sleep_ms)
 {
 	char num[16];

@@ -5,9 +5,9 @@
  * /proc and sysfs values, KSM settings, test mappings, paging out,
  * pipes, number arguments and disks found by serial.
  *
- * Plain libc + Linux uapi, no kselftest dependency; the THP size and
- * AnonHugePages come from the vm selftests' vm_util.h, sysfs writes from
- * swap_helpers.h (write_text()).  Functions return 0 (or a value where
+ * Plain libc + Linux uapi, no kselftest dependency; the THP size comes
+ * from the vm selftests' vm_util.h, sysfs writes from swap_helpers.h
+ * (write_text()).  Functions return 0 (or a value where
  * documented) on success and -errno on failure.
  */
 #ifndef TEST_UTIL_H
@@ -61,6 +61,16 @@ int knob_read(const char *path, char *buf, size_t len);
  * (/proc/vmstat) or "Key:  value kB" lines (/proc/meminfo), or -1.
  */
 long long proc_value(const char *path, const char *key);
+
+/*
+ * AnonHugePages (kB) of the mapping in /proc/self/smaps that contains
+ * addr: how much of it is mapped by PMD-sized THPs.  -ENOENT when no
+ * mapping contains addr (or it has no such line), -errno.  (Not vm_util's
+ * check_huge_anon(): up to 6.12 at least it scans the value with %ld into
+ * a uint64_t, which on 32-bit fills only one half of it, so it never sees
+ * a THP there.)
+ */
+long long smaps_anon_huge_kb(const void *addr);
 
 /* KSM's settings before ksm_start(), put back by ksm_restore(). */
 struct ksm_saved {

@@ -89,6 +89,12 @@ void mem_put(struct test_mem *m)
 	m->raw = NULL;
 }
 
+/* Is m's THP mapped by its PMD (AnonHugePages of its mapping one THP)? */
+static bool thp_pmd_mapped(const struct test_mem *m)
+{
+	return smaps_anon_huge_kb(m->thp) == (long long)(thp_size >> 10);
+}
+
 /* Map and fill a THP of its own for m (m->raw, m->thp). */
 static enum res thp_map(struct test_mem *m, char *why)
 {
@@ -107,7 +113,7 @@ static enum res thp_map(struct test_mem *m, char *why)
 			    strerror(errno));
 	for (i = 0; i < nr; i++)	/* the first write faults in the THP */
 		memset(m->thp + i * ps, 0x40 + (int)(i % 64), ps);
-	if (!check_huge_anon(m->thp, 1, thp_size))
+	if (!thp_pmd_mapped(m))
 		return SKIP(why,
 			    "no THP of %zu kB could be allocated (AnonHugePages stays 0: memory too fragmented?)",
 			    thp_size >> 10);
@@ -120,10 +126,10 @@ static enum res thp_split_pmd(struct test_mem *m, char *why)
 	if (mprotect(m->other, ps, PROT_READ) ||
 	    mprotect(m->other, ps, PROT_READ | PROT_WRITE))
 		return SKIP(why, "mprotect: %s", strerror(errno));
-	if (check_huge_anon(m->thp, 1, thp_size) || !page_is_thp(m->page))
+	if (thp_pmd_mapped(m) || !page_is_thp(m->page))
 		return SKIP(why,
 			    "the THP did not end up PTE-mapped (AnonHugePages %s, compound %d)",
-			    check_huge_anon(m->thp, 1, thp_size) ? "still set" : "0",
+			    thp_pmd_mapped(m) ? "still set" : "0",
 			    page_is_thp(m->page));
 	return RES_PASS;
 }

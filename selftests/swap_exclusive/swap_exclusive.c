@@ -228,7 +228,11 @@
  *                      child's write.  (A child that only reads shares the
  *                      page the read lands in: FOLL_GET references taken
  *                      before fork() were never reliable.)  SKIP if the
- *                      read was over before the child wrote.
+ *                      read was over before the child wrote.  Where the
+ *                      page stays mapped while the read is in flight and a
+ *                      page without a read swaps out (O_DIRECT pinned it,
+ *                      6.2 and later), the same is asked of the fork() of
+ *                      the pinned page, and a PASS says so.
  *   swapoff_writeback  (stable) -p pages paged out and swapped off while
  *                      their writeback runs: swapoff succeeds, every page
  *                      is back intact and is written in place afterwards;

@@ -266,7 +266,9 @@
  *                      came: no fault was injected), the same after the
  *                      device recovers and after swapoff, which must
  *                      succeed; counters as above.  _odirect as above, the
- *                      held page coming from the swap cache.
+ *                      held page coming from the swap cache, or (pinned,
+ *                      6.2 and later) never leaving the page table while
+ *                      the other 15 are swapped out.
  *
  * PFN based verdicts are only given while the old page provably still
  * exists (in the swap cache or under writeback, from /proc/kpageflags), so

@@ -15,8 +15,9 @@
 # way to trim it to one machine: LSMOD=<file>, the output of lsmod on the
 # machine that will run the kernel; make localmodconfig then keeps only
 # the modules listed there (built-in options stay as Debian has them).
-# The modules the selftest needs (the record's MODULES) are added to the
-# list, so that the installed kernel can be checked with the selftest
+# The modules the selftest needs (the record's MODULES and
+# MODULES_OPTIONAL) are added to the list, so that the installed kernel
+# can be checked with the selftest
 # (DEB_SELFTEST_MODULES=0 leaves them out). Debug info is off (Debian's
 # -dbg package is not needed to run the kernel; DEB_DEBUG_INFO=1 keeps it).
 #
@@ -81,7 +82,7 @@ kmake olddefconfig
 if [ -n "${LSMOD:-}" ]; then
 	cp "$LSMOD" "$D/lsmod"
 	if [ "${DEB_SELFTEST_MODULES:-1}" = 1 ]; then
-		for m in $MODULES; do echo "$m 0 0"; done >>"$D/lsmod"
+		for m in $MODULES $MODULES_OPTIONAL; do echo "$m 0 0"; done >>"$D/lsmod"
 	fi
 	kmake LSMOD="$D/lsmod" localmodconfig
 fi

@@ -45,7 +45,11 @@
 # dependency order in /etc/cowswap-modules, which /init loads with
 # finit_module(2) before anything else. Compressed modules are unpacked
 # here. MODULE_PARAMS="<module>.<param>=<value> ..." adds parameters.
-# A distribution record (distro-<arch>) sets MODULES and MODULE_PARAMS.
+# MODULES_OPTIONAL="<name>..." the same for modules the selftest can do
+# without (its checks then SKIP naming the option): put in when the
+# package has them, otherwise only named here.
+# A distribution record (distro-<arch>) sets MODULES, MODULES_OPTIONAL and
+# MODULE_PARAMS.
 #
 # AFFECTED=1 packs the guest of scripts/affected-qemu.sh instead of the
 # selftest run: the static selftest as /tests/swap_exclusive, BUSYBOX
@@ -339,7 +343,7 @@ modname() {
 }
 
 : >"$work/cowswap-modules"
-if [ -n "${MODULES:-}" ]; then
+if [ -n "${MODULES:-}${MODULES_OPTIONAL:-}" ]; then
 	[ -n "${MODULES_FROM:-}" ] || die "$NAME: MODULES needs MODULES_FROM=<unpacked kernel package>"
 	mdir=$(ls -d "$MODULES_FROM"/lib/modules/*/ 2>/dev/null) || true
 	[ "$(echo "$mdir" | wc -w)" = 1 ] && [ -f "$mdir/modules.dep" ] ||
@@ -361,12 +365,14 @@ if [ -n "${MODULES:-}" ]; then
 		done
 		order+=("$1")
 	}
-	for m in $MODULES; do
+	for m in ${MODULES:-} ${MODULES_OPTIONAL:-}; do
 		m=${m//-/_}
 		if [ -n "${mod_file[$m]:-}" ]; then
 			place "$m"
 		elif sed 's,.*/,,; s,\.ko.*,,; s,-,_,g' "$mdir/modules.builtin" | grep -qx "$m"; then
 			info "$NAME: module $m is built into the kernel"
+		elif [[ " ${MODULES_OPTIONAL:-} " == *" $m "* || " ${MODULES_OPTIONAL:-} " == *" ${m//_/-} "* ]]; then
+			info "$NAME: optional module $m is not in this kernel (the checks that need it SKIP)"
 		else
 			die "$NAME: module $m is neither a module nor built in (${mdir#$TOP/})"
 		fi

@@ -351,7 +351,9 @@ release_version() {
 # CMDLINE_EXTRA, DISK_DEVICE (empty: the machine has no virtio, only
 # DISKS=none boots it); CROSS_COMPILE and USER_CC for the static /init
 # and selftest; MODULES for /init to load (their dependencies are
-# added) and MODULE_PARAMS (<module>.<param>=<value>);
+# added), MODULES_OPTIONAL the same where the package has them (the
+# checks that need one SKIP without it) and MODULE_PARAMS
+# (<module>.<param>=<value>);
 # DISTRO_SELFTEST_ARGS (selftest options, e.g. to run fewer checks);
 # NO_EXIT (why the guest cannot end QEMU by itself: run-qemu.sh then
 # ends it once /init is done).
@@ -384,6 +386,7 @@ load_distro() {
 	CROSS_COMPILE=
 	USER_CC=gcc
 	MODULES=
+	MODULES_OPTIONAL=
 	MODULE_PARAMS=
 	DISTRO_SELFTEST_ARGS=
 	NO_EXIT=

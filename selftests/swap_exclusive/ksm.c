@@ -28,6 +28,17 @@ static void fill_unique(unsigned char *p, unsigned int tag)
 	memcpy(p, &tag, sizeof(tag));
 }
 
+/* A counter in KSM_DIR, or -1. */
+static long long ksm_counter(const char *name)
+{
+	char path[96], buf[32];
+
+	snprintf(path, sizeof(path), KSM_DIR "%s", name);
+	if (sysfs_read(path, buf, sizeof(buf)))
+		return -1;
+	return strtoll(buf, NULL, 10);
+}
+
 /* Two identical pages a and b that KSM merges, and what the check saw. */
 struct ksm_pair {
 	unsigned char *p, *a, *b;	/* p: the mapping of a and b */
@@ -42,6 +53,8 @@ struct ksm_pair {
 /* Map a and b with the same content and let KSM merge them (into kp->k). */
 static enum res ksm_merge(struct ksm_pair *kp, unsigned int tag, char *why)
 {
+	long long scans, skipped;
+	char sk[48];
 	double t0;
 	int r;
 
@@ -61,8 +74,16 @@ static enum res ksm_merge(struct ksm_pair *kp, unsigned int tag, char *why)
 	if (r)
 		return SKIP(why, "cannot start ksmd: %s", strerror(-r));
 	t0 = now();
-	if (!wait_same_pfn(kp->a, kp->b, opt.ksm_secs))
-		return SKIP(why, "KSM did not merge the pages within %d s", opt.ksm_secs);
+	scans = ksm_counter("full_scans");
+	skipped = ksm_counter("pages_skipped");
+	if (!wait_same_pfn(kp->a, kp->b, opt.ksm_secs)) {
+		/* pages_skipped: smart_scan's count (6.7 on) */
+		snprintf(sk, sizeof(sk), ", %lld pages skipped",
+			 ksm_counter("pages_skipped") - skipped);
+		return SKIP(why, "KSM did not merge the pages within %d s (%lld full scans%s)",
+			    opt.ksm_secs, ksm_counter("full_scans") - scans,
+			    skipped < 0 ? "" : sk);
+	}
 	kp->k = page_pfn(kp->a);
 	/* Keep the merged page as it is from now on: stop scanning. */
 	write_text(KSM_DIR "run", "0");

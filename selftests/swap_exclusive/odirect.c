@@ -703,21 +703,25 @@ static void fork_dio_child(unsigned char *p, const struct dio_src *s, int to_par
  * the parent's DMA, the parent must get the read's data and never the
  * child's write.  (A child that only reads shares the page the read
  * lands in: FOLL_GET references taken before fork() were never
- * reliable, so that is not asked.)
+ * reliable, so that is not asked.)  From 6.2 on O_DIRECT pins the page
+ * (FOLL_PIN) and reclaim leaves a pinned exclusive page mapped: it is not
+ * swapped out, fork() gives the child a copy of it at once, and the check
+ * asks the same of the parent and the child; it passes on that only when
+ * the page stayed mapped while the read was in flight and a page without
+ * a read does swap out (as odirect_inflight).
  */
 enum res check_fork_odirect_inflight(struct setup_ctx *c, char *why)
 {
 	int to_parent[2] = { -1, -1 }, from_parent[2] = { -1, -1 }, status = 0;
 	struct dio_req req = { 0 };
-	bool in_flight = false;
+	bool in_flight = false, held = false;
+	char diag[96], x, not_out[WHY_LEN];
 	struct dio_src *s;
 	unsigned char *p;
-	char diag[96], x;
 	enum res res;
 	pthread_t th;
 	pid_t pid;
 
-	(void)c;
 	res = get_slow_src(&s, why);
 	if (res != RES_PASS)
 		return res;
@@ -733,6 +737,12 @@ enum res check_fork_odirect_inflight(struct setup_ctx *c, char *why)
 	if (res != RES_PASS)
 		goto out;
 	res = page_out_why(p, 1, why);
+	if (res == RES_SKIP && !atomic_load(&req.done) && pm_present(pagemap_entry(p))) {
+		/* kept mapped with the read in flight: pinned?  (asked below) */
+		held = true;
+		snprintf(not_out, sizeof(not_out), "%s", why);
+		res = RES_PASS;
+	}
 	fflush(NULL);
 	pid = res == RES_PASS ? fork() : -1;
 	if (!pid)
@@ -750,8 +760,8 @@ enum res check_fork_odirect_inflight(struct setup_ctx *c, char *why)
 	if (xwrite(from_parent[1], &x, 1))
 		kill(pid, SIGKILL);
 	waitpid(pid, &status, 0);
-	ksft_print_msg("read %s when the child wrote; child %s %d\n",
-		       in_flight ? "in flight" : "already done",
+	ksft_print_msg("page %s; read %s when the child wrote; child %s %d\n",
+		       held ? "kept mapped" : "swapped out", in_flight ? "in flight" : "already done",
 		       WIFSIGNALED(status) ? "killed by signal" : "exited with",
 		       WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
 	if (req.ret != (ssize_t)s->bs)
@@ -766,6 +776,11 @@ enum res check_fork_odirect_inflight(struct setup_ctx *c, char *why)
 	else if (!in_flight)
 		res = SKIP(why, "the read was over before the child wrote (is %s slow?)",
 			   s->path);
+	else if (held && !pages_out_without_read(c))
+		res = SKIP(why, "%s; and not without a read either", not_out);
+	else if (held)
+		ksft_print_msg(
+			"the kernel kept the page mapped while the read was in flight, and swaps a page out without one: O_DIRECT pins it (FOLL_PIN), so fork() copied it for the child right away\n");
 out:
 	pipe_close(to_parent);
 	pipe_close(from_parent);

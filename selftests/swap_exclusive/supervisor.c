@@ -92,6 +92,8 @@ void shared_stable_del(const char *dev)
  */
 static const char *const knob_paths[] = {
 	KSM_DIR "run", KSM_DIR "pages_to_scan", KSM_DIR "sleep_millisecs",
+	KSM_DIR "smart_scan",	/* 6.7 on */
+	KSM_DIR "advisor_mode",	/* 6.8 on; after pages_to_scan, which it owns */
 	"/sys/kernel/mm/transparent_hugepage/enabled",
 	"/sys/kernel/mm/transparent_hugepage/defrag",
 };

@@ -228,7 +228,11 @@
  *                      child's write.  (A child that only reads shares the
  *                      page the read lands in: FOLL_GET references taken
  *                      before fork() were never reliable.)  SKIP if the
- *                      read was over before the child wrote.
+ *                      read was over before the child wrote.  Where the
+ *                      page stays mapped while the read is in flight and a
+ *                      page without a read swaps out (O_DIRECT pinned it,
+ *                      6.2 and later), the same is asked of the fork() of
+ *                      the pinned page, and a PASS says so.
  *   swapoff_writeback  (stable) -p pages paged out and swapped off while
  *                      their writeback runs: swapoff succeeds, every page
  *                      is back intact and is written in place afterwards;
@@ -262,7 +266,9 @@
  *                      came: no fault was injected), the same after the
  *                      device recovers and after swapoff, which must
  *                      succeed; counters as above.  _odirect as above, the
- *                      held page coming from the swap cache.
+ *                      held page coming from the swap cache, or (pinned,
+ *                      6.2 and later) never leaving the page table while
+ *                      the other 15 are swapped out.
  *
  * PFN based verdicts are only given while the old page provably still
  * exists (in the swap cache or under writeback, from /proc/kpageflags), so

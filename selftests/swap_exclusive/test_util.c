@@ -165,34 +165,56 @@ long long smaps_anon_huge_kb(const void *addr)
 	return ret;
 }
 
+static const char *const ksm_knob[KSM_KNOBS] = {
+	[KSM_ADVISOR] = KSM_DIR "advisor_mode",
+	[KSM_SMART_SCAN] = KSM_DIR "smart_scan",
+	[KSM_PAGES_TO_SCAN] = KSM_DIR "pages_to_scan",
+	[KSM_SLEEP] = KSM_DIR "sleep_millisecs",
+	[KSM_RUN] = KSM_DIR "run",
+};
+
+/*
+ * smart_scan (on by default since 6.7) counts, per rmap_item (one per
+ * address of a mergeable mapping), how often the page there failed to
+ * merge and then skips it in more and more of ksmd's scans.  The count
+ * is never reset, and the rmap_items of an unmapped range are only freed
+ * when ksmd next walks that mm: a check that maps its pair where an
+ * earlier check had its pair gets the old counts, and once both pages of
+ * the pair are skipped in different scans they are never in the unstable
+ * tree together, so they never merge.  The checks need a merge within
+ * seconds, so they scan without it.
+ */
 int ksm_start(struct ksm_saved *s, int pages_to_scan, int sleep_ms)
 {
-	char num[16];
-	int r;
+	char want[KSM_KNOBS][16] = { [KSM_ADVISOR] = "none", [KSM_SMART_SCAN] = "0",
+				     [KSM_RUN] = "1" };
+	int i, r = 0;
 
 	s->valid = false;
-	if (sysfs_read(KSM_DIR "run", s->run, sizeof(s->run)) ||
-	    sysfs_read(KSM_DIR "pages_to_scan", s->pages_to_scan, sizeof(s->pages_to_scan)) ||
-	    sysfs_read(KSM_DIR "sleep_millisecs", s->sleep_millisecs, sizeof(s->sleep_millisecs)))
-		return -ENOENT;
+	for (i = 0; i < KSM_KNOBS; i++) {
+		s->have[i] = !knob_read(ksm_knob[i], s->val[i], sizeof(s->val[i]));
+		if (!s->have[i] && i >= KSM_PAGES_TO_SCAN)
+			return -ENOENT;
+	}
 	s->valid = true;
-	snprintf(num, sizeof(num), "%d", pages_to_scan);
-	r = write_text(KSM_DIR "pages_to_scan", num);
-	snprintf(num, sizeof(num), "%d", sleep_ms);
-	if (!r)
-		r = write_text(KSM_DIR "sleep_millisecs", num);
-	if (!r)
-		r = write_text(KSM_DIR "run", "1");
+	snprintf(want[KSM_PAGES_TO_SCAN], sizeof(want[0]), "%d", pages_to_scan);
+	snprintf(want[KSM_SLEEP], sizeof(want[0]), "%d", sleep_ms);
+	for (i = 0; i < KSM_KNOBS && !r; i++)
+		if (s->have[i])
+			r = write_text(ksm_knob[i], want[i]);
 	return r;
 }
 
 void ksm_restore(struct ksm_saved *s)
 {
+	int i;
+
 	if (!s->valid)
 		return;
-	write_text(KSM_DIR "run", s->run);
-	write_text(KSM_DIR "pages_to_scan", s->pages_to_scan);
-	write_text(KSM_DIR "sleep_millisecs", s->sleep_millisecs);
+	/* the advisor last: pages_to_scan is only written without one */
+	for (i = KSM_KNOBS - 1; i >= 0; i--)
+		if (s->have[i])
+			write_text(ksm_knob[i], s->val[i]);
 	s->valid = false;
 }
 

@@ -72,15 +72,26 @@ long long proc_value(const char *path, const char *key);
  */
 long long smaps_anon_huge_kb(const void *addr);
 
+/*
+ * The KSM settings ksm_start() changes, in the order it sets them
+ * (ksm_restore() goes backwards).  advisor_mode (6.8) and smart_scan
+ * (6.7) are left alone where the kernel has no such file.
+ */
+enum { KSM_ADVISOR, KSM_SMART_SCAN, KSM_PAGES_TO_SCAN, KSM_SLEEP, KSM_RUN, KSM_KNOBS };
+
 /* KSM's settings before ksm_start(), put back by ksm_restore(). */
 struct ksm_saved {
-	char run[16], pages_to_scan[16], sleep_millisecs[16];
+	char val[KSM_KNOBS][32];
+	bool have[KSM_KNOBS];
 	bool valid;
 };
 
 /*
  * Remember KSM's settings, then let ksmd run, scanning pages_to_scan
- * pages every sleep_ms ms.  -ENOENT without KSM.
+ * pages every sleep_ms ms: with no advisor (it owns pages_to_scan) and
+ * smart_scan off (it skips pages that did not merge before, and its
+ * record of that outlives the mapping: see ksm_start()).  -ENOENT
+ * without KSM.
  */
 int ksm_start(struct ksm_saved *s, int pages_to_scan, int sleep_ms);
 void ksm_restore(struct ksm_saved *s);

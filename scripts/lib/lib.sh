@@ -391,9 +391,15 @@ load_distro() {
 	DISTRO_SELFTEST_ARGS=
 	NO_EXIT=
 	MAY_SKIP=
+	LACKS=
 	TIMEOUT=${COWSWAP_TIMEOUT:-900}
 	# shellcheck disable=SC1090
 	. "$f"
+	# LACKS: as in configs/arch (lacks_may_skip)
+	local lacks
+	lacks=$(lacks_may_skip "$f") || exit 1
+	MAY_SKIP=${MAY_SKIP:+$MAY_SKIP$NL}$lacks
+	MAY_SKIP=${MAY_SKIP%"$NL"}
 	RECORD_MAY_SKIP=$MAY_SKIP
 	MAY_SKIP=${MAY_SKIP:+$MAY_SKIP$NL}$COMMON_MAY_SKIP
 	( check_release "$RELEASE" ) || die "$f: RELEASE=$RELEASE"

@@ -40,6 +40,13 @@ fi
 for v in $VARIANTS; do
 	[ -d "$TREES/$v" ] || die "$TREES/$v missing; run 'make trees' first"
 done
+# Step 2 compares quilt's tree with cowswap/patched, the git am tree that
+# mktrees.sh made: refresh it (nothing happens when it carries the
+# current patches), else a series changed since the last 'make trees'
+# looks like a quilt/git am mismatch (a nightly run that calls this
+# script directly once did).
+# shellcheck disable=SC2086
+"$TOP/scripts/mktrees.sh" $VARIANTS || die "cannot bring $TREES up to the current patches"
 # patches/mainline needs Debian 13's 6.12 (a download of some 150 MB from
 # Debian's archive the first time, no kernel build)
 ml=$TOP/patches/mainline
@@ -139,10 +146,14 @@ checkpatch_dir() {
 		patches+=("$p")
 		ignore=$(selftest_ignore "$p")
 		ignores+=("$ignore")
+		# Debian's python3 first: scripts/spdxcheck.py needs its ply and git.
+		# (set -e holds in the subshell: the exit status is caught, not
+		# fatal, or a patch with findings would leave no .rc behind.)
 		# shellcheck disable=SC2086
-		# Debian's python3 first: scripts/spdxcheck.py needs its ply and git
-		(cd "$2" && PATH=/usr/bin:$PATH perl scripts/checkpatch.pl --strict --terse --show-types $ALL_IGNORE $ignore "$p" \
-			>"$res/${#patches[@]}" 2>&1; echo $? >"$res/${#patches[@]}.rc") &
+		(rc=0
+		 cd "$2" && PATH=/usr/bin:$PATH perl scripts/checkpatch.pl --strict --terse --show-types $ALL_IGNORE $ignore "$p" \
+			>"$res/${#patches[@]}" 2>&1 || rc=$?
+		 echo $rc >"$res/${#patches[@]}.rc") &
 	done
 	wait
 	for p in "${patches[@]}"; do

@@ -301,7 +301,8 @@ static enum res swapin_fail(struct setup_ctx *c, struct fault_run *f, size_t fro
 	}
 	for (i = 0; r == -EAGAIN && i < FAULT_PAGES; i++)
 		if (!page_swapped(f->p + i * ps))
-			return SKIP(why, "MADV_PAGEOUT did not swap all %d pages out (page %zu: %s)",
+			return SKIP(why,
+				    "MADV_PAGEOUT did not swap all %d pages out (page %zu: %s)",
 				    FAULT_PAGES, i,
 				    pm_describe(pagemap_entry(f->p + i * ps), d, sizeof(d)));
 	if (r)

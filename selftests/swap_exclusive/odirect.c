@@ -761,7 +761,8 @@ enum res check_fork_odirect_inflight(struct setup_ctx *c, char *why)
 		kill(pid, SIGKILL);
 	waitpid(pid, &status, 0);
 	ksft_print_msg("page %s; read %s when the child wrote; child %s %d\n",
-		       held ? "kept mapped" : "swapped out", in_flight ? "in flight" : "already done",
+		       held ? "kept mapped" : "swapped out",
+		       in_flight ? "in flight" : "already done",
 		       WIFSIGNALED(status) ? "killed by signal" : "exited with",
 		       WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
 	if (req.ret != (ssize_t)s->bs)

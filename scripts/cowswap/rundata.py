@@ -43,7 +43,7 @@ from cowswap.judge import run_label
 
 SCHEMA = "cowswap-snapshot/1"
 KINDS = ("matrix", "mutants", "bench", "stress", "distro", "distro-fix", "nightly", "defconfig",
-         "vmtests", "faults", "control")
+         "vmtests", "faults", "control", "deb")
 # The command that makes each kind of run (a snapshot records it; --command
 # overrides it).
 COMMANDS = {"matrix": "make matrix", "mutants": "make mutant", "bench": "make bench",

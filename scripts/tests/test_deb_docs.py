@@ -182,6 +182,16 @@ class DebSnapshot(unittest.TestCase):
         self.assertIn("--kernel upstream:a:b: expected KIND:GUEST_DIR:DEB", err.getvalue())
 
 
+class ReportSnapshot(unittest.TestCase):
+    def test_kinds_made_elsewhere(self):
+        run = rundata.load_run(os.path.join(HERE, "data", "results", "fixture-matrix"))
+        for kind, maker in (("deb", "python3 -m cowswap.deb snapshot"),
+                            ("distro-fix", "scripts/distro_fix_report.py")):
+            with self.assertRaisesRegex(ValueError, f"a '{kind}' snapshot is not made here: "
+                                        + maker):
+                rundata.snapshot(run, "x", kind)
+
+
 class DistroFixTable(unittest.TestCase):
     def setUp(self):
         with open(os.path.join(DATA, "distro-fix-i386.json")) as f:

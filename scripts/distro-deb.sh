@@ -128,6 +128,9 @@ rm -rf "$D/packages.tmp"
 mkdir -p "$D/packages.tmp"
 mv "$D"/*.deb "$D/packages.tmp/"
 echo "$key" >"$D/packages.tmp/done"
+# How long this make took (a resumed build: only its own part), for the
+# docs' table (python3 -m cowswap.deb snapshot).
+echo "seconds=$secs" >"$D/packages.tmp/build.txt"
 rm -rf "$D/packages"
 mv "$D/packages.tmp" "$D/packages"
 info "$rec: packaged in ${secs}s: $(cd "$D/packages" && ls ./*.deb | tr '\n' ' ')"

@@ -144,10 +144,99 @@ def judge(rec, cols):
     return problems
 
 
+# The selftest's setups in the order it runs them (a snapshot keeps its
+# keys sorted by name); one it does not list goes last.
+SETUP_ORDER = ("fault", "swapoff", "zram", "stable", "thp_whole", "thp_pte", "thp_subpage",
+               "thp_partial", "memcg", "faulty")
+
+
+def setup_key(setup):
+    return (SETUP_ORDER.index(setup) if setup in SETUP_ORDER else len(SETUP_ORDER), setup)
+
+
 def lost_cell(c):
     if not c["lost"]:
         return "none ran"
-    return ", ".join(f"{s} {k}/{n}" if k is not None else f"{s} ?" for s, (k, n) in c["lost"].items())
+    return ", ".join(f"{s} {k}/{n}" if k is not None else f"{s} ?"
+                     for s, (k, n) in sorted(c["lost"].items(), key=lambda i: setup_key(i[0])))
+
+
+def minutes(seconds):
+    return f"{seconds // 60} min {seconds % 60} s"
+
+
+def agreement(cols):
+    """How the rebuilds' failed and SKIPped checks compare with Debian's
+    kernel's (the judgement's reasons, in words)."""
+    deb, stock, fixed = cols.get("debian"), cols.get("stock"), cols.get("fixed")
+    out = []
+
+    def same(what, mine, theirs):
+        if set(mine) == set(theirs):
+            return f"{what} the same {len(mine)} checks"
+        return f"{what} {len(mine)} checks, Debian's kernel {len(theirs)}, not the same ones"
+    if deb and stock:
+        out.append("stock rebuild: " + same("fails", stock["failed"], deb["failed"]) + ", "
+                   + same("SKIPs", stock["skipped"], deb["skipped"]) + " as Debian's kernel")
+    ref = deb or stock
+    if fixed and ref:
+        there = "Debian's kernel" if deb else "the stock rebuild"
+        new = sorted(set(fixed["skipped"]) - set(ref["skipped"]))
+        passed = set(ref["failed"]) - set(fixed["failed"]) - set(fixed["skipped"])
+        out.append(f"fixed rebuild: fails {len(fixed['failed'])} checks; of the "
+                   f"{len(ref['failed'])} that fail on {there} it passes {len(passed)}; "
+                   + (f"SKIPs {len(new)} that do not SKIP there: {', '.join(new)}" if new
+                      else "it SKIPs nothing that does not SKIP there"))
+    return out
+
+
+# The rows of the docs table: what each kernel is.
+KERNEL_CELLS = {
+    "debian": lambda c: f"Debian's kernel (`{c['package']}` {c['release']})",
+    "stock": lambda c: "Debian's config rebuilt (`out/trees/upstream`)",
+    "fixed": lambda c: "Debian's config + `patches/lts-6.1` (`out/trees/fixed`)",
+}
+
+
+def table(data):
+    """The docs table of a distro-fix snapshot (docs/distro-fix.md): per
+    record Debian's kernel and the two rebuilds, the O_DIRECT data each
+    lost, its counts and build; then the record's problems and the
+    config's difference from Debian's."""
+    from cowswap.tables import table as md_table   # tables imports this module lazily
+    out = []
+    several = len(data["records"]) > 1
+    for rec, r in sorted(data["records"].items()):
+        rows = []
+        for k in ("debian", "stock", "fixed"):
+            c = r["kernels"].get(k)
+            if not c:
+                continue
+            # Debian's version is its package's; its release is in the package's name
+            release = c["package"][len("linux-image-"):] if k == "debian" else c["release"]
+            if k == "debian":
+                build = "Debian's package"
+            elif c.get("build_seconds") is None:
+                build = "not recorded"
+            else:
+                build = f"{minutes(c['build_seconds'])}, {c['build_objects']} objects"
+            rows.append([KERNEL_CELLS[k](c), release, f"**{c['verdict']}**", lost_cell(c),
+                         f"{c['pass']}/{c['fail']}/{c['skip']}", build])
+        if several:
+            out += [f"**{rec}**:", ""]
+        out += md_table(["kernel", "release", "verdict",
+                         "O_DIRECT data lost (odirect_inflight, K/N per setup)",
+                         "selftest pass/fail/skip", "build"], rows)
+        out += [""] + [f"- {rec}: {line}" for line in agreement(r["kernels"])]
+        out += [f"- {rec}: **{p}**" for p in r["problems"]]
+        d = r.get("config_diff")
+        if d:
+            out += ["", f"Config of {rec}, Debian's vs the one built (diffconfig, "
+                    f"{d['lines']} lines): {d['modules_dropped']} options that were =m dropped, "
+                    f"{d['dependent_options_gone']} options gone with them, and these changed "
+                    "or added:", "", "```"] + d["changed"] + d["added"] + ["```"]
+        out.append("")
+    return out[:-1]
 
 
 def main():
@@ -191,7 +280,7 @@ def main():
             c = cols.get(k)
             if not c:
                 continue
-            build = (f"{c['build_seconds'] // 60} min {c['build_seconds'] % 60} s, {c['build_objects']} objects"
+            build = (f"{minutes(c['build_seconds'])}, {c['build_objects']} objects"
                      if c["build_seconds"] is not None else "(Debian's package)" if k == "debian" else "")
             md.append(f"| {rec} | {names[k]} | {c['release']} | **{c['verdict']}** | {lost_cell(c)} "
                       f"| {c['pass']}/{c['fail']}/{c['skip']} | {build} | "

@@ -44,6 +44,17 @@ def pages(top=TOP):
     return [p for p in found if os.path.exists(p)]
 
 
+def write_snapshot(snap, name, outdir=None):
+    """Write a snapshot as docs/results/NAME.json (or into outdir); its path."""
+    outdir = outdir or results_dir()
+    os.makedirs(outdir, exist_ok=True)
+    path = os.path.join(outdir, f"{name}.json")
+    with open(path, "w") as f:
+        json.dump(snap, f, indent=1, sort_keys=True)
+        f.write("\n")
+    return path
+
+
 def figure_files(snap, name, rdir):
     """{record: svg path} of a bench snapshot's plots."""
     if snap.get("kind") != "bench":

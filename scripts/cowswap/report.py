@@ -24,7 +24,6 @@
 """
 import argparse
 import html
-import json
 import os
 import re
 import shutil
@@ -247,12 +246,7 @@ def cmd_snapshot(a):
                                      a.command, a.commit)
     except (OSError, ValueError) as err:
         raise SystemExit(f"report: snapshot: {err}")
-    outdir = a.out or docs.results_dir()
-    os.makedirs(outdir, exist_ok=True)
-    path = os.path.join(outdir, f"{a.name}.json")
-    with open(path, "w") as f:
-        json.dump(snap, f, indent=1, sort_keys=True)
-        f.write("\n")
+    path = docs.write_snapshot(snap, a.name, a.out)
     print(f"report: {os.path.relpath(path, TOP)}: {snap['kind']} of run {snap['run']} "
           f"({snap['date']}); 'make docs' puts it into the pages")
     return 0

@@ -43,13 +43,16 @@ from cowswap.judge import run_label
 
 SCHEMA = "cowswap-snapshot/1"
 KINDS = ("matrix", "mutants", "bench", "stress", "distro", "distro-fix", "nightly", "defconfig",
-         "vmtests", "faults", "control")
+         "vmtests", "faults", "control", "deb")
 # The command that makes each kind of run (a snapshot records it; --command
 # overrides it).
 COMMANDS = {"matrix": "make matrix", "mutants": "make mutant", "bench": "make bench",
             "stress": "make stress", "distro": "make distro-check", "nightly": "make nightly",
             "defconfig": "make lts-defconfig", "vmtests": "make vmtests",
             "control": "scripts/matrix.sh <record>/v6.12@none ..."}
+# Kinds whose snapshot is not one run's data: what makes it.
+OWN_MAKERS = {"distro-fix": "scripts/distro_fix_report.py (its distro-fix.json)",
+              "deb": "python3 -m cowswap.deb snapshot"}
 # Snapshot names whose runs another command makes than their kind's.
 NAME_COMMANDS = {"lts-matrix": "make lts-matrix"}
 # The order of the matrix's columns: the variants as lib.sh lists them.
@@ -302,6 +305,8 @@ def snapshot(run, name, kind=None, command=None, commit=None):
         return faults_snapshot([run], name, command, commit)
     if kind not in KINDS:
         raise ValueError(f"kind '{kind}': expected one of {', '.join(KINDS)}")
+    if kind in OWN_MAKERS:
+        raise ValueError(f"a '{kind}' snapshot is not made here: {OWN_MAKERS[kind]} makes it")
     snap = {"schema": SCHEMA, "name": name, "kind": kind,
             "command": command or NAME_COMMANDS.get(name) or COMMANDS[kind], "run": run["run"], "date": run_date(run),
             "commit": commit or run_commit(run)}

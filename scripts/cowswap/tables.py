@@ -206,12 +206,25 @@ def faults_table(data):
     return render(data)
 
 
+def distro_fix_table(data):
+    """Debian's kernel and its config rebuilt with and without the series."""
+    from cowswap import distro_fix
+    return distro_fix.table(data)
+
+
+def deb_table(data):
+    """The packages of Debian's config booted on a whole Debian system."""
+    from cowswap import deb
+    return deb.table(data)
+
+
 def kind_table(kind, data):
     """The table of one snapshot's data."""
     return {"matrix": matrix_table, "mutants": mutants_table, "bench": bench_table,
             "stress": stress_table, "distro": distro_table, "nightly": nightly_table,
             "defconfig": defconfig_table, "vmtests": vmtests_table,
-            "faults": faults_table, "control": control_table}[kind](data)
+            "faults": faults_table, "control": control_table,
+            "distro-fix": distro_fix_table, "deb": deb_table}[kind](data)
 
 
 def snapshot_table(snap):

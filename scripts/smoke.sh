@@ -29,7 +29,8 @@
 #   lava-run  make lava-run on x86_64 patched: the job through LAVA's own
 #             dispatcher, its console judged (pass)
 #   nightly   make nightly with NIGHTLY_STAGES=1 (check-patches): the run's
-#             stage table must record that stage as passed
+#             stage table must record that stage and its verdict, and
+#             nightly.sh exit as that stage did
 #   clean     make clean and make distclean in a scratch copy of the
 #             repository with an out/ made up for it
 #   docs      make snapshot and make docs in that kind of copy: a
@@ -153,21 +154,32 @@ smoke_lava_run() {
 	RUN_ID=$RUN_ID-lava-run LAVA_RUN_LIMIT=$limit "$TOP/scripts/lava-run.sh" x86_64 patched
 }
 
-# nightly.sh's own work: the stages asked for, the stage table.
+# nightly.sh's own work, not check-patches' verdict (the check-patches
+# stage of make check has that): the stage asked for is the one run, the
+# stage table records it with its exit status, and nightly.sh's exit
+# status follows the stage's.
 smoke_nightly() {
-	local mark=$OUT/results/.smoke-nightly.$$ table
+	local mark=$OUT/results/.smoke-nightly.$$ table rc=0
 	touch "$mark"
-	NIGHTLY_STAGES=1 "$TOP/scripts/nightly.sh" || { rm -f "$mark"; return 1; }
+	NIGHTLY_STAGES=1 "$TOP/scripts/nightly.sh" || rc=$?
 	table=$(find "$OUT/results" -path "$OUT/results/nightly-*/nightly.json" -newer "$mark" | sort | tail -n 1)
 	rm -f "$mark"
-	[ -n "$table" ] || { echo "smoke: nightly: no nightly.json written" >&2; return 1; }
-	python3 - "$table" <<'PY'
+	[ -n "$table" ] || { echo "smoke: nightly: nightly.sh (exit $rc) wrote no nightly.json" >&2; return 1; }
+	python3 - "$table" "$rc" <<'PY'
 import json, sys
-data = json.load(open(sys.argv[1]))
-got = [(s["stage"], s["verdict"]) for s in data["stages"]]
-if ("check-patches", "pass") not in got or data["stages_asked"] != ["1"]:
-    sys.exit(f"smoke: nightly: {sys.argv[1]}: stages {got}, asked {data['stages_asked']}")
-print(f"smoke: nightly: {data['run']}: check-patches passed")
+data, rc = json.load(open(sys.argv[1])), int(sys.argv[2])
+stages = {s["stage"]: s for s in data["stages"]}
+cp = stages.get("check-patches")
+bad = []
+if data["stages_asked"] != ["1"] or set(stages) != {"check-patches"}:
+    bad.append(f"asked {data['stages_asked']}, recorded {sorted(stages)}")
+if cp and cp["verdict"] != ("pass" if cp["exit"] == 0 else "fail"):
+    bad.append(f"check-patches exited {cp['exit']} but is recorded as {cp['verdict']}")
+if cp and (rc == 0) != (cp["exit"] == 0):
+    bad.append(f"nightly.sh exited {rc} after a stage that exited {cp['exit']}")
+if bad:
+    sys.exit(f"smoke: nightly: {sys.argv[1]}: " + "; ".join(bad))
+print(f"smoke: nightly: {data['run']}: check-patches recorded ({cp['verdict']}, {cp['seconds']} s)")
 PY
 }
 

@@ -27,8 +27,11 @@
 #      'make lts-matrix', 'make matrix' and the nightly run) and the
 #      other mutations ('make mutant') are not here.
 #      Then out/report/ from that run: index.html, results.md, junit.xml.
-#   3b. the short forms of bench, stress, LAVA and distro-check on those
-#      kernels (scripts/smoke.sh)
+#   3b. a short form of every make target the other stages do not run
+#      (bench, stress, LAVA, distro-check, vmtests, lts-defconfig,
+#      mainline-selftest, distro-fix, deb, affected-qemu, lava-run,
+#      nightly, clean, snapshot, docs) on those kernels (scripts/smoke.sh;
+#      docs/ci.md has the table of every target)
 #   4. sparse (make C=2) over the files the series touches, x86_64
 #      baseline vs patched, in the two build directories stage 3 left:
 #      no new warning (scripts/sparse-check.sh; seconds, nothing is
@@ -81,8 +84,8 @@ stage "selftest (in-tree run_tests, host build)" ksft_in_tree || failed="$failed
 # (matrix.sh's default is one more, measured on warm boots only).
 stage "matrix $(echo $CHECK_RUNS)" env JOBS="${JOBS:-$(nproc)}" "$TOP/scripts/matrix.sh" $CHECK_RUNS ||
 	failed="$failed matrix"
-# The targets nothing above runs (bench, stress, LAVA, distro-check), in
-# their short form, on the kernels the matrix stage built.
+# The targets nothing above runs, in their short form, on the kernels
+# the matrix stage built (docs/ci.md: every target and what CI runs).
 stage "short forms" "$TOP/scripts/smoke.sh" || failed="$failed smoke"
 # The run as pages and JUnit XML (out/report/; CI systems read junit.xml).
 stage "report" make -s -C "$TOP" report RUN="$RUN_ID" || failed="$failed report"

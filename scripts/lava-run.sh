@@ -23,6 +23,7 @@
 # $OUT/results/$RUN_ID/<arch>-<variant>-lava/: job.yaml, device.yaml,
 # lava-run.log (the dispatcher's log, one JSON object per line),
 # console.log (the guest's serial line as LAVA read it), result.json.
+# LAVA_RUN_LIMIT=<seconds>: a wall-clock limit shorter than the job's.
 # Exit status 0 when the LAVA job completed, LAVA recorded the monitor's
 # results, and the judge finds the expected outcome (the job's
 # cowswap.expect) in LAVA's console; the per-check results LAVA recorded
@@ -88,6 +89,11 @@ expect=$(sed -n 's/^ *cowswap\.expect: *//p' "$res/job.yaml")
 # The job's own timeouts bound it; this only catches a dispatcher that
 # hangs outside them.
 limit=$(($(sed -n '/^timeouts:/,/^[a-z]/s/^    minutes: *//p' "$res/job.yaml" | head -1) * 60 + 120))
+# LAVA_RUN_LIMIT=<seconds> shortens that (CI's short form: SMOKE_TIMEOUT).
+if [ -n "${LAVA_RUN_LIMIT:-}" ]; then
+	[[ $LAVA_RUN_LIMIT =~ ^[1-9][0-9]*$ ]] || die "LAVA_RUN_LIMIT=$LAVA_RUN_LIMIT: expected seconds"
+	[ "$LAVA_RUN_LIMIT" -ge "$limit" ] || limit=$LAVA_RUN_LIMIT
+fi
 info "lava-run: $NAME/$variant (LAVA $ver, qemu device, TCG); log: ${res#$TOP/}/lava-run.log"
 t0=$(date +%s)
 rc=0

@@ -18,6 +18,23 @@
 #             (scripts/guest/vmtests-smoke.list) on x86_64 patched
 #   defconfig make lts-defconfig: i386_defconfig's W=1 comparison, stock
 #             vs fixed, without the vmlinux (DEFCONFIG_VMLINUX=0)
+#   mainline  make mainline-selftest: the mainline patch with git am on
+#             Debian 13's 6.12, make headers, selftests/mm built there
+#   distrofix make distro-fix up to its config (--config-only i386):
+#             Debian's config trimmed and checked, nothing built
+#   deb       make deb up to its config (--config-only i386) with a
+#             three-module LSMOD: localmodconfig on Debian's config
+#   affected  make affected-qemu (i386): affected.sh in QEMU on Debian
+#             12's i386 kernel, whose verdict must be "affected"
+#   lava-run  make lava-run on x86_64 patched: the job through LAVA's own
+#             dispatcher, its console judged (pass)
+#   nightly   make nightly with NIGHTLY_STAGES=1 (check-patches): the run's
+#             stage table must record that stage and its verdict, and
+#             nightly.sh exit as that stage did
+#   clean     make clean and make distclean in a scratch copy of the
+#             repository with an out/ made up for it
+#   docs      make snapshot and make docs in that kind of copy: a
+#             committed fixture run must reach the page's generated block
 #
 # The mutant (one deliberate bug) and one 6.1-LTS record are booted by
 # check.sh's matrix stage (CHECK_RUNS), not here. Default: every stage.
@@ -26,7 +43,9 @@
 # long before its full-length limit).
 . "$(dirname "$0")/lib/lib.sh"
 
-[ $# -gt 0 ] || set -- bench stress lava distro vmtests defconfig
+STAGES="bench stress lava distro vmtests defconfig mainline distrofix deb affected lava-run nightly clean docs"
+# shellcheck disable=SC2086
+[ $# -gt 0 ] || set -- $STAGES
 limit=${SMOKE_TIMEOUT:-420}
 # Each short form writes its own run, <RUN_ID>-<stage> (two boots of
 # x86_64 patched must not share a result directory).
@@ -81,16 +100,149 @@ smoke_defconfig() {
 		"$TOP/scripts/defconfig-build.sh" i386
 }
 
+# The test in today's kernels' selftests/mm (make mainline-selftest):
+# a scratch 6.12 worktree, make headers and the mm target, some minutes.
+smoke_mainline() {
+	local log=$OUT/results/$RUN_ID-mainline/mainline-selftest.log
+	mkdir -p "${log%/*}"
+	"$TOP/scripts/mainline-selftest.sh" >"$log" 2>&1 || {
+		tail -n 20 "$log" >&2
+		return 1
+	}
+	tail -n 1 "$log"
+}
+
+# make distro-fix and make deb stop after their config here: the builds
+# take hours. Debian's i386 package is fetched once (the tooling tests
+# use it too).
+smoke_distrofix() {
+	RUN_ID=$RUN_ID-distrofix "$TOP/scripts/distro-fix.sh" --config-only i386 || return 1
+	[ -s "$OUT/distrofix/i386/config" ] || { echo "smoke: distrofix: no $OUT/distrofix/i386/config" >&2; return 1; }
+}
+
+smoke_deb() {
+	local d=$OUT/results/$RUN_ID-deb cfg
+	mkdir -p "$d"
+	# lsmod of a small virtio guest: localmodconfig must keep these (and
+	# the selftest's modules, which distro-deb.sh adds), not Debian's ~4000.
+	printf '%s\n' "Module                  Size  Used by" "virtio_blk             20480  2" \
+		"virtio_net             61440  0" "ext4                  995328  1" >"$d/lsmod"
+	LSMOD=$d/lsmod "$TOP/scripts/distro-deb.sh" --config-only i386 || return 1
+	cfg=$OUT/distrofix/deb/i386-fixed-lsmod/kconfig/.config
+	python3 - "$cfg" <<'PY'
+import re, sys
+cfg = open(sys.argv[1]).read()
+mods = re.findall(r"^(CONFIG_\w+)=m$", cfg, re.M)
+want = ["CONFIG_VIRTIO_BLK", "CONFIG_EXT4_FS", "CONFIG_DM_DELAY"]
+lost = [w for w in want if not re.search(rf"^{w}=[my]$", cfg, re.M)]
+if lost or not 0 < len(mods) < 200:
+    sys.exit(f"smoke: deb: localmodconfig gave {len(mods)} modules, lost: {' '.join(lost) or 'none'}")
+print(f"smoke: deb: {len(mods)} modules after localmodconfig")
+PY
+}
+
+# affected.sh on a kernel known to lose the data: the verdict must be
+# "affected" (exit 1); 0, "cannot tell" (2) and no verdict (3) fail.
+smoke_affected() {
+	local rc=0
+	RUN_ID=$RUN_ID-affected COWSWAP_TIMEOUT=$limit "$TOP/scripts/affected-qemu.sh" i386 || rc=$?
+	[ $rc = 1 ] || { echo "smoke: affected: affected-qemu.sh i386 exited $rc, expected 1 (affected)" >&2; return 1; }
+}
+
+smoke_lava_run() {
+	"$TOP/scripts/deps.sh" --lava-run >/dev/null || return 1
+	RUN_ID=$RUN_ID-lava-run LAVA_RUN_LIMIT=$limit "$TOP/scripts/lava-run.sh" x86_64 patched
+}
+
+# nightly.sh's own work, not check-patches' verdict (the check-patches
+# stage of make check has that): the stage asked for is the one run, the
+# stage table records it with its exit status, and nightly.sh's exit
+# status follows the stage's.
+smoke_nightly() {
+	local mark=$OUT/results/.smoke-nightly.$$ table rc=0
+	touch "$mark"
+	NIGHTLY_STAGES=1 "$TOP/scripts/nightly.sh" || rc=$?
+	table=$(find "$OUT/results" -path "$OUT/results/nightly-*/nightly.json" -newer "$mark" | sort | tail -n 1)
+	rm -f "$mark"
+	[ -n "$table" ] || { echo "smoke: nightly: nightly.sh (exit $rc) wrote no nightly.json" >&2; return 1; }
+	python3 - "$table" "$rc" <<'PY'
+import json, sys
+data, rc = json.load(open(sys.argv[1])), int(sys.argv[2])
+stages = {s["stage"]: s for s in data["stages"]}
+cp = stages.get("check-patches")
+bad = []
+if data["stages_asked"] != ["1"] or set(stages) != {"check-patches"}:
+    bad.append(f"asked {data['stages_asked']}, recorded {sorted(stages)}")
+if cp and cp["verdict"] != ("pass" if cp["exit"] == 0 else "fail"):
+    bad.append(f"check-patches exited {cp['exit']} but is recorded as {cp['verdict']}")
+if cp and (rc == 0) != (cp["exit"] == 0):
+    bad.append(f"nightly.sh exited {rc} after a stage that exited {cp['exit']}")
+if bad:
+    sys.exit(f"smoke: nightly: {sys.argv[1]}: " + "; ".join(bad))
+print(f"smoke: nightly: {data['run']}: check-patches recorded ({cp['verdict']}, {cp['seconds']} s)")
+PY
+}
+
+# scratch_repo <dir>: the files the Makefile's recipes use, copied (the
+# targets below change out/, docs/ and README.md of the copy only).
+scratch_repo() {
+	rm -rf "$1"
+	mkdir -p "$1"
+	cp -r "$TOP/Makefile" "$TOP/README.md" "$TOP/scripts" "$TOP/configs" "$TOP/docs" "$1/"
+}
+
+# In a subshell: it works in the copy's directory.
+smoke_clean() (
+	r=$OUT/results/$RUN_ID-clean/repo
+	scratch_repo "$r"
+	cd "$r" || return 1
+	mkdir -p out/build/x86_64-patched out/results/run out/report out/initramfs out/src/keep out/trees/t
+	touch out/timings.log
+	make -s clean >/dev/null || return 1
+	for d in out/build out/results out/report out/initramfs out/timings.log; do
+		[ ! -e "$d" ] || { echo "smoke: clean: make clean left $d" >&2; return 1; }
+	done
+	[ -d out/src/keep ] || { echo "smoke: clean: make clean removed out/src" >&2; return 1; }
+	# distclean must refuse while a tree has local changes, then remove out/.
+	git -C out/trees/t init -q && echo a >out/trees/t/f &&
+		git -C out/trees/t add f && git -C out/trees/t -c user.name=s -c user.email=s@localhost commit -qm f &&
+		echo b >out/trees/t/f || return 1
+	if make -s distclean >distclean.log 2>&1 || [ ! -d out/trees/t ]; then
+		echo "smoke: clean: make distclean did not refuse a tree with local changes" >&2
+		return 1
+	fi
+	grep -q 'has local changes' distclean.log || { cat distclean.log >&2; return 1; }
+	git -C out/trees/t checkout -q f
+	make -s distclean || return 1
+	[ ! -e out ] || { echo "smoke: clean: make distclean left out/" >&2; return 1; }
+	rm -rf "$r"
+	echo "smoke: clean: make clean kept out/src, make distclean refused a changed tree, then removed out/"
+)
+
+smoke_docs() {
+	local r=$OUT/results/$RUN_ID-docs/repo row
+	scratch_repo "$r"
+	# The committed nightly fixture (a failed bench stage) as the nightly
+	# block of docs/ci.md.
+	make -s -C "$r" snapshot RUN="$TOP/scripts/tests/data/results/fixture-nightly" NAME=nightly \
+		COMMAND="smoke docs" || return 1
+	make -s -C "$r" docs || return 1
+	row="| bench | 2026-12-06T12:50:00Z | 0123456789ab | 1200 | **fail** |"
+	grep -qF "$row" "$r/docs/ci.md" || { echo "smoke: docs: docs/ci.md of the copy lacks '$row'" >&2; return 1; }
+	rm -rf "$r"
+	echo "smoke: docs: make snapshot and make docs put the fixture run into docs/ci.md"
+}
+
 mkdir -p "$OUT/results"
 failed=
 for s in "$@"; do
-	case $s in
-	bench | stress | lava | distro | vmtests | defconfig) ;;
-	*) die "unknown stage '$s' (known: bench stress lava distro vmtests defconfig)" ;;
+	case " $STAGES " in
+	*" $s "*) ;;
+	*) die "unknown stage '$s' (known: $STAGES)" ;;
 	esac
 done
 for s in "$@"; do
-	stage "smoke: $s" "smoke_$s" || failed="$failed $s"
+	stage "smoke: $s" "smoke_${s//-/_}" || failed="$failed $s"
 done
 [ -z "$failed" ] || die "short forms that failed:$failed (results: out/results/$RUN_ID-<stage>)"
 info "every short form passed: $*"

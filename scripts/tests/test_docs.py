@@ -8,7 +8,10 @@
   ... and globs must match at least one file);
 - every QEMU record (configs/arch/*.conf, build-only ones included) is a
   row of docs/qemu-records.md, every distribution record
-  (configs/distro/*.conf) a row of docs/distro.md.
+  (configs/distro/*.conf) a row of docs/distro.md;
+- every target of the Makefile is a row of the table in docs/ci.md that
+  says what CI runs of it, no row names a target the Makefile lacks, and
+  the short forms that table names are the stages of scripts/smoke.sh.
 
 Run: python3 -m unittest discover -s scripts/tests -t scripts
 (make docs-check runs this module alone). COWSWAP_DOCS_ROOT=<dir>
@@ -100,6 +103,35 @@ def make_help_targets():
     return [n for n in names if n in rules]
 
 
+def makefile_targets():
+    """Every rule of the Makefile, as 'grep -E "^[a-z0-9.-]+:" Makefile'."""
+    return re.findall(r"^([a-z0-9.-]+):", read(os.path.join(ROOT, "Makefile")), re.M)
+
+
+CI_TABLE = "## Every make target in CI"
+
+
+def ci_target_rows():
+    """{target: row} of the table under CI_TABLE in docs/ci.md."""
+    text = read(os.path.join(ROOT, "docs", "ci.md"))
+    if CI_TABLE not in text:
+        raise AssertionError(f"docs/ci.md has no section '{CI_TABLE}'")
+    section = text.split(CI_TABLE, 1)[1].split("\n## ", 1)[0]
+    rows = {}
+    for line in section.splitlines():
+        m = re.match(r"\|\s*`([a-z0-9.-]+)`\s*\|", line)
+        if m:
+            rows[m.group(1)] = line
+    return rows
+
+
+def smoke_stages():
+    m = re.search(r'^STAGES="([^"]*)"', read(os.path.join(ROOT, "scripts", "smoke.sh")), re.M)
+    if not m:
+        raise AssertionError("scripts/smoke.sh has no STAGES=\"...\" line")
+    return m.group(1).split()
+
+
 class DocsTest(unittest.TestCase):
     def test_make_help_targets_documented(self):
         targets = make_help_targets()
@@ -150,6 +182,37 @@ class DocsTest(unittest.TestCase):
 
     def test_distro_records_in_distro(self):
         self.check_records("configs/distro/*.conf", "distro.md")
+
+    def test_every_make_target_in_ci_table(self):
+        targets = makefile_targets()
+        self.assertGreater(len(targets), 10, "almost no rules found in the Makefile")
+        rows = ci_target_rows()
+        missing = [t for t in targets if t not in rows]
+        if missing:
+            self.fail("make targets with no row in docs/ci.md's table of what CI runs: "
+                      + " ".join(missing))
+        stale = sorted(set(rows) - set(targets))
+        if stale:
+            self.fail("rows of docs/ci.md's table for targets the Makefile does not have: "
+                      + " ".join(stale))
+        for t, row in rows.items():
+            cells = [c.strip() for c in row.strip().strip("|").split("|")]
+            if len(cells) < 3 or not all(cells[:3]):
+                self.fail(f"docs/ci.md: the row of {t} does not say what CI runs and what it costs")
+
+    def test_ci_table_short_forms_are_smoke_stages(self):
+        stages = smoke_stages()
+        named = set()
+        for row in ci_target_rows().values():
+            named.update(re.findall(r"smoke `([a-z0-9-]+)`", row))
+        unknown = sorted(named - set(stages))
+        if unknown:
+            self.fail("docs/ci.md names short forms scripts/smoke.sh does not have: "
+                      + " ".join(unknown))
+        unnamed = [s for s in stages if s not in named]
+        if unnamed:
+            self.fail("stages of scripts/smoke.sh no row of docs/ci.md's table names: "
+                      + " ".join(unnamed))
 
 
 if __name__ == "__main__":

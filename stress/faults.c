@@ -149,12 +149,20 @@ static void fault_reads(struct fault_ctx *f)
 		failing[i] = true;
 	}
 	if (n) {
+		/*
+		 * Sorted and merged where they touch or overlap: the other
+		 * workers swap while the entries are read one by one, so a
+		 * slot can be seen twice (a page swapped in and another out
+		 * to its slot), and a table with a range twice is refused.
+		 */
 		qsort(rg, n, sizeof(*rg), range_cmp);
 		for (m = 0, k = 1; k < n; k++) {
-			if (rg[m].start + rg[m].len == rg[k].start)
-				rg[m].len += rg[k].len;
-			else
+			if (rg[k].start <= rg[m].start + rg[m].len) {
+				if (rg[k].start + rg[k].len > rg[m].start + rg[m].len)
+					rg[m].len = rg[k].start + rg[k].len - rg[m].start;
+			} else {
 				rg[++m] = rg[k];
+			}
 		}
 	}
 	if (!fault_set(f, DM_FAULT_ALL, rg, n ? m + 1 : 0, DM_FAULT_WRITES) || !n)

@@ -161,9 +161,9 @@ checkpatch_dir() {
 		n=$((n + 1))
 		out=$(cat "$res/$n")
 		# a non-zero exit with no finding: checkpatch itself failed
-		if { [ "$(cat "$res/$n.rc")" != 0 ] && ! echo "$out" | grep -qE ': (ERROR|WARNING|CHECK):'; } ||
-			echo "$out" | grep -qE ': (ERROR|WARNING):' ||
-			{ [ -n "$ignore" ] && echo "$out" | grep -qE ': CHECK:'; }; then
+		if { [ "$(cat "$res/$n.rc")" != 0 ] && ! grep -qE ': (ERROR|WARNING|CHECK):' <<<"$out"; } ||
+			grep -qE ': (ERROR|WARNING):' <<<"$out" ||
+			{ [ -n "$ignore" ] && grep -qE ': CHECK:' <<<"$out"; }; then
 			echo "$out" >&2
 			info "FAIL: $(basename "$p")"
 			fail=1

@@ -293,7 +293,7 @@ builtin_check() {
 	done); do
 		m=$(basename "$m")
 		m=${m%%.ko*}
-		sed 's,.*/,,; s,\.ko.*,,; s,-,_,g' "$mdir/modules.builtin" | grep -qx "${m//-/_}" ||
+		grep -qx "${m//-/_}" < <(sed 's,.*/,,; s,\.ko.*,,; s,-,_,g' "$mdir/modules.builtin") ||
 			missing="$missing $m"
 	done
 	[ -z "$missing" ] || die "$rec-$v: not built in:$missing (add their options to configs/distro-fix.config)"

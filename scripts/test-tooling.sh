@@ -45,7 +45,7 @@ expect_fail() {
 	shift 2
 	n=$((n + 1))
 	out=$("$@" 2>&1) || rc=$?
-	if [ $rc -ne 0 ] && echo "$out" | grep -qE "$rx"; then
+	if [ $rc -ne 0 ] && grep -qE "$rx" <<<"$out"; then
 		echo "ok $n - $desc"
 		echo "#   exit $rc: $(echo "$out" | grep -E "$rx" | head -1)"
 	else
@@ -143,7 +143,7 @@ judge_cases() {
 	judge_says() {
 		local rx=$1 out
 		shift
-		if out=$(judge_log "$@") && echo "$out" | grep -qE -- "$rx"; then
+		if out=$(judge_log "$@") && grep -qE -- "$rx" <<<"$out"; then
 			return 0
 		fi
 		echo "$out"
@@ -728,7 +728,7 @@ report() { python3 "$S/stress_report.py" "$tmp/stress" --runs "$@"; }
 report_shows() {
 	local rx=$1 out
 	shift
-	out=$(report "$@") && echo "$out" | grep -qE -- "$rx"
+	out=$(report "$@") && grep -qE -- "$rx" <<<"$out"
 }
 fake_stress patched-clean pass 0
 check "stress report: a clean debug run passes and shows KASAN was on" \

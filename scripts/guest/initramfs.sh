@@ -93,7 +93,7 @@ info "building static /init and tests for $NAME with $USER_CC"
 # static_elf <file>: no program interpreter, so it runs without a libc
 # in the initramfs.
 static_elf() {
-	! readelf -lW "$1" 2>/dev/null | grep -q 'program interpreter'
+	! grep -q 'program interpreter' < <(readelf -lW "$1" 2>/dev/null)
 }
 # elf_machine <file>: the ELF header's e_machine field.
 elf_machine() {
@@ -369,7 +369,7 @@ if [ -n "${MODULES:-}${MODULES_OPTIONAL:-}" ]; then
 		m=${m//-/_}
 		if [ -n "${mod_file[$m]:-}" ]; then
 			place "$m"
-		elif sed 's,.*/,,; s,\.ko.*,,; s,-,_,g' "$mdir/modules.builtin" | grep -qx "$m"; then
+		elif grep -qx "$m" < <(sed 's,.*/,,; s,\.ko.*,,; s,-,_,g' "$mdir/modules.builtin"); then
 			info "$NAME: module $m is built into the kernel"
 		elif [[ " ${MODULES_OPTIONAL:-} " == *" $m "* || " ${MODULES_OPTIONAL:-} " == *" ${m//_/-} "* ]]; then
 			info "$NAME: optional module $m is not in this kernel (the checks that need it SKIP)"

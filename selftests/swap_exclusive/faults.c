@@ -113,6 +113,7 @@ struct fault_run {
 	long long total0, free0;
 	int not_written;		/* swap-out: writes that failed */
 	bool in_flight;
+	bool locked;			/* mlockall() by fault_begin() */
 	struct tally t1, t2;
 };
 
@@ -127,9 +128,21 @@ static enum res fault_begin(struct setup_ctx *c, struct fault_run *f, bool odire
 	r = swap_counters(c, &f->total0, &f->free0);
 	if (r)
 		return SKIP(why, "swapoff/swapon %s before the faults: %s", c->dev, strerror(-r));
+	/*
+	 * Only the pages under test may meet the failing device, but
+	 * memcg_evict() reclaims the whole cgroup: a page of the test's own
+	 * (stack, heap, data) swapped out there and read while reads fail
+	 * raises SIGBUS outside copy_sigbus() and ends the run.  So everything
+	 * but those pages is locked, now and as it is faulted in later.
+	 */
+	if (mlockall(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT))
+		return SKIP(why, "mlockall: %s", strerror(errno));
+	f->locked = true;
 	f->p = map_pages(FAULT_PAGES);
 	if (!f->p)
 		return SKIP(why, "mmap: %s", strerror(errno));
+	if (munlock(f->p, FAULT_PAGES * ps))
+		return SKIP(why, "munlock: %s", strerror(errno));
 	for (i = 0; i < FAULT_PAGES; i++) {
 		for (j = 0; j < (size_t)ps; j++)
 			f->p[i * ps + j] = fault_byte(i, j);
@@ -251,6 +264,8 @@ static void fault_cleanup(struct fault_run *f)
 		fault_dio_end(f, scratch);
 	if (f->p)
 		unmap_pages(f->p, FAULT_PAGES);
+	if (f->locked)
+		munlockall();
 }
 
 /*

@@ -524,6 +524,7 @@ static void *racy_thread(void *arg)
 
 struct racy_stats {
 	int iters, raced, swapped, lost, pfn_changed;
+	int held;	/* MADV_PAGEOUT left it mapped during the read, never swapped */
 };
 
 /*
@@ -566,7 +567,7 @@ static enum res racy_iteration(struct racy_reader *rr, unsigned char *p, double 
 {
 	const struct dio_src *s = rr->src;
 	int mode = rand() % 4, i;
-	bool swapped, in_flight;
+	bool swapped, in_flight, kept = false;
 	long long out0, out1;
 	uint64_t pfn0, pfn1;
 	char diag[96];
@@ -583,8 +584,11 @@ static enum res racy_iteration(struct racy_reader *rr, unsigned char *p, double 
 	for (i = 0; i < 50 && !swapped && !atomic_load(&rr->done); i++) {
 		madvise(p, ps, MADV_PAGEOUT);
 		swapped = page_swapped(p);
-		if (!swapped)
-			sched_yield();
+		if (swapped)
+			break;
+		/* in flight before MADV_PAGEOUT (above) and after it */
+		kept |= !atomic_load(&rr->done);
+		sched_yield();
 	}
 	in_flight = !atomic_load(&rr->done);
 	p[ps - 1] = s->marker;
@@ -602,6 +606,7 @@ static enum res racy_iteration(struct racy_reader *rr, unsigned char *p, double 
 	 * written before the read returned.
 	 */
 	st->raced += swapped && in_flight && (out0 < 0 || out0 == out1);
+	st->held += kept && !swapped;
 	st->pfn_changed += pfn0 != pfn1;
 	if (!dio_page_ok(s, p, diag, sizeof(diag))) {
 		if (st->lost < 5)
@@ -612,9 +617,19 @@ static enum res racy_iteration(struct racy_reader *rr, unsigned char *p, double 
 	return RES_PASS;
 }
 
-/* res: how the iterations ended (RES_PASS: all ran). */
-static enum res racy_verdict(const struct racy_stats *st, const struct dio_src *s,
-			     double lat, enum res res, char *why)
+/*
+ * res: how the iterations ended (RES_PASS: all ran).  From 6.2 on the
+ * window cannot open: O_DIRECT pins the page (FOLL_PIN) and reclaim does
+ * not unmap a maybe-pinned exclusive anonymous page, so the page is
+ * either swapped out before the read gets hold of it (the read's own
+ * fault brings it back) or stays mapped until the read is done.  What
+ * counts as "raced" there (unmapped, in flight, no pswpout) is the first
+ * case with the write skipped, e.g. because the read's swap-in fault held
+ * a reference; it is no loss either way.  So no race but pages held, as
+ * odirect_inflight, is a pass for the stated reason.
+ */
+static enum res racy_verdict(struct setup_ctx *c, const struct racy_stats *st,
+			     const struct dio_src *s, double lat, enum res res, char *why)
 {
 	if (res != RES_PASS && st->lost)
 		return FAIL(why, "%d of %d iterations lost the O_DIRECT data (and then: %s)",
@@ -622,12 +637,18 @@ static enum res racy_verdict(const struct racy_stats *st, const struct dio_src *
 	if (res != RES_PASS)
 		return res;
 	ksft_print_msg(
-		"%d of %d iterations corrupted (%s, read ~%.0f us); swapped out in %d, of those while the read held the page %d; PFN changed in %d\n",
+		"%d of %d iterations corrupted (%s, read ~%.0f us); swapped out in %d, of those with the read in flight and no write to swap %d; kept mapped by MADV_PAGEOUT during the read %d; PFN changed in %d\n",
 		st->lost, st->iters, s->tmpfile ? "temporary file" : s->path,
-		lat * 1e6, st->swapped, st->raced, st->pfn_changed);
+		lat * 1e6, st->swapped, st->raced, st->held, st->pfn_changed);
 	if (st->lost)
 		return FAIL(why, "%d of %d iterations lost the O_DIRECT data", st->lost,
 			    st->iters);
+	if (!st->raced && st->held && pages_out_without_read(c)) {
+		ksft_print_msg(
+			"the kernel kept the page mapped while the read was in flight (%d of %d iterations), and swaps it out without one: O_DIRECT pins it (FOLL_PIN), the window cannot open\n",
+			st->held, st->iters);
+		return RES_PASS;
+	}
 	if (!st->raced)
 		return SKIP(why, "race window never hit in %d iterations", st->iters);
 	return RES_PASS;
@@ -644,7 +665,6 @@ enum res check_odirect_racy(struct setup_ctx *c, char *why)
 	pthread_t th;
 	int r;
 
-	(void)c;
 	res = get_fast_src(&s, why);
 	if (res != RES_PASS)
 		return res;
@@ -676,7 +696,7 @@ enum res check_odirect_racy(struct setup_ctx *c, char *why)
 	pthread_barrier_destroy(&rr.start);
 	pthread_barrier_destroy(&rr.end);
 	unmap_pages(p, 1);
-	return racy_verdict(&st, s, lat, res, why);
+	return racy_verdict(c, &st, s, lat, res, why);
 }
 
 /*

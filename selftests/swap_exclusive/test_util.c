@@ -400,26 +400,38 @@ void kmsg_expect(const char *kind, bool begin)
 	close(fd);
 }
 
-static __thread sigjmp_buf sigbus_jmp;
+static __thread sigjmp_buf copy_jmp;
+static __thread int copy_sig, copy_code;	/* set by the handler, read after it */
 
-static void sigbus_handler(int sig)
+static void copy_handler(int sig, siginfo_t *si, void *uc)
 {
-	(void)sig;
-	siglongjmp(sigbus_jmp, 1);
+	(void)uc;
+	copy_sig = sig;
+	copy_code = si->si_code;
+	siglongjmp(copy_jmp, 1);
 }
 
-int copy_sigbus(void *dst, const void *src, size_t len)
+int copy_catch(void *dst, const void *src, size_t len, int *code)
 {
-	struct sigaction sa = { .sa_handler = sigbus_handler }, old;
-	int r = 0;
+	struct sigaction sa = { .sa_sigaction = copy_handler, .sa_flags = SA_SIGINFO };
+	struct sigaction old_bus, old_segv;
+	int r;
 
 	sigemptyset(&sa.sa_mask);
-	if (sigaction(SIGBUS, &sa, &old))
+	if (sigaction(SIGBUS, &sa, &old_bus))
 		return -errno;
-	if (sigsetjmp(sigbus_jmp, 1))
-		r = -EFAULT;
-	else
+	if (sigaction(SIGSEGV, &sa, &old_segv)) {
+		r = -errno;
+		sigaction(SIGBUS, &old_bus, NULL);
+		return r;
+	}
+	copy_sig = 0;
+	if (!sigsetjmp(copy_jmp, 1))
 		memcpy(dst, src, len);
-	sigaction(SIGBUS, &old, NULL);
+	r = copy_sig;
+	if (r && code)
+		*code = copy_code;
+	sigaction(SIGSEGV, &old_segv, NULL);
+	sigaction(SIGBUS, &old_bus, NULL);
 	return r;
 }

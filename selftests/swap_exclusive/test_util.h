@@ -153,10 +153,11 @@ int parse_num(const char *s, long min, long max, long *out);
 void kmsg_expect(const char *kind, bool begin);
 
 /*
- * memcpy() that survives a SIGBUS raised by reading src (a page whose
- * swap-in failed): 0, or -EFAULT when it was raised.  Per thread.
+ * memcpy() that survives a SIGBUS or SIGSEGV raised by reading src (a
+ * page whose swap-in failed): 0, the signal's number (its si_code in
+ * *code), or -errno when the handlers could not be set.  Per thread.
  */
-int copy_sigbus(void *dst, const void *src, size_t len);
+int copy_catch(void *dst, const void *src, size_t len, int *code);
 
 /* /dev/<disk> of the disk whose /sys/block/<disk>/serial is serial. */
 int blk_find_serial(const char *serial, char *dev, size_t len);

@@ -161,6 +161,7 @@ deb)
 	RUN_ID=${RUN_ID:-guest-$(date -u +%Y%m%d-%H%M%S)}
 	d=$OUT/results/$RUN_ID/guest-$name
 	mkdir -p "$d"
+	note_commit "$(dirname "$d")"
 	r=$G/rootfs-$name
 	rm -rf "$r"
 	info "$rec: copying the root and installing $(basename "$pkg") with dpkg -i"

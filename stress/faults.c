@@ -45,10 +45,18 @@ static void fault_hold(struct fault_ctx *f)
 static void fault_verify(struct fault_ctx *f, size_t i, bool may_sigbus)
 {
 	unsigned char *p = rpage(&f->r, i);
+	int code, sig = copy_catch(f->buf, p, ps, &code);
 
-	if (copy_sigbus(f->buf, p, ps)) {
-		op_add(f->me, OP_SIGBUS, 1);
-		if (!may_sigbus)
+	if (sig) {
+		if (sig == SIGBUS)
+			op_add(f->me, OP_SIGBUS, 1);
+		if (sig < 0)
+			error_msg(f->me, "page %zu: cannot catch its signals: %s", i,
+				  strerror(-sig));
+		else if (sig != SIGBUS)
+			error_msg(f->me, "page %zu raised signal %d (si_code %d), not SIGBUS",
+				  i, sig, code);
+		else if (!may_sigbus)
 			error_msg(f->me, "SIGBUS on page %zu, whose swap I/O did not fail", i);
 		madvise(p, ps, MADV_DONTNEED);
 		region_write(f->me, &f->r, i);

@@ -202,6 +202,14 @@ lacks_may_skip() {
 	done
 }
 
+# add_lacks <record file>: the record's MAY_SKIP with the lines of its
+# LACKS in front (architecture and distribution records alike).
+add_lacks() {
+	local lacks
+	lacks=$(lacks_may_skip "$1") || exit 1
+	MAY_SKIP=$lacks${lacks:+${MAY_SKIP:+$NL}}$MAY_SKIP
+}
+
 # lacks_why <LACKS word>: why a check needing it SKIPs (the same words for
 # the selftest's MAY_SKIP and the vm selftests' SKIPs, vmtests.list).
 lacks_why() {
@@ -262,9 +270,7 @@ load_arch() {
 	DEFCONFIGS=
 	# shellcheck disable=SC1090
 	. "$f"
-	local lacks
-	lacks=$(lacks_may_skip "$f") || exit 1
-	MAY_SKIP=$lacks${lacks:+${MAY_SKIP:+$NL}}$MAY_SKIP
+	add_lacks "$f"
 	RECORD_MAY_SKIP=$MAY_SKIP
 	MAY_SKIP=${MAY_SKIP:+$MAY_SKIP$NL}$COMMON_MAY_SKIP
 	[ -n "$KARCH" ] && [ -n "$KERNEL_IMAGE" ] && [ -n "$QEMU" ] ||
@@ -395,11 +401,7 @@ load_distro() {
 	TIMEOUT=${COWSWAP_TIMEOUT:-900}
 	# shellcheck disable=SC1090
 	. "$f"
-	# LACKS: as in configs/arch (lacks_may_skip)
-	local lacks
-	lacks=$(lacks_may_skip "$f") || exit 1
-	MAY_SKIP=${MAY_SKIP:+$MAY_SKIP$NL}$lacks
-	MAY_SKIP=${MAY_SKIP%"$NL"}
+	add_lacks "$f"
 	RECORD_MAY_SKIP=$MAY_SKIP
 	MAY_SKIP=${MAY_SKIP:+$MAY_SKIP$NL}$COMMON_MAY_SKIP
 	( check_release "$RELEASE" ) || die "$f: RELEASE=$RELEASE"

@@ -207,7 +207,8 @@ report:
 snapshot:
 	@[ -n '$(RUN)' ] && [ -n '$(NAME)' ] || { echo 'usage: make snapshot RUN=<run> NAME=<block name>' >&2; exit 1; }
 	$(PYTHON) $(S)/report.py snapshot --run '$(RUN)' --name '$(NAME)' \
-		$(if $(COMMAND),--command '$(COMMAND)') $(if $(COMMIT),--commit '$(COMMIT)')
+		$(if $(COMMAND),--command '$(COMMAND)') $(if $(COMMIT),--commit '$(COMMIT)') \
+		$(if $(RECORDS),--records '$(RECORDS)')
 
 docs:
 	$(PYTHON) $(S)/report.py docs

@@ -243,7 +243,7 @@ def cmd_snapshot(a):
     dirs = [n if os.path.isdir(n) else os.path.join(out_dir(), "results", n) for n in names]
     try:
         snap = rundata.snapshot_runs([rundata.load_run(d) for d in dirs], a.name, a.kind,
-                                     a.command, a.commit)
+                                     a.command, a.commit, (a.records or "").split())
     except (OSError, ValueError) as err:
         raise SystemExit(f"report: snapshot: {err}")
     path = docs.write_snapshot(snap, a.name, a.out)
@@ -283,6 +283,8 @@ def main():
     s.add_argument("--kind", choices=rundata.KINDS)
     s.add_argument("--command", help="the command that made the run (default by kind)")
     s.add_argument("--commit", help="the commit the run was made at (default: the run's commit file, else HEAD now)")
+    s.add_argument("--records", help="only these records (space-separated), e.g. one "
+                   "Debian release of a distro-check run of all")
     s.add_argument("--out", help="directory (default docs/results)")
     d = sub.add_parser("docs", help="fill the generated blocks of README.md and docs/*.md")
     d.add_argument("--check", action="store_true")

@@ -278,15 +278,17 @@ def faults_snapshot(runs, name, command=None, commit=None):
             "commit": commit or ", ".join(commits), "runs": prov, "faults": data}
 
 
-def snapshot_runs(runs, name, kind=None, command=None, commit=None):
+def snapshot_runs(runs, name, kind=None, command=None, commit=None, records=None):
     """The snapshot of one loaded run, or of several for a faults one."""
     kind = kind or default_kind(name, runs[0])
     if kind == "faults":
+        if records:
+            raise ValueError("a faults snapshot keeps every record of its runs")
         return faults_snapshot(runs, name, command, commit)
     if len(runs) != 1:
         raise ValueError(f"a '{kind}' snapshot is made from one run, not {len(runs)} "
                          "(only a faults snapshot takes several)")
-    return snapshot(runs[0], name, kind, command, commit)
+    return snapshot(runs[0], name, kind, command, commit, records)
 
 
 # The kinds whose data are guests, and which guests of a run each takes.
@@ -298,8 +300,24 @@ GUEST_KINDS = {
 CONTROL_VARIANTS = ("v6.12",)
 
 
-def snapshot(run, name, kind=None, command=None, commit=None):
-    """The snapshot dict (SCHEMA) of a loaded run."""
+def keep_records(rows, key, records, where):
+    """The rows whose `key` is one of `records` (all when records is
+    empty), refusing a record the run does not have: a typo must not
+    shrink a table silently."""
+    if not records:
+        return rows
+    have = {r[key] for r in rows}
+    missing = [r for r in records if r not in have]
+    if missing:
+        raise ValueError(f"{where}: no result for record(s) {', '.join(missing)} "
+                         f"(the run has: {', '.join(sorted(have))})")
+    return [r for r in rows if r[key] in records]
+
+
+def snapshot(run, name, kind=None, command=None, commit=None, records=None):
+    """The snapshot dict (SCHEMA) of a loaded run; `records` keeps only
+    those records (architecture records of a guest kind, distribution
+    records of a distro run), e.g. one Debian release of a run of all."""
     kind = kind or default_kind(name, run)
     if kind == "faults":
         return faults_snapshot([run], name, command, commit)
@@ -312,6 +330,7 @@ def snapshot(run, name, kind=None, command=None, commit=None):
             "commit": commit or run_commit(run)}
     if kind in GUEST_KINDS:
         guests = [g for g in run["guests"] if GUEST_KINDS[kind](g["variant"])]
+        guests = keep_records(guests, "record", records, run["dir"])
         if not guests:
             what = {"mutants": "mutant ", "control": "v6.12 "}.get(kind, "")
             raise ValueError(f"{run['dir']}: no {what}guest results for a '{kind}' snapshot")
@@ -320,7 +339,12 @@ def snapshot(run, name, kind=None, command=None, commit=None):
     else:
         if not run[kind]:
             raise ValueError(f"{run['dir']}: no {kind} results for a '{kind}' snapshot")
-        snap[kind] = run[kind]
+        rows = run[kind]
+        if records:
+            if kind != "distro":
+                raise ValueError(f"a '{kind}' snapshot keeps every record of its run")
+            rows = keep_records(rows, "record", records, run["dir"])
+        snap[kind] = rows
     return snap
 
 

@@ -203,6 +203,27 @@ class Snapshot(unittest.TestCase):
                    "--name", "control-v6.12", "--out", self.tmp.name)
         self.assertIn("no v6.12 guest results for a 'control' snapshot", p.stderr)
 
+    def test_records(self):
+        # one release (here one record) of a distro-check run of all, and
+        # a record the run lacks refused by name
+        p = report("snapshot", "--run", os.path.join(RESULTS, "fixture-distro"), "--name",
+                   "distro-one", "--records", "arm64", "--out", self.tmp.name)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        with open(os.path.join(self.tmp.name, "distro-one.json")) as f:
+            self.assertEqual([r["record"] for r in json.load(f)["distro"]], ["arm64"])
+        p = report("snapshot", "--run", os.path.join(RESULTS, "fixture-distro"), "--name",
+                   "distro-two", "--records", "arm64 armhf", "--out", self.tmp.name)
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("no result for record(s) armhf (the run has: amd64, arm64)", p.stderr)
+        self.assertFalse(os.path.exists(os.path.join(self.tmp.name, "distro-two.json")))
+        snap = self.made("fixture-matrix", "matrix")
+        p = report("snapshot", "--run", os.path.join(RESULTS, "fixture-matrix"), "--name",
+                   "matrix", "--records", snap["guests"][0]["record"], "--out", self.tmp.name)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        with open(os.path.join(self.tmp.name, "matrix.json")) as f:
+            kept = {g["record"] for g in json.load(f)["guests"]}
+        self.assertEqual(kept, {snap["guests"][0]["record"]})
+
     def test_bad_snapshot_file(self):
         self.assertEqual(rundata.check_snapshot({"schema": rundata.SCHEMA, "kind": "bench",
                                                  "name": "b", "command": "c", "run": "r",

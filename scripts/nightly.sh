@@ -11,7 +11,8 @@
 #      throttled disks (@full)
 #   3. the mutant kernel: one boot per deliberate bug (x86_64)
 #   4. the stress test on the debug kernels of every architecture
-#      (patched and upstream, and the x86_64 baseline for contrast)
+#      (patched and upstream, and the x86_64 baseline for contrast; a
+#      6.1-LTS record's stock and fixed)
 #   5. the benchmark (x86_64, and i386-pae for the 6.1-LTS series)
 #   6. Debian's own kernels (distro-check)
 #   7. bisect: every architecture built after every patch, of both series
@@ -68,9 +69,21 @@ fi
 want 3 && { RUN_ID=nightly-$day-mutant stage "nightly: mutant" \
 	"$TOP/scripts/matrix.sh" x86_64/mutant@none || failed="$failed mutant"; }
 if want 4; then
+	# each record with its own series' kernels: the main series' patched
+	# and upstream, a 6.1-LTS record's stock (which must lose data) and fixed
+	main= lts=
+	for a in $archs; do
+		case " $(arch_variants "$a") " in
+		*" fixed "*) lts="$lts $a" ;;
+		*) main="$main $a" ;;
+		esac
+	done
 	# shellcheck disable=SC2086
 	RUN_ID=nightly-$day-stress stage "nightly: stress" "$TOP/scripts/stress.sh" \
-		$archs patched upstream || failed="$failed stress"
+		$main patched upstream || failed="$failed stress"
+	# shellcheck disable=SC2086
+	RUN_ID=nightly-$day-stress stage "nightly: stress 6.1-LTS" "$TOP/scripts/stress.sh" \
+		$lts stock fixed || failed="$failed stress-lts"
 	RUN_ID=nightly-$day-stress stage "nightly: stress x86_64 baseline" \
 		"$TOP/scripts/stress.sh" x86_64 baseline || failed="$failed stress-baseline"
 fi

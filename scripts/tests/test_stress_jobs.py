@@ -13,19 +13,19 @@ RECORDS = ["x86_64", "arm64", "s390x"]
 
 
 class StressJobs(StubbedRepo):
-    def stress(self, **env):
+    def stress(self, records=RECORDS, **env):
         e = dict(os.environ, COWSWAP_OUT=self.out, RUN_ID="s1", STUB_SLEEP="2",
                  STUB_BUILD_SLEEP="0.7")
         e.pop("JOBS", None)
         e.update(env)
         p = subprocess.run(["bash", os.path.join(self.repo, "scripts", "stress.sh")]
-                           + RECORDS + ["patched"], env=e, capture_output=True, text=True)
+                           + records + ["patched"], env=e, capture_output=True, text=True)
         with open(os.path.join(self.out, "calls.log")) as f:
             calls = f.read().splitlines()
         # every run reached the report, each in its own directory
         with open(os.path.join(self.out, "results", "s1", "stress.json")) as f:
             runs = sorted(r["run"] for r in json.load(f)["runs"])
-        self.assertEqual(runs, sorted(f"{a}-patched-debug" for a in RECORDS), p.stderr)
+        self.assertEqual(runs, sorted(f"{a}-patched-debug" for a in records), p.stderr)
         return calls, p.stderr
 
     def test_default_overlaps_builds(self):
@@ -43,6 +43,14 @@ class StressJobs(StubbedRepo):
         calls, err = self.stress(JOBS="1")
         self.assertEqual(calls, [f"{what} {a}/patched" + ("" if what == "build" else "@full")
                                  for a in RECORDS for what in ("build", "boot", "done")], err)
+
+    def test_shared_kernel_built_once(self):
+        """ppc64le-hash boots ppc64le's kernel: STRESS_BUILD=always builds
+        it once, not again while the first guest may be loading it."""
+        calls, err = self.stress(["ppc64le", "ppc64le-hash"], STRESS_BUILD="always",
+                                 STUB_SLEEP="0.5", STUB_BUILD_SLEEP="")
+        self.assertEqual([c for c in calls if c.startswith("build")], ["build ppc64le/patched"],
+                         err)
 
     def test_bad_jobs(self):
         p = subprocess.run(["bash", os.path.join(self.repo, "scripts", "stress.sh")],

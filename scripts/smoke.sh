@@ -237,8 +237,10 @@ smoke_clean() (
 	made_up_out out && clean_checks out -u COWSWAP_OUT || return 1
 	made_up_out out && made_up_out "$r/elsewhere" && clean_checks "$r/elsewhere" COWSWAP_OUT="$r/elsewhere" ||
 		return 1
-	[ -d out/build/x86_64-patched ] && [ -d out/results/run ] && [ -d out/trees/t ] ||
-		{ echo "smoke: clean: make clean/distclean with COWSWAP_OUT=$r/elsewhere touched out/" >&2; return 1; }
+	if [ ! -d out/build/x86_64-patched ] || [ ! -d out/results/run ] || [ ! -d out/trees/t ]; then
+		echo "smoke: clean: make clean/distclean with COWSWAP_OUT=$r/elsewhere touched out/" >&2
+		return 1
+	fi
 	# never the repository or a directory that holds it
 	for d in "$r" "$r/.." /; do
 		if COWSWAP_OUT=$d make -s distclean >distclean.log 2>&1 || [ ! -f "$r/Makefile" ]; then

@@ -5,6 +5,8 @@
 # 'make help' lists the targets.
 
 S := scripts
+# out/, or COWSWAP_OUT (as scripts/lib/lib.sh has it).
+OUT := $(or $(COWSWAP_OUT),$(CURDIR)/out)
 # Debian's python3: its python3-* packages (matplotlib, yaml) are there,
 # not in another python3 on PATH (pyenv, a venv).
 PYTHON ?= $(firstword $(wildcard /usr/bin/python3) python3)
@@ -109,7 +111,8 @@ help:
 	@echo '  lava-run       run the job of ARCH= VARIANT= through LAVA'"'"'s own dispatcher'
 	@echo '                 (lava-run, unpacked, not installed) and judge its console'
 	@echo '  clean          remove build output and results (keeps source, ccache)'
-	@echo '  distclean      remove out/ entirely'
+	@echo '                 of out/, or of COWSWAP_OUT when set'
+	@echo '  distclean      remove out/ (COWSWAP_OUT) entirely'
 	@echo ''
 	@echo '  architectures: $(ARCHS)'
 	@echo '  6.1 LTS architectures: $(LTS_ARCHS)'
@@ -183,7 +186,6 @@ vmtests: trees
 
 # The selftest for this machine, against the upstream tree's kselftest
 # directory (KSFT_DIR= another 6.1 tree's), into out/selftest.
-OUT := $(or $(COWSWAP_OUT),$(CURDIR)/out)
 KSFT_DIR ?= $(OUT)/trees/upstream/tools/testing/selftests
 selftest: $(if $(filter $(OUT)/trees/%,$(KSFT_DIR)),trees)
 	$(MAKE) -C selftests/swap_exclusive KSFT_DIR=$(KSFT_DIR) OUTPUT=$(OUT)/selftest
@@ -299,10 +301,19 @@ lava-run: trees
 check: deps source
 	$(S)/check.sh
 
-clean:
-	rm -rf out/build out/results out/report out/initramfs out/timings.log
+# clean and distclean act on $(OUT); never on /, $HOME, the repository
+# or a directory that holds it (COWSWAP_OUT=.. would take the checkout).
+out_guard = o=$$(realpath -m '$(OUT)'); \
+	case "$(CURDIR)/" in "$${o%/}"/*) o=;; esac; [ "$$o" != "$$(realpath -m "$$HOME")" ] || o=; \
+	[ -n "$$o" ] || { echo "COWSWAP_OUT=$(OUT) is /, HOME, the repository or holds it; not removing anything there" >&2; exit 1; }
 
+clean:
+	@$(out_guard)
+	rm -rf '$(OUT)/build' '$(OUT)/results' '$(OUT)/report' '$(OUT)/initramfs' '$(OUT)/timings.log'
+
+# A tree that git cannot vouch for (local changes, staged or not) stops it.
 distclean:
-	@for t in out/trees/*; do [ -d "$$t" ] && git -C "$$t" diff --quiet 2>/dev/null || \
-		{ [ -d "$$t" ] && echo "$$t has local changes; not removing out/" && exit 1; }; done; true
-	rm -rf out
+	@$(out_guard); for t in '$(OUT)'/trees/*; do [ -d "$$t" ] || continue; \
+		git -C "$$t" diff --quiet HEAD 2>/dev/null || \
+		{ echo "$$t has local changes; not removing $(OUT)" >&2; exit 1; }; done
+	rm -rf '$(OUT)'

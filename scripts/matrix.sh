@@ -38,9 +38,31 @@
 # Results: $OUT/results/$RUN_ID/{summary.md,summary.json,<arch>-<variant>/}.
 # A build failure is recorded as an "error" result and the run goes on;
 # the exit status is non-zero unless every baseline reproduced the bug
-# and every upstream and patched kernel passed.
+# and every upstream and patched kernel passed. Each boot notes the
+# commit it was made on (<name>/commit); the summary names it, and says
+# MIXED COMMITS when the results of a run come from several.
+#
+# MATRIX_RESUME=1 RUN_ID=<run> continues that run (a run too long for one
+# sitting, or one that was interrupted): with the same arguments, a boot
+# whose <name>/result.json holds a verdict (pass, reproduced, fail, or an
+# error the judge found on its console) is kept, with one line "kept:
+# <name> (<verdict>, from <date> at <commit>)", and not booted again; a
+# boot with no result, or whose kernel did not build or that gave no
+# result, is booted (scripts/cowswap/resume.py). Only the kernels of the
+# boots left are built. The summary covers the kept and the new results;
+# its stage timings are this sitting's. To boot one again, remove its
+# directory. Without MATRIX_RESUME a RUN_ID is run whole, as always (the
+# boots of an existing run are booted again, over their old results).
 . "$(dirname "$0")/lib/lib.sh"
 
+case ${MATRIX_RESUME:=0} in
+0) ;;
+1)
+	[ -n "${RUN_ID:-}" ] || die "MATRIX_RESUME=1 needs RUN_ID=<the run to continue>"
+	[ -d "$OUT/results/$RUN_ID" ] || die "MATRIX_RESUME=1: there is no run $OUT/results/$RUN_ID to continue"
+	;;
+*) die "MATRIX_RESUME=$MATRIX_RESUME: expected 0 or 1" ;;
+esac
 export RUN_ID=${RUN_ID:-$(date -u +%Y%m%d-%H%M%S)}
 if [ -z "${JOBS:-}" ]; then
 	# MEM (MiB) per guest plus QEMU's own ~256 MiB, from what is available
@@ -95,8 +117,54 @@ if [ -n "${LTS_TREE:-}" ]; then
 fi
 
 res=$OUT/results/$RUN_ID
+# A continued run judges the same LTS_TREE (or none) as its first sitting.
+if [ "$MATRIX_RESUME" = 1 ] && [ "$(cut -f1 "$res/lts-tree.txt" 2>/dev/null)" != "$lts_tree" ]; then
+	die "run $RUN_ID was made with LTS_TREE='$(cut -f1 "$res/lts-tree.txt" 2>/dev/null)'; continue it with the same LTS_TREE"
+fi
 mkdir -p "$res"
-info "run $RUN_ID: ${pairs[*]} (guests at a time: $JOBS)"
+
+# The boots, in order: "<arch> <variant> <mutation or -> <disks> <result name>".
+boots=()
+for p in "${pairs[@]}"; do
+	disks=${p##*@} q=${p%@*}
+	arch=${q%/*} variant=${q#*/}
+	sfx=
+	[ "${disks%%+*}" = full ] || sfx=-${disks%%+*}
+	[ "$disks" = "${disks%%+*}" ] || sfx=$sfx-${disks#*+}
+	if [ "$variant" = mutant ]; then
+		for m in ${MUTATIONS:-$(mutations)}; do
+			mutation_field "$m" select >/dev/null
+			boots+=("$arch $variant $m $disks $arch-mutant-$m$sfx")
+		done
+	else
+		boots+=("$arch $variant - $disks $arch-$variant$sfx")
+	fi
+done
+nkept=0
+if [ "$MATRIX_RESUME" = 1 ]; then
+	# What the earlier sittings left: keep those boots, and build and
+	# boot only the pairs that still have a boot to do.
+	kept=$(PYTHONPATH=$TOP/scripts python3 -m cowswap.resume "$res" "${boots[@]##* }") ||
+		die "cannot read the results of run $RUN_ID"
+	left=()
+	for b in "${boots[@]}"; do
+		grep -q "^${b##* }	" <<<"$kept" || left+=("$b")
+	done
+	while IFS=$'\t' read -r name verdict date commit; do
+		[ -z "$name" ] || info "kept: $name ($verdict, from $date at $commit)"
+	done <<<"$kept"
+	nkept=$((${#boots[@]} - ${#left[@]}))
+	boots=("${left[@]}")
+	left=()
+	for p in "${pairs[@]}"; do
+		for b in "${boots[@]}"; do
+			read -r barch bvariant _ disks _ <<<"$b"
+			[ "$p" != "$barch/$bvariant@$disks" ] || { left+=("$p"); break; }
+		done
+	done
+	pairs=("${left[@]}")
+fi
+info "run $RUN_ID: ${pairs[*]:-nothing left to boot} (guests at a time: $JOBS$([ "$nkept" = 0 ] || echo "; $nkept boot(s) kept"))"
 trees=$VARIANTS
 for p in "${pairs[@]}"; do
 	case $p in
@@ -120,14 +188,17 @@ if [ -n "$lts_tree" ]; then
 	printf '%s\t%s\n' "$lts_tree" "$lts_desc" >"$res/lts-tree.txt"
 fi
 # shellcheck disable=SC2086
-stage "trees" "$TOP/scripts/mktrees.sh" $trees
+[ ${#pairs[@]} = 0 ] || stage "trees" "$TOP/scripts/mktrees.sh" $trees
 
 # record_error <result name> <arch> <variant> <label> <message> <disks>:
-# a result for a run that never booted.
+# a result for a run that never booted ("booted": false: a continued
+# run boots it again).
 record_error() {
 	mkdir -p "$res/$1"
+	rm -f "$res/$1/commit"
+	note_commit "$res/$1"
 	python3 - "$res/$1/result.json" "$2" "$4" "$5" "$(expect_of "$3")" "$6" <<'PY'
-import json, sys
+import json, sys, time
 path, arch, variant, msg, expect, disks = sys.argv[1:]
 disks, _, flavour = disks.partition("+")
 runner = {"ksft": "kselftest", "ksft-tree": "kselftest-tree"}.get(flavour, "direct")
@@ -136,29 +207,13 @@ for sfx in ("-" + flavour if flavour else "", "-" + disks):
     if sfx and variant.endswith(sfx):
         variant = variant[:-len(sfx)]
 json.dump({"arch": arch, "variant": variant, "outcome": "error", "ok": False,
-           "expected": expect, "disks": disks, "runner": runner,
+           "expected": expect, "disks": disks, "runner": runner, "booted": False,
+           "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
            "seconds": 0, "problems": [msg], "failed": [], "tests": []},
           open(path, "w"), indent=1)
 PY
 }
 
-# The boots, in order: "<arch> <variant> <mutation or -> <disks> <result name>".
-boots=()
-for p in "${pairs[@]}"; do
-	disks=${p##*@} q=${p%@*}
-	arch=${q%/*} variant=${q#*/}
-	sfx=
-	[ "${disks%%+*}" = full ] || sfx=-${disks%%+*}
-	[ "$disks" = "${disks%%+*}" ] || sfx=$sfx-${disks#*+}
-	if [ "$variant" = mutant ]; then
-		for m in ${MUTATIONS:-$(mutations)}; do
-			mutation_field "$m" select >/dev/null
-			boots+=("$arch $variant $m $disks $arch-mutant-$m$sfx")
-		done
-	else
-		boots+=("$arch $variant - $disks $arch-$variant$sfx")
-	fi
-done
 nboots=${#boots[@]}
 for p in "${pairs[@]}"; do
 	q=${p%@*}
@@ -197,11 +252,15 @@ boot_job() {
 	*+ksft-tree) menv+=(KSFT_RUNNER=tree) ;;
 	esac
 	mkdir -p "$res/$name"
+	rm -f "$res/$name/commit"
+	note_commit "$res/$name"
 	stage "boot $arch/$label" env DISKS="${disks%%+*}" QUIET=1 "${menv[@]}" \
 		"$TOP/scripts/run-qemu.sh" "$arch" "$variant" >"$res/$name/run.log" 2>&1 || true
 	[ -f "$res/$name/result.json" ] ||
 		record_error "$name" "$arch" "$variant" "$label" "QEMU run produced no result (see $name/run.log)" "$disks"
-	out=$(grep -A3 -E "^$arch/[^:]*: [A-Z]" "$res/$name/run.log" | grep -E "^$arch/|^  failed:|^  problem" | head -4)
+	# (no verdict line: a run-qemu.sh that stopped early; not an error here)
+	out=$(grep -A3 -E "^$arch/[^:]*: [A-Z]" "$res/$name/run.log" | grep -E "^$arch/|^  failed:|^  problem" | head -4) ||
+		true
 	progress "${out:-$name: no verdict, see ${res#"$TOP"/}/$name/run.log}"
 }
 

@@ -24,7 +24,14 @@
 # The whole tier does not fit one sitting on two cores: NIGHTLY_RUN=
 # nightly-<date> continues that run, so a run can be made of several
 # invocations; each stage keeps the commit it ran on, and a stage run
-# again replaces its earlier entry (scripts/cowswap/nightly.py).
+# again replaces its earlier entry (scripts/cowswap/nightly.py). The
+# matrix stages (2 and 3) of a continued run go on where they stopped
+# (matrix.sh MATRIX_RESUME=1): the boots that already have a verdict in
+# nightly-<date>-matrix/ (-mutant/) are kept, the others built and
+# booted, and the stage's verdict is that of every result. So
+# NIGHTLY_RUN=nightly-<date> NIGHTLY_STAGES=2 make nightly, run as often
+# as it takes, completes the matrix; to boot one guest again, remove its
+# directory there.
 # Results: out/results/nightly-<date>-<stage>/ (one directory per stage's
 # RUN_ID), out/results/nightly-<date>/nightly.json (every stage's time,
 # exit status, verdict and commit, and the stages not run yet), rendered
@@ -58,16 +65,22 @@ want() {
 }
 
 archs=$(ARCHS_ALL | tr '\n' ' ')
+# resume_of <run id>: matrix.sh's MATRIX_RESUME for one of this run's
+# matrix stages: 1 when NIGHTLY_RUN continues a run that has it already.
+resume_of() {
+	if [ -n "${NIGHTLY_RUN:-}" ] && [ -d "$OUT/results/$1" ]; then echo 1; else echo 0; fi
+}
 want 1 && { stage "nightly: check-patches" "$TOP/scripts/check-patches.sh" || failed="$failed check-patches"; }
 if want 2; then
 	runs=
 	for a in $archs; do runs="$runs $a@none $a@plain $a@full"; done
 	# shellcheck disable=SC2086
-	RUN_ID=nightly-$day-matrix stage "nightly: matrix" "$TOP/scripts/matrix.sh" $runs ||
+	RUN_ID=nightly-$day-matrix MATRIX_RESUME=$(resume_of "nightly-$day-matrix") \
+		stage "nightly: matrix" "$TOP/scripts/matrix.sh" $runs ||
 		failed="$failed matrix"
 fi
-want 3 && { RUN_ID=nightly-$day-mutant stage "nightly: mutant" \
-	"$TOP/scripts/matrix.sh" x86_64/mutant@none || failed="$failed mutant"; }
+want 3 && { RUN_ID=nightly-$day-mutant MATRIX_RESUME=$(resume_of "nightly-$day-mutant") \
+	stage "nightly: mutant" "$TOP/scripts/matrix.sh" x86_64/mutant@none || failed="$failed mutant"; }
 if want 4; then
 	# each record with its own series' kernels: the main series' patched
 	# and upstream, a 6.1-LTS record's stock (which must lose data) and fixed

@@ -32,7 +32,9 @@
 #             run's stage table must record that stage and its verdict,
 #             and nightly.sh exit as that stage did
 #   clean     make clean and make distclean in a scratch copy of the
-#             repository with an out/ made up for it
+#             repository with an out/ made up for it, then with
+#             COWSWAP_OUT=<another made-up out> (out/ must stay), and
+#             COWSWAP_OUT=<the copy, its parent, /> (refused)
 #   docs      make snapshot and make docs in that kind of copy: a
 #             committed fixture run must reach the page's generated block
 #
@@ -192,32 +194,64 @@ scratch_repo() {
 	cp -r "$TOP/Makefile" "$TOP/README.md" "$TOP/scripts" "$TOP/configs" "$TOP/docs" "$1/"
 }
 
-# In a subshell: it works in the copy's directory.
+# made_up_out <dir>: an out/ with build output, results, a source store
+# and one tree, a git repository whose file f is committed.
+made_up_out() {
+	mkdir -p "$1"/build/x86_64-patched "$1"/results/run "$1"/report "$1"/initramfs "$1"/src/keep \
+		"$1"/trees/t &&
+		touch "$1"/timings.log &&
+		git -C "$1"/trees/t init -q && echo a >"$1"/trees/t/f &&
+		git -C "$1"/trees/t add f && git -C "$1"/trees/t -c user.name=s -c user.email=s@localhost commit -qm f
+}
+
+# clean_checks <out dir> [VAR=value...]: make clean and make distclean with
+# that environment must act on <out dir>: clean keeps its src/, distclean
+# refuses while its tree has a local change, then removes it.
+clean_checks() {
+	local o=$1 d
+	shift
+	env "$@" make -s clean >/dev/null || return 1
+	for d in build results report initramfs timings.log; do
+		[ ! -e "$o/$d" ] || { echo "smoke: clean: make clean ($*) left $o/$d" >&2; return 1; }
+	done
+	[ -d "$o/src/keep" ] || { echo "smoke: clean: make clean ($*) removed $o/src" >&2; return 1; }
+	echo b >"$o/trees/t/f"
+	if env "$@" make -s distclean >distclean.log 2>&1 || [ ! -d "$o/trees/t" ]; then
+		echo "smoke: clean: make distclean ($*) did not refuse a tree with local changes" >&2
+		return 1
+	fi
+	grep -q 'has local changes' distclean.log || { cat distclean.log >&2; return 1; }
+	git -C "$o/trees/t" checkout -q f
+	env "$@" make -s distclean || return 1
+	[ ! -e "$o" ] || { echo "smoke: clean: make distclean ($*) left $o" >&2; return 1; }
+}
+
+# In a subshell: it works in the copy's directory. The caller's
+# COWSWAP_OUT is never passed on: make clean there would empty it.
 smoke_clean() (
 	r=$OUT/results/$RUN_ID-clean/repo
 	scratch_repo "$r"
 	cd "$r" || return 1
-	mkdir -p out/build/x86_64-patched out/results/run out/report out/initramfs out/src/keep out/trees/t
-	touch out/timings.log
-	make -s clean >/dev/null || return 1
-	for d in out/build out/results out/report out/initramfs out/timings.log; do
-		[ ! -e "$d" ] || { echo "smoke: clean: make clean left $d" >&2; return 1; }
-	done
-	[ -d out/src/keep ] || { echo "smoke: clean: make clean removed out/src" >&2; return 1; }
-	# distclean must refuse while a tree has local changes, then remove out/.
-	git -C out/trees/t init -q && echo a >out/trees/t/f &&
-		git -C out/trees/t add f && git -C out/trees/t -c user.name=s -c user.email=s@localhost commit -qm f &&
-		echo b >out/trees/t/f || return 1
-	if make -s distclean >distclean.log 2>&1 || [ ! -d out/trees/t ]; then
-		echo "smoke: clean: make distclean did not refuse a tree with local changes" >&2
+	# out/ of the copy, then COWSWAP_OUT=<elsewhere>, with out/ there too:
+	# the targets must act on COWSWAP_OUT and leave out/ alone
+	made_up_out out && clean_checks out -u COWSWAP_OUT || return 1
+	made_up_out out && made_up_out "$r/elsewhere" && clean_checks "$r/elsewhere" COWSWAP_OUT="$r/elsewhere" ||
+		return 1
+	if [ ! -d out/build/x86_64-patched ] || [ ! -d out/results/run ] || [ ! -d out/trees/t ]; then
+		echo "smoke: clean: make clean/distclean with COWSWAP_OUT=$r/elsewhere touched out/" >&2
 		return 1
 	fi
-	grep -q 'has local changes' distclean.log || { cat distclean.log >&2; return 1; }
-	git -C out/trees/t checkout -q f
-	make -s distclean || return 1
-	[ ! -e out ] || { echo "smoke: clean: make distclean left out/" >&2; return 1; }
+	# never the repository or a directory that holds it
+	for d in "$r" "$r/.." /; do
+		if COWSWAP_OUT=$d make -s distclean >distclean.log 2>&1 || [ ! -f "$r/Makefile" ]; then
+			echo "smoke: clean: make distclean with COWSWAP_OUT=$d did not refuse" >&2
+			return 1
+		fi
+		grep -q 'not removing anything there' distclean.log || { cat distclean.log >&2; return 1; }
+	done
 	rm -rf "$r"
-	echo "smoke: clean: make clean kept out/src, make distclean refused a changed tree, then removed out/"
+	echo "smoke: clean: make clean kept src, make distclean refused a changed tree, then removed out/;" \
+		"the same on COWSWAP_OUT, leaving out/ alone; COWSWAP_OUT=the repository, its parent or / refused"
 )
 
 smoke_docs() {

@@ -23,6 +23,19 @@
 #   MUTATION          with the mutant variant: the deliberate bug to switch
 #                     on (patches/mutants), e.g. MUTATION=fork
 #   RUN_ID, COWSWAP_TIMEOUT (default seconds + grace + 600), QUIET=0
+#   JOBS              jobs at a time, a guest or the build of a kernel
+#                     (default 2: a guest runs while the next kernel
+#                     builds; JOBS=1 is the serial order: each run ends
+#                     before the next build starts)
+#
+# Unlike matrix.sh's JOBS, the default never runs two guests at once: a
+# stress guest keeps its vCPUs busy for minutes, and its verdict needs
+# them: the races must overlap (two vCPUs running at the same time), and
+# an RCU stall, hung task or soft lockup counts as a kernel report. The
+# build beside it runs at nice 10, so the guest keeps most of the CPUs.
+# JOBS=3 and up let JOBS-1 guests share the CPUs, at that risk. With
+# JOBS>1 a guest's output goes to <run>/run.log and one line says how it
+# ended.
 #
 # Results: $OUT/results/$RUN_ID/{stress.json,stress.md} and one
 # <arch>-<variant>[-debug]/ directory per run (console.log, result.json).
@@ -57,6 +70,10 @@ for v in "${variants[@]}"; do
 	variant_label "$v" >/dev/null || exit 1
 done
 need_cmd python3
+JOBS=${JOBS:-2}
+case $JOBS in
+'' | *[!0-9]* | 0) die "JOBS=$JOBS: expected a positive number of jobs" ;;
+esac
 
 secs=${STRESS_SECONDS:-120}
 grace=${STRESS_GRACE:-600}
@@ -78,7 +95,7 @@ stress_srcs="$stress_srcs $TREES/upstream/tools/testing/selftests/vm/vm_util.c"
 export RUN_ID=${RUN_ID:-stress-$(date -u +%Y%m%d-%H%M%S)}
 res=$OUT/results/$RUN_ID
 mkdir -p "$res"
-info "run $RUN_ID: ${archs[*]} x ${variants[*]}, ${secs}s each, kernel config +${frags:-nothing}"
+info "run $RUN_ID: ${archs[*]} x ${variants[*]}, ${secs}s each, kernel config +${frags:-nothing}, jobs at a time: $JOBS"
 
 pairs=()
 for variant in "${variants[@]}"; do
@@ -86,7 +103,20 @@ for variant in "${variants[@]}"; do
 		pairs+=("$a/$variant")
 	done
 done
+# stress_run <arch> <variant> <run> <expect>: one guest.
+stress_run() {
+	# The judge knows pass and fail; "caught" is the report's own verdict.
+	SELFTEST=0 EXTRA_TESTS=$TOP/stress/swap_stress.c \
+	EXTRA_SOURCES="$stress_srcs" \
+	EXTRA_ARGS="-t $secs -g $grace ${STRESS_ARGS:-}" \
+	EXTRA_CMDLINE="${STRESS_CMDLINE-page_owner=on} ${EXTRA_CMDLINE:-}" \
+	MEM=${MEM:-256} COWSWAP_TIMEOUT=${COWSWAP_TIMEOUT:-$((secs + grace + 600))} \
+	EXPECT=$([ "$4" = pass ] && echo pass || echo fail) FRAGMENTS_EXTRA=$frags QUIET=${QUIET:-1} \
+		stage "stress $3" "$TOP/scripts/run-qemu.sh" "$1" "$2" || true
+}
+
 runs=()
+built=" "
 for p in "${pairs[@]}"; do
 	a=${p%/*} variant=${p#*/}
 	load_arch "$a"
@@ -98,7 +128,13 @@ for p in "${pairs[@]}"; do
 	run=$NAME-$(variant_label "$variant")$suffix
 	runs+=("$run:$expect")
 	kimg=$BUILDS/$BUILD-$variant$suffix/$KERNEL_IMAGE
-	if ! FRAGMENTS_EXTRA=$frags ensure_kernel STRESS_BUILD "$kimg" "$a" "$variant"; then
+	# A kernel two records boot (ppc64le-hash boots ppc64le's) is built
+	# once: not again under a guest that may be loading it.
+	if [[ "$built" == *" $kimg "* ]]; then
+		:
+	elif FRAGMENTS_EXTRA=$frags ensure_kernel STRESS_BUILD "$kimg" "$a" "$variant"; then
+		built="$built$kimg "
+	else
 		[ "$KERNEL_MISSING" != "no kernel" ] ||
 			info "$run: no kernel at ${kimg#$TOP/} and STRESS_BUILD=never"
 		mkdir -p "$res/$run"
@@ -106,14 +142,21 @@ for p in "${pairs[@]}"; do
 		continue
 	fi
 	rm -f "$res/$run/build-failed"
-	# The judge knows pass and fail; "caught" is the report's own verdict.
-	SELFTEST=0 EXTRA_TESTS=$TOP/stress/swap_stress.c \
-	EXTRA_SOURCES="$stress_srcs" \
-	EXTRA_ARGS="-t $secs -g $grace ${STRESS_ARGS:-}" \
-	EXTRA_CMDLINE="${STRESS_CMDLINE-page_owner=on} ${EXTRA_CMDLINE:-}" \
-	MEM=${MEM:-256} COWSWAP_TIMEOUT=${COWSWAP_TIMEOUT:-$((secs + grace + 600))} \
-	EXPECT=$([ "$expect" = pass ] && echo pass || echo fail) FRAGMENTS_EXTRA=$frags QUIET=${QUIET:-1} \
-		stage "stress $run" "$TOP/scripts/run-qemu.sh" "$a" "$variant" || true
+	if [ "$JOBS" = 1 ]; then
+		stress_run "$a" "$variant" "$run" "$expect"
+		continue
+	fi
+	# at most JOBS-1 guests, so that the next build has its place
+	while [ "$(jobs -pr | wc -l)" -ge $((JOBS > 2 ? JOBS - 1 : 1)) ]; do
+		wait -n || true
+	done
+	mkdir -p "$res/$run"
+	{
+		stress_run "$a" "$variant" "$run" "$expect" >"$res/$run/run.log" 2>&1
+		info "$run: $(grep -m1 -E "^$NAME/[^:]*: [A-Z]" "$res/$run/run.log" ||
+			echo "no verdict, see ${res#"$TOP"/}/$run/run.log")"
+	} &
 done
+wait
 
 python3 "$TOP/scripts/stress_report.py" "$res" --fragments "$frags" --runs "${runs[@]}"

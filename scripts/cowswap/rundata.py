@@ -40,6 +40,7 @@ import time
 
 from cowswap import TOP
 from cowswap.judge import run_label
+from cowswap.resume import result_commit
 
 SCHEMA = "cowswap-snapshot/1"
 KINDS = ("matrix", "mutants", "bench", "stress", "distro", "distro-fix", "nightly", "defconfig",
@@ -254,7 +255,16 @@ def default_kind(name, run):
 
 def run_commit(run):
     """The commit that made the run (its 'commit' file, which run-qemu.sh
-    writes at the first boot), else HEAD now."""
+    writes at the first boot), else HEAD now; for a run of guests, the
+    commits they were made on (<guest>/commit, which matrix.sh writes at
+    each boot: a run continued in several sittings, MATRIX_RESUME=1, has
+    several), the most frequent first."""
+    counts = {}
+    for guest in run.get("results", {}):
+        c = result_commit(run["dir"], guest)
+        counts[c] = counts.get(c, 0) + 1
+    if counts and "unknown" not in counts:
+        return ", ".join(sorted(counts, key=lambda c: -counts[c]))
     path = os.path.join(run["dir"], "commit")
     if os.path.exists(path):
         with open(path) as f:

@@ -9,6 +9,7 @@ import re
 import sys
 
 from cowswap.judge import REPRODUCER, run_label
+from cowswap.resume import result_commit
 
 
 # The race checks end with "<N> iterations, <M> overlapped (...)": how
@@ -46,11 +47,27 @@ def overlap_table(runs):
     return md
 
 
+def commit_lines(commits):
+    """Markdown lines naming the commit the results were made on, and
+    which results each commit made when there are several."""
+    if len(commits) == 1:
+        return ["", f"Made on commit {next(iter(commits))}."]
+    if not commits:
+        return []
+    md = ["", f"MIXED COMMITS: these results were made on {len(commits)} commits:", ""]
+    for c, labels in sorted(commits.items(), key=lambda kv: -len(kv[1])):
+        md.append(f"- {c}: {len(labels)} result(s): {', '.join(labels)}")
+    return md
+
+
 def summary(args):
     runs = []
+    commits = {}
     for path in sorted(glob.glob(os.path.join(args.dir, "*", "result.json"))):
         with open(path) as f:
             runs.append(json.load(f))
+        c = result_commit(args.dir, os.path.basename(os.path.dirname(path)))
+        commits.setdefault(c, []).append(run_label(runs[-1]))
     if not runs:
         print(f"no results under {args.dir}", file=sys.stderr)
         return 1
@@ -83,6 +100,14 @@ def summary(args):
     problems = [f"- {run_label(r)}: {p}" for r in runs for p in r["problems"]]
     if problems:
         md += ["", "Problems:", ""] + problems
+    md += commit_lines(commits)
+    # A continued run (matrix.sh MATRIX_RESUME=1) keeps the results of
+    # earlier sittings; the stage timings below are this sitting's only.
+    earlier = [r for r in runs if args.since and r.get("date") and r["date"] < args.since]
+    if earlier:
+        md += ["", f"{len(earlier)} of {len(runs)} results are from earlier sittings "
+               f"({min(r['date'] for r in earlier)} to {max(r['date'] for r in earlier)}); "
+               f"the stage timings are those since {args.since}."]
     if args.timings and os.path.exists(args.timings):
         md += ["", "| stage | seconds | status |", "|---|---|---|"]
         with open(args.timings) as f:
@@ -101,6 +126,6 @@ def summary(args):
     with open(os.path.join(args.dir, "summary.md"), "w") as f:
         f.write("\n".join(md) + "\n")
     with open(os.path.join(args.dir, "summary.json"), "w") as f:
-        json.dump({"ok": ok, "runs": runs}, f, indent=1)
+        json.dump({"ok": ok, "runs": runs, "commits": commits}, f, indent=1)
     print("\n".join(md))
     return 0 if ok else 1

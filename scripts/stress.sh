@@ -7,7 +7,8 @@
 # under QEMU, one run per architecture and variant, and tabulate them.
 #
 # Arguments: architecture records (configs/arch/*.conf, or "all") and
-# variants, in any order. Default: x86_64 patched.
+# variants, in any order, every variant one of every record's series
+# (a 6.1-LTS record: stock, fixed). Default: x86_64 patched.
 #
 # A kernel is built (FRAGMENTS_EXTRA=debug, nice -n 10) when its image is
 # missing; STRESS_BUILD=always runs build.sh anyway (incremental),
@@ -62,10 +63,26 @@ for a in "$@"; do
 	fi
 done
 [ ${#archs[@]} -gt 0 ] || archs=(x86_64)
-[ ${#variants[@]} -gt 0 ] || variants=(patched)
+# Every variant must belong to every record's series (default: patched,
+# for main-series records only). A 6.1-LTS record built from the main
+# series' trees has no fix and would fail for that reason, not for a
+# kernel bug.
 for a in "${archs[@]}"; do
 	load_arch "$a"
+	own="$(arch_variants "$a")"
+	[ -n "$SERIES" ] || own="$own mutant"
+	if [ ${#variants[@]} = 0 ]; then
+		[ -z "$SERIES" ] || die "$a is a record of series $SERIES: name its variants (one of: $own)"
+		continue
+	fi
+	for v in "${variants[@]}"; do
+		case " $own " in
+		*" $v "*) ;;
+		*) die "$a/$v: $a is a record of series ${SERIES:-main}, whose variants are: $own" ;;
+		esac
+	done
 done
+[ ${#variants[@]} -gt 0 ] || variants=(patched)
 for v in "${variants[@]}"; do
 	variant_label "$v" >/dev/null || exit 1
 done
@@ -136,7 +153,7 @@ for p in "${pairs[@]}"; do
 		built="$built$kimg "
 	else
 		[ "$KERNEL_MISSING" != "no kernel" ] ||
-			info "$run: no kernel at ${kimg#$TOP/} and STRESS_BUILD=never"
+			info "$run: no kernel at ${kimg#"$TOP"/} and STRESS_BUILD=never"
 		mkdir -p "$res/$run"
 		echo "$KERNEL_MISSING" >"$res/$run/build-failed"
 		continue

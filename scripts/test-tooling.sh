@@ -760,6 +760,15 @@ fake_stress baseline-lockdep fail 8 "WARNING: possible circular locking dependen
 expect_fail "stress report: a baseline that loses data but also splats" \
 	"baseline-lockdep: lockdep" report baseline-lockdep:fail
 
+# stress.sh refuses a variant of the other series before it builds.
+expect_fail "stress: a 6.1-LTS record with a main-series variant" \
+	"i386-pae/patched: i386-pae is a record of series lts-6.1, whose variants are: stock fixed" \
+	"$S/stress.sh" i386-pae patched
+expect_fail "stress: a 6.1-LTS record without its variants" \
+	"i386-pae is a record of series lts-6.1: name its variants" "$S/stress.sh" i386-pae
+expect_fail "stress: a main-series record with a 6.1-LTS variant" \
+	"x86_64/fixed: x86_64 is a record of series main" "$S/stress.sh" x86_64 fixed
+
 judge_cases
 lava_cases
 sparse_cases

@@ -93,17 +93,24 @@ bool pagemap_shows_pfn(void)
 	return ret;
 }
 
+/*
+ * The flags of one PFN: 0, or -errno; -ENODATA when the file ends before
+ * that PFN (it stops at the kernel's max_pfn, and a kernel that leaves
+ * max_pfn unset shows no page at all).
+ */
 int kpageflags_get(uint64_t pfn, uint64_t *flags)
 {
+	ssize_t n;
+
 	if (kpageflags_fd < 0) {
 		kpageflags_fd = open("/proc/kpageflags", O_RDONLY | O_CLOEXEC);
 		if (kpageflags_fd < 0)
 			return -errno;
 	}
-	if (pread(kpageflags_fd, flags, sizeof(*flags),
-		  (off_t)(pfn * sizeof(*flags))) != sizeof(*flags))
-		return errno ? -errno : -EIO;
-	return 0;
+	n = pread(kpageflags_fd, flags, sizeof(*flags), (off_t)(pfn * sizeof(*flags)));
+	if (n < 0)
+		return -errno;
+	return n == sizeof(*flags) ? 0 : -ENODATA;
 }
 
 bool kpf_has(uint64_t pfn, int bit)

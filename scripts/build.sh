@@ -11,6 +11,8 @@
 # FRAGMENTS_EXTRA="debug ..." adds configs/<extra>.config and, when it
 # exists, configs/<extra>-<arch fragment> (e.g. debug-x86_64.config), and
 # builds in a separate directory with a -<extra> suffix.
+# configs/<variant>-<fragment> (configs/v6.12-riscv64.config) adds options
+# that only that variant's kernel has.
 # Every option the fragments ask for must survive olddefconfig.
 # TARGETS="mm/memory.o ..." builds only those targets (quick checks).
 # CONFIGURE_ONLY=1 stops after the configuration and its check (a new
@@ -28,6 +30,12 @@ frags="$TOP/configs/common.config"
 # a record that is another record plus one option group.
 for k in $KCONFIG; do
 	frags="$frags $TOP/configs/$k"
+done
+# Options only a variant's kernel has (the v6.12 control): when it
+# exists, configs/<variant>-<fragment> after each fragment, e.g.
+# v6.12-riscv64.config.
+for k in $KCONFIG; do
+	[ ! -f "$TOP/configs/$variant-$k" ] || frags="$frags $TOP/configs/$variant-$k"
 done
 kconfig_first=${KCONFIG%% *}
 suffix=

@@ -639,6 +639,8 @@ int run_checks(unsigned int plan)
 
 	ksft_print_header();
 	ksft_set_plan(plan);
+	if (fatal_signal_report())
+		ksft_print_msg("cannot report a fatal signal: %s\n", strerror(errno));
 	if (pagemap_open())
 		ksft_print_msg("cannot open /proc/self/pagemap: %s\n", strerror(errno));
 	env.pfn_visible = pagemap_shows_pfn();

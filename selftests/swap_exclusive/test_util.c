@@ -435,3 +435,63 @@ int copy_catch(void *dst, const void *src, size_t len, int *code)
 	sigaction(SIGBUS, &old_bus, NULL);
 	return r;
 }
+
+/*
+ * The handler of fatal_signal_report(): only write(2) and snprintf() into
+ * its own buffers, on a stack of its own (the faulting access may be the
+ * thread's stack).  SA_RESETHAND: back from here, the access faults again
+ * and the default action ends the process with the same signal.
+ */
+static void fatal_report_line(const void *addr)
+{
+	static char maps[16384];
+	unsigned long a = (unsigned long)addr, lo, hi;
+	char *line, *nl;
+	ssize_t n = 0, r;
+	int fd;
+
+	fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	while (n < (ssize_t)sizeof(maps) - 1 &&
+	       (r = read(fd, maps + n, sizeof(maps) - 1 - n)) > 0)
+		n += r;
+	close(fd);
+	maps[n] = '\0';
+	for (line = maps; *line; line = nl + 1) {
+		nl = strchr(line, '\n');
+		if (!nl)
+			break;
+		if (sscanf(line, "%lx-%lx", &lo, &hi) == 2 && a >= lo && a < hi) {
+			*nl = '\0';
+			dprintf(STDOUT_FILENO, "# fatal signal: the address is in %s\n", line);
+			return;
+		}
+	}
+	dprintf(STDOUT_FILENO, "# fatal signal: the address is in no mapping\n");
+}
+
+static void fatal_handler(int sig, siginfo_t *si, void *uc)
+{
+	(void)uc;
+	dprintf(STDOUT_FILENO,
+		"# fatal signal %d (si_code %d) at %p in thread %ld, outside copy_catch()\n",
+		sig, si->si_code, si->si_addr, (long)gettid());
+	fatal_report_line(si->si_addr);
+}
+
+int fatal_signal_report(void)
+{
+	static char altstack[65536];
+	struct sigaction sa = {
+		.sa_sigaction = fatal_handler,
+		.sa_flags = SA_SIGINFO | SA_RESETHAND | SA_ONSTACK,
+	};
+	stack_t ss = { .ss_sp = altstack, .ss_size = sizeof(altstack) };
+
+	sigemptyset(&sa.sa_mask);
+	if (sigaltstack(&ss, NULL) || sigaction(SIGBUS, &sa, NULL) ||
+	    sigaction(SIGSEGV, &sa, NULL))
+		return -errno;
+	return 0;
+}

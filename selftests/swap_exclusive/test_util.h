@@ -159,6 +159,15 @@ void kmsg_expect(const char *kind, bool begin);
  */
 int copy_catch(void *dst, const void *src, size_t len, int *code);
 
+/*
+ * From now on a SIGBUS or SIGSEGV that no copy_catch() catches is told
+ * on stdout before the process dies of it as before: the signal, its
+ * si_code, the address, the thread, and the line of /proc/self/maps
+ * holding the address (which access it was: a page under test, or the
+ * program's own stack, heap or libc).  0 or -errno.
+ */
+int fatal_signal_report(void);
+
 /* /dev/<disk> of the disk whose /sys/block/<disk>/serial is serial. */
 int blk_find_serial(const char *serial, char *dev, size_t len);
 

@@ -354,7 +354,7 @@ static enum res page_out_odirect(struct fault_run *f, char *why)
 	page_out(f->p, 1, 3);
 	if (dio_flight_done(f->dio)) {
 		f->early = true;
-		return SKIP(why, "the O_DIRECT read into page 0 was over before page 0 was paged out");
+		return SKIP(why, "the read into page 0 ended before page 0 was paged out");
 	}
 	if (pm_present(pagemap_entry(f->p))) {
 		ksft_print_msg(
@@ -439,7 +439,7 @@ static enum res odirect_write(struct fault_run *f, int *sig, char *why)
 			    "page 0 raised signal %d while the O_DIRECT read into it was in flight: the read's page had left the swap cache",
 			    *sig);
 	f->early = true;
-	return SKIP(why, "the O_DIRECT read was over before page 0 was written, and page 0 had gone to the failing device");
+	return SKIP(why, "read over before page 0 was written; page 0 was on the failing device");
 }
 
 /*

@@ -830,7 +830,7 @@ enum res check_fork_odirect_inflight(struct setup_ctx *c, char *why)
 		if (!again)
 			break;
 		if (i == 3)
-			return SKIP(why, "the read was over before the child wrote, in each of %d attempts (is %s slow?)",
+			return SKIP(why, "read over before the child wrote, %d tries (%s slow?)",
 				    i, s->path);
 		ksft_print_msg("attempt %d: %s; again\n", i, why);
 		res = RES_PASS;

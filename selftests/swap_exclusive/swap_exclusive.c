@@ -635,7 +635,7 @@ static void run_setup(int s)
 int run_checks(unsigned int plan)
 {
 	uint64_t flags;
-	int s;
+	int s, kpf_err;
 
 	ksft_print_header();
 	ksft_set_plan(plan);
@@ -644,16 +644,13 @@ int run_checks(unsigned int plan)
 	if (pagemap_open())
 		ksft_print_msg("cannot open /proc/self/pagemap: %s\n", strerror(errno));
 	env.pfn_visible = pagemap_shows_pfn();
-	if (env.pfn_visible) {
-		int err = kpageflags_get(page_pfn(&plan), &flags);
-
-		env.kpageflags = !err;
-		if (err == -ENODATA)
-			ksft_print_msg("/proc/kpageflags ends before this test's pages (PFN 0x%llx): the kernel's max_pfn is below them\n",
-				       (unsigned long long)page_pfn(&plan));
-		else if (err)
-			ksft_print_msg("cannot read /proc/kpageflags: %s\n", strerror(-err));
-	}
+	kpf_err = env.pfn_visible ? kpageflags_get(page_pfn(&plan), &flags) : -ENOENT;
+	env.kpageflags = !kpf_err;
+	if (kpf_err == -ENODATA)
+		ksft_print_msg("/proc/kpageflags ends before PFN %#llx: max_pfn is below it\n",
+			       (unsigned long long)page_pfn(&plan));
+	else if (env.pfn_visible && kpf_err)
+		ksft_print_msg("cannot read /proc/kpageflags: %s\n", strerror(-kpf_err));
 	ksft_print_msg("page size %ld, root %d, PFNs visible %d, kpageflags %d, soft-dirty %d\n",
 		       ps, env.root, env.pfn_visible, env.kpageflags, soft_dirty_supported());
 	ksft_print_msg(

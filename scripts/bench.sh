@@ -8,8 +8,9 @@
 # out/results/<run>/bench-<record>.json and .md (scripts/bench_report.py),
 # and bench.md with every record's table.
 #
-# A kernel that is missing is built first (scripts/build.sh, incremental);
-# BENCH_BUILD=never fails instead, BENCH_BUILD=always rebuilds anyway.
+# Every kernel goes through scripts/build.sh first (incremental: seconds
+# when it is current), so a changed fragment is never benchmarked stale;
+# BENCH_BUILD=never takes the image as it is and fails when it is missing.
 #
 # Every boot gets one more disk, a sparse BENCH_SWAP_MIB image with the
 # virtio serial "cowswap-bench", which swap_bench formats and uses as its

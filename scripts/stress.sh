@@ -10,9 +10,9 @@
 # variants, in any order, every variant one of every record's series
 # (a 6.1-LTS record: stock, fixed). Default: x86_64 patched.
 #
-# A kernel is built (FRAGMENTS_EXTRA=debug, nice -n 10) when its image is
-# missing; STRESS_BUILD=always runs build.sh anyway (incremental),
-# STRESS_BUILD=never fails instead. Environment:
+# Every kernel goes through build.sh (FRAGMENTS_EXTRA=debug, nice -n 10,
+# incremental) before it boots; STRESS_BUILD=never takes the image as it
+# is and fails when it is missing. Environment:
 #   STRESS_SECONDS    length of the stress phase (default 120)
 #   STRESS_GRACE      time allowed for the final verification (default 600)
 #   STRESS_ARGS       more swap_stress options, e.g. "-m 0 -S 0 -s 42"

@@ -110,7 +110,7 @@ help:
 	@echo '                 (out/lava/initramfs/<arch>.cpio; LAVA_ARCHS=<records>)'
 	@echo '  lava-run       run the job of ARCH= VARIANT= through LAVA'"'"'s own dispatcher'
 	@echo '                 (lava-run, unpacked, not installed) and judge its console'
-	@echo '  clean          remove build output and results (keeps source, ccache)'
+	@echo '  clean          remove build output (keeps results, source, ccache)'
 	@echo '                 of out/, or of COWSWAP_OUT when set'
 	@echo '  distclean      remove out/ (COWSWAP_OUT) entirely'
 	@echo ''
@@ -307,9 +307,11 @@ out_guard = o=$$(realpath -m '$(OUT)'); \
 	case "$(CURDIR)/" in "$${o%/}"/*) o=;; esac; [ "$$o" != "$$(realpath -m "$$HOME")" ] || o=; \
 	[ -n "$$o" ] || { echo "COWSWAP_OUT=$(OUT) is /, HOME, the repository or holds it; not removing anything there" >&2; exit 1; }
 
+# Results are evidence, not build output: clean keeps out/results (the
+# report pages are made again from them); distclean removes them too.
 clean:
 	@$(out_guard)
-	rm -rf '$(OUT)/build' '$(OUT)/results' '$(OUT)/report' '$(OUT)/initramfs' '$(OUT)/timings.log'
+	rm -rf '$(OUT)/build' '$(OUT)/report' '$(OUT)/initramfs' '$(OUT)/timings.log'
 
 # A tree that git cannot vouch for (local changes, staged or not) stops it.
 distclean:

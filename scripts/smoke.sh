@@ -205,16 +205,18 @@ made_up_out() {
 }
 
 # clean_checks <out dir> [VAR=value...]: make clean and make distclean with
-# that environment must act on <out dir>: clean keeps its src/, distclean
+# that environment must act on <out dir>: clean keeps its src/ and results/, distclean
 # refuses while its tree has a local change, then removes it.
 clean_checks() {
 	local o=$1 d
 	shift
 	env "$@" make -s clean >/dev/null || return 1
-	for d in build results report initramfs timings.log; do
+	for d in build report initramfs timings.log; do
 		[ ! -e "$o/$d" ] || { echo "smoke: clean: make clean ($*) left $o/$d" >&2; return 1; }
 	done
-	[ -d "$o/src/keep" ] || { echo "smoke: clean: make clean ($*) removed $o/src" >&2; return 1; }
+	for d in src/keep results/run; do
+		[ -d "$o/$d" ] || { echo "smoke: clean: make clean ($*) removed $o/$d" >&2; return 1; }
+	done
 	echo b >"$o/trees/t/f"
 	if env "$@" make -s distclean >distclean.log 2>&1 || [ ! -d "$o/trees/t" ]; then
 		echo "smoke: clean: make distclean ($*) did not refuse a tree with local changes" >&2
@@ -250,7 +252,7 @@ smoke_clean() (
 		grep -q 'not removing anything there' distclean.log || { cat distclean.log >&2; return 1; }
 	done
 	rm -rf "$r"
-	echo "smoke: clean: make clean kept src, make distclean refused a changed tree, then removed out/;" \
+	echo "smoke: clean: make clean kept src and results, make distclean refused a changed tree, then removed out/;" \
 		"the same on COWSWAP_OUT, leaving out/ alone; COWSWAP_OUT=the repository, its parent or / refused"
 )
 

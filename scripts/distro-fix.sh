@@ -202,9 +202,12 @@ print(max([k.get("build_objects") or 0 for k in r.values()] or [0]) or "")' "$f"
 # lines count what is done; the rate is this attempt's.
 progress() {
 	local log=$1 ref=$2 t0=$3 n n0 el eta
+	# grep -c says nothing for a log make has not created yet: 0
 	n0=$(grep -c '^  CC ' "$log" 2>/dev/null || true)
+	n0=${n0:-0}
 	while sleep 60; do
 		n=$(grep -c '^  CC ' "$log" 2>/dev/null || true)
+		n=${n:-0}
 		el=$(($(date +%s) - t0))
 		eta=
 		if [ -n "$ref" ] && [ "$n" -gt "$n0" ] && [ "$ref" -gt "$n" ]; then

@@ -5,6 +5,10 @@
 # bindeb-pkg) of Debian's own config for the record's flavour
 # (configs/distro/<record>.conf; the boot/config-* of its linux-image
 # package), built from Debian's linux-source-6.1 with patches/lts-6.1.
+# The source is that of the config's own 6.1 release: the default trees,
+# or Debian's linux-source-6.1 of that release in
+# $TREES/distro-6.1.N/{stock,fixed}, imported the first time (as
+# distro-fix.sh does; scripts/lib/distro-fix.sh: pick_source).
 #
 # The kernel release says what it carries: 6.1.N-cowswap1 (the series),
 # or 6.1.N-cowswap-stock for the control (DEB_VARIANT=stock, the source
@@ -62,6 +66,7 @@ fi
 read -r karch _ < <(karch_of "$DEBIAN_ARCH")
 cfg=$(debian_config "$rec")
 check_config_version "$rec" "$cfg" "$karch"
+tree=$(fix_tree "$variant")
 
 D=$OUT/distrofix/deb/$rec-$variant${LSMOD:+-lsmod}
 b=$D/build
@@ -109,7 +114,7 @@ if [ -f "$D/packages/done" ] && [ "$(cat "$D/packages/done")" = "$key" ]; then
 fi
 trap 'echo; info "interrupted; run the same command again: the build continues where it stopped"; exit 130' INT TERM
 rm -f "$D"/*.deb "$D"/*.buildinfo "$D"/*.changes
-info "$rec: make bindeb-pkg from ${tree#$TOP/} in ${b#$TOP/}, release 6.1.x$lv (make -j$JOBS, nice $NICE; log: ${D#$TOP/}/build.log)"
+info "$rec: make bindeb-pkg from ${tree#$TOP/} ($FIX_SOURCE) in ${b#$TOP/}, release 6.1.x$lv (make -j$JOBS, nice $NICE; log: ${D#$TOP/}/build.log)"
 t0=$(date +%s)
 # KBUILD_DEBARCH: the record's Debian architecture, not kbuild's guess
 # (which made an i386 kernel an _amd64.deb here).
@@ -130,7 +135,11 @@ mv "$D"/*.deb "$D/packages.tmp/"
 echo "$key" >"$D/packages.tmp/done"
 # How long this make took (a resumed build: only its own part), for the
 # docs' table (python3 -m cowswap.deb snapshot).
-echo "seconds=$secs" >"$D/packages.tmp/build.txt"
+{
+	echo "seconds=$secs"
+	echo "source=$FIX_SOURCE"
+	echo "tree=${tree#$TOP/} $(git -C "$tree" rev-parse --short=12 HEAD)"
+} >"$D/packages.tmp/build.txt"
 rm -rf "$D/packages"
 mv "$D/packages.tmp" "$D/packages"
 info "$rec: packaged in ${secs}s: $(cd "$D/packages" && ls ./*.deb | tr '\n' ' ')"

@@ -9,17 +9,22 @@
 # Per record:
 #  1. Debian's kernel: scripts/distro-check.sh <record> (fetches and
 #     unpacks the linux-image package, boots it with its own modules).
-#  2. The config: boot/config-<release> from that package, which must be
-#     of the source tree's version (6.1.N with the same N: the Kconfig
-#     files and the defaults it was made with are those of the tree);
-#     make olddefconfig, configs/distro-fix.config forced on (the
+#  2. The config: boot/config-<release> from that package. It is built
+#     from the source of its own version (6.1.N with the same N: the
+#     Kconfig files and the defaults it was made with are those of the
+#     tree): the default trees when they are 6.1.N, else Debian's
+#     linux-source-6.1 of 6.1.N, imported and made into
+#     $TREES/distro-6.1.N/{stock,fixed} the first time
+#     (scripts/lib/distro-fix.sh: pick_source); a config of a release
+#     Debian has no source of is refused. make olddefconfig, configs/distro-fix.config forced on (the
 #     record's modules built in), make mod2noconfig (every other =m
 #     dropped) and olddefconfig again. Every =y of the fragment must survive. The
 #     difference to Debian's config (scripts/diffconfig) goes into the
 #     report, whole.
 #  3. Two builds with that same .config, out of tree (O=) in
 #     $OUT/distrofix/<record>-{stock,fixed}: stock from $TREES/upstream,
-#     fixed from $TREES/fixed (upstream + patches/lts-6.1). A finished
+#     fixed from $TREES/fixed (upstream + patches/lts-6.1), or the
+#     distro-6.1.N trees of the config's release. A finished
 #     build is not redone (its stamp names the config, the tree's commit
 #     and the compiler); an interrupted one continues where make stopped.
 #     Nothing counts as built before the image and the module tree are
@@ -72,7 +77,6 @@ if [ "$config_only" = 0 ] && [[ " $FIX_VARIANTS " == *" fixed "* ]]; then
 	[ -f "$TREES/fixed/Makefile" ] ||
 		die "no fixed tree at $TREES/fixed; run 'scripts/mktrees.sh fixed' (upstream + patches/lts-6.1) first"
 fi
-src_ver=$(tree_version "$TREES/upstream")
 
 export RUN_ID=${RUN_ID:-distrofix-$(date -u +%Y%m%d-%H%M%S)}
 res=$OUT/results/$RUN_ID
@@ -102,16 +106,17 @@ trap interrupted INT TERM
 # make_config <record>: $FIXDIR/<record>/config (the trimmed .config),
 # debian.config and config.diff. Redone each run (seconds).
 make_config() {
-	local rec=$1 cfg karch d o line opt val got bad=
+	local rec=$1 cfg karch d o t line opt val got bad=
 	read -r karch _ < <(karch_of "$DEBIAN_ARCH")
 	cfg=$(debian_config "$rec")
 	check_config_version "$rec" "$cfg" "$karch"
+	t=$FIX_TREE_stock
 	d=$FIXDIR/$rec
 	o=$d/kconfig
 	mkdir -p "$o"
 	cp "$cfg" "$o/.config"
 	kmake() {
-		make -s -C "$TREES/upstream" O="$o" ARCH="$karch" CROSS_COMPILE="$CROSS_COMPILE" "$@" \
+		make -s -C "$t" O="$o" ARCH="$karch" CROSS_COMPILE="$CROSS_COMPILE" "$@" \
 			>>"$d/kconfig.log" 2>&1 || die "$rec: make $* failed (see ${d#$TOP/}/kconfig.log)"
 	}
 	: >"$d/kconfig.log"
@@ -133,9 +138,9 @@ make_config() {
 			info "$rec: $opt not forced: Debian's config does not build it"
 		fi
 	done <"$FRAG"
-	"$TREES/upstream/scripts/kconfig/merge_config.sh" -m -O "$o" "$o/.config" "$d/forced.config" \
+	"$t/scripts/kconfig/merge_config.sh" -m -O "$o" "$o/.config" "$d/forced.config" \
 		>>"$d/kconfig.log" 2>&1 || die "$rec: merge_config.sh failed (see ${d#$TOP/}/kconfig.log)"
-	no_debug_info "$TREES/upstream" "$o/.config"
+	no_debug_info "$t" "$o/.config"
 	kmake olddefconfig
 	kmake mod2noconfig
 	kmake olddefconfig
@@ -153,16 +158,17 @@ make_config() {
 		info "$rec: left =m by mod2noconfig (no prompt): $(grep '=m$' "$o/.config" | tr '\n' ' ')"
 	cp "$cfg" "$d/debian.config"
 	cp "$o/.config" "$d/config.tmp" && mv "$d/config.tmp" "$d/config"
-	"$TREES/upstream/scripts/diffconfig" "$d/debian.config" "$d/config" >"$d/config.diff.tmp" ||
+	"$t/scripts/diffconfig" "$d/debian.config" "$d/config" >"$d/config.diff.tmp" ||
 		die "$rec: scripts/diffconfig failed"
 	mv "$d/config.diff.tmp" "$d/config.diff"
+	echo "$FIX_SOURCE" >"$d/source"
 	info "$rec: Debian's $(basename "$cfg") trimmed: $(grep -c '=y$' "$d/config") options =y (Debian: $(grep -c '=y$' "$cfg") =y, $(grep -c '=m$' "$cfg") =m); diff: ${d#$TOP/}/config.diff"
 }
 
 # build_key <record> <variant>: what a finished build was made of.
 build_key() {
 	local rec=$1 v=$2 tree
-	tree=$TREES/$(tree_of "$v")
+	tree=$(fix_tree "$v")
 	{
 		sha1sum <"$FIXDIR/$rec/config"
 		git -C "$tree" rev-parse HEAD 2>/dev/null || echo "no git"
@@ -222,8 +228,9 @@ progress() {
 # build_one <record> <variant>: build, install the module tree (only
 # modules.builtin and friends: there are no modules), keep the image.
 build_one() {
-	local rec=$1 v=$2 karch img b key t0 secs ref n pid rc=0
+	local rec=$1 v=$2 karch img b key t0 secs ref n pid rc=0 tree
 	read -r karch img < <(karch_of "$DEBIAN_ARCH")
+	tree=$(fix_tree "$v")
 	b=$FIXDIR/$rec-$v
 	key=$(build_key "$rec" "$v")
 	if [ -f "$b/distrofix.done" ] && [ "$(sed -n 's/^key=//p' "$b/distrofix.done")" = "$key" ] &&
@@ -239,14 +246,14 @@ build_one() {
 	if [ -f "$b/vmlinux.o" ] || [ -f "$b/build.log" ]; then
 		info "$rec-$v: continuing the build in ${b#$TOP/} (make -j$JOBS, nice $NICE)"
 	else
-		info "$rec-$v: building from ${TREES#$TOP/}/$(tree_of "$v") in ${b#$TOP/} (make -j$JOBS, nice $NICE)${ref:+; a whole build compiles about $ref objects}"
+		info "$rec-$v: building from ${tree#$TOP/} in ${b#$TOP/} (make -j$JOBS, nice $NICE)${ref:+; a whole build compiles about $ref objects}"
 	fi
 	t0=$(date +%s)
 	n0=$(grep -c '^  CC ' "$b/build.log" 2>/dev/null || true)
 	building=$b
 	progress "$b/build.log" "$ref" "$t0" &
 	pid=$!
-	nice -n "$NICE" make -C "$TREES/$(tree_of "$v")" O="$b" ARCH="$karch" CROSS_COMPILE="$CROSS_COMPILE" \
+	nice -n "$NICE" make -C "$tree" O="$b" ARCH="$karch" CROSS_COMPILE="$CROSS_COMPILE" \
 		LOCALVERSION="$(localversion_of "$v")" -j"$JOBS" >>"$b/build.log" 2>&1 || rc=$?
 	kill "$pid" 2>/dev/null || true
 	wait "$pid" 2>/dev/null || true
@@ -258,13 +265,13 @@ build_one() {
 		die "$rec-$v: make failed after ${secs}s (log: ${b#$TOP/}/build.log); fix it and run the same command again to continue"
 	}
 	# The built kernel must still be the config we made.
-	"$TREES/upstream/scripts/diffconfig" "$FIXDIR/$rec/config" "$b/.config" >"$b/config-drift.diff"
+	"$tree/scripts/diffconfig" "$FIXDIR/$rec/config" "$b/.config" >"$b/config-drift.diff"
 	[ ! -s "$b/config-drift.diff" ] ||
 		die "$rec-$v: the build changed the .config (the tree's Kconfig differs?): ${b#$TOP/}/config-drift.diff"
 	[ -f "$b/$img" ] || die "$rec-$v: make succeeded but left no $img"
 	rm -rf "$b/distrofix.tmp"
 	mkdir -p "$b/distrofix.tmp"
-	make -s -C "$TREES/$(tree_of "$v")" O="$b" ARCH="$karch" CROSS_COMPILE="$CROSS_COMPILE" \
+	make -s -C "$tree" O="$b" ARCH="$karch" CROSS_COMPILE="$CROSS_COMPILE" \
 		LOCALVERSION="$(localversion_of "$v")" INSTALL_MOD_PATH="$b/distrofix.tmp/modroot" \
 		modules_install >>"$b/build.log" 2>&1 || die "$rec-$v: make modules_install failed (log: ${b#$TOP/}/build.log)"
 	[ ! -s "$b/modules.order" ] ||
@@ -278,10 +285,12 @@ build_one() {
 		echo "seconds=$secs"
 		echo "objects=$n"
 		echo "release=$(cat "$b/include/config/kernel.release")"
+		echo "source=$FIX_SOURCE"
+		echo "tree=${tree#$TOP/} $(git -C "$tree" rev-parse --short=12 HEAD)"
 		echo "date=$(date -u +%FT%TZ)"
 	} >"$b/distrofix.done.tmp"
 	mv "$b/distrofix.done.tmp" "$b/distrofix.done"
-	info "$rec-$v: built in ${secs}s ($n objects), release $(cat "$b/include/config/kernel.release")"
+	info "$rec-$v: built in ${secs}s ($n objects), release $(cat "$b/include/config/kernel.release"), from ${tree#$TOP/} ($FIX_SOURCE)"
 }
 
 # builtin_check <record> <variant>: every module the record loads from
@@ -326,7 +335,7 @@ boot_one() {
 status=0
 for rec in "$@"; do
 	load_distro "$rec"
-	info "=== $rec: Debian $DEBIAN_ARCH linux-image-$FLAVOUR, source $src_ver"
+	info "=== $rec: Debian $DEBIAN_ARCH linux-image-$FLAVOUR"
 	make_config "$rec"
 	cp "$FIXDIR/$rec/config.diff" "$res/config-$rec.diff"
 	[ "$config_only" = 0 ] || continue

@@ -1,8 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# get-source.sh [6.1|6.12]: import a kernel source tree into
-# $OUT/src/linux.git, once.
+# get-source.sh [6.1 [<Debian version>]|6.12]: import a kernel source
+# tree into $OUT/src/linux.git, once.
 #
 #   6.1   (default) Debian 12's linux-source-6.1, the tree the series are
 #         made for; tagged cowswap/upstream (the trees of mktrees.sh
@@ -11,6 +11,13 @@
 #         kernels: the selftest as the kernel's mm/ selftests carry it
 #         (patches/mainline) and the v6.12 kernels of the QEMU records;
 #         tagged cowswap/v6.12, a commit of its own with no parent.
+#   6.1 <Debian version>  (e.g. 6.1 6.1.176-1) linux-source-6.1 of that
+#         exact version, for a distribution record whose Debian kernel is
+#         another 6.1 point release than the default import
+#         (scripts/lib/distro-fix.sh): tagged cowswap/debian-<6.1.N>, a
+#         commit of its own; mktrees.sh makes distro-<6.1.N>/{stock,fixed}
+#         from it. Downloaded with the machine's apt (apt-get download,
+#         nothing installed) into $OUT/src/debian-<6.1.N>.
 #
 # The source is Debian's tarball: /usr/src/linux-source-<v>.tar.xz when
 # installed (6.1: installed with apt-get when missing; TARBALL= names
@@ -22,18 +29,32 @@
 . "$(dirname "$0")/lib/lib.sh"
 
 KV=${1:-6.1}
-[ $# -le 1 ] || die "usage: $PROG [6.1|6.12]"
+DEBVER=${2:-}
+[ $# -le 2 ] || die "usage: $PROG [6.1 [<Debian version>]|6.12]"
 case $KV in
 6.1) TAG=cowswap/upstream PKG=linux-source-6.1 ;;
 6.12) TAG=cowswap/v6.12 PKG=linux-source-6.12 ;;
-*) die "usage: $PROG [6.1|6.12] (got '$KV')" ;;
+*) die "usage: $PROG [6.1 [<Debian version>]|6.12] (got '$KV')" ;;
 esac
-TARBALL=${TARBALL:-/usr/src/$PKG.tar.xz}
 KDIR=${KDIR:-}
+# A point release of its own: the upstream version is the Debian
+# version up to its revision (6.1.176-1: 6.1.176).
+UPVER=
+if [ -n "$DEBVER" ]; then
+	[ "$KV" = 6.1 ] || die "a Debian version goes with 6.1 only (got '$KV $DEBVER')"
+	[[ $DEBVER =~ ^(6\.1\.[0-9]+)-[0-9A-Za-z.+~]+$ ]] ||
+		die "'$DEBVER' is not a Debian version of linux-source-6.1 (e.g. 6.1.176-1)"
+	UPVER=${BASH_REMATCH[1]}
+	[ -z "$KDIR" ] || die "KDIR= imports the default tree only, not Debian's $DEBVER"
+	TAG=cowswap/debian-$UPVER
+	[ -z "${TARBALL:-}" ] || die "TARBALL= names the default tree's tarball, not Debian's $DEBVER"
+	TARBALL=$OUT/src/debian-$UPVER/root/usr/src/$PKG.tar.xz
+fi
+TARBALL=${TARBALL:-/usr/src/$PKG.tar.xz}
 
 [ -z "$KDIR" ] || check_tree "$KDIR" KDIR "$KV"
 if git --git-dir="$SRC_GIT" rev-parse -q --verify "$TAG" >/dev/null 2>&1; then
-	info "kernel source $KV already imported: $(git --git-dir="$SRC_GIT" log -1 --format=%s "$TAG")"
+	info "kernel source ${UPVER:-$KV} already imported: $(git --git-dir="$SRC_GIT" log -1 --format=%s "$TAG")"
 	[ -z "$KDIR" ] || info "note: KDIR ignored; 'make distclean' first to import another tree"
 	exit 0
 fi
@@ -53,18 +74,27 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# fetch_612: linux-source-6.12's tarball from Debian 13, into $TARBALL.
-fetch_612() {
-	local d=$OUT/src/debian-6.12 ver deb
-	. "$TOP/scripts/lib/apt.sh"
-	need_cmd dpkg-deb dpkg
-	apt_state "$d/apt" "$(dpkg --print-architecture)" trixie "$PKG"
-	ver=$(apt-cache policy "$PKG" | sed -n 's/^ *Candidate: //p')
-	[ -n "$ver" ] && [ "$ver" != "(none)" ] || die "no $PKG in trixie (see $d/apt/log/update.log)"
+# fetch_deb <dir> <release> [<version>]: $PKG's tarball, unpacked from
+# its package with dpkg-deb -x into <dir>/root, <dir>/version saying
+# which. <release> (trixie for 6.12) gets a private apt state in
+# <dir>/apt (scripts/lib/apt.sh) and its candidate; an empty one, the
+# machine's own apt, which must know <version>.
+fetch_deb() {
+	local d=$1 rel=$2 ver=${3:-} deb log
+	need_cmd dpkg-deb dpkg apt-get apt-cache
+	mkdir -p "$d"
+	log=$d/download.log
+	if [ -n "$rel" ]; then
+		. "$TOP/scripts/lib/apt.sh"
+		apt_state "$d/apt" "$(dpkg --print-architecture)" "$rel" "$PKG"
+		ver=$(apt-cache policy "$PKG" | sed -n 's/^ *Candidate: //p')
+		[ -n "$ver" ] && [ "$ver" != "(none)" ] || die "no $PKG in $rel (see $d/apt/log/update.log)"
+		log=$d/apt/log/download.log
+	fi
 	rm -rf "$d/root" "$d"/*.deb
-	info "downloading $PKG $ver from trixie (about 150 MB)"
-	(cd "$d" && apt-get -q -q download "$PKG=$ver" >"$d/apt/log/download.log" 2>&1) ||
-		die "apt-get download $PKG=$ver failed (see $d/apt/log/download.log)"
+	info "downloading $PKG $ver${rel:+ from $rel} (about 150 MB)"
+	(cd "$d" && apt-get -q -q download "$PKG=$ver" >"$log" 2>&1) ||
+		die "apt-get download $PKG=$ver failed (see $log)"
 	deb=$(ls "$d"/"$PKG"_*.deb) || die "apt-get download left no $PKG .deb in $d"
 	dpkg-deb -x "$deb" "$d/root" || die "dpkg-deb -x $deb failed"
 	rm -f "$deb"
@@ -92,11 +122,16 @@ if [ -n "$KDIR" ]; then
 	what="tree $KDIR"
 else
 	pkgver=
-	if [ ! -f "$TARBALL" ] && [ "$KV" = 6.12 ] && [ -f "$OUT/src/debian-6.12/root/usr/src/$PKG.tar.xz" ]; then
+	if [ -n "$DEBVER" ]; then
+		d=$OUT/src/debian-$UPVER
+		[ -f "$TARBALL" ] && [ "$(cat "$d/version" 2>/dev/null)" = "$DEBVER" ] ||
+			fetch_deb "$d" "" "$DEBVER"
+		pkgver=$DEBVER
+	elif [ ! -f "$TARBALL" ] && [ "$KV" = 6.12 ] && [ -f "$OUT/src/debian-6.12/root/usr/src/$PKG.tar.xz" ]; then
 		TARBALL=$OUT/src/debian-6.12/root/usr/src/$PKG.tar.xz
 		pkgver=$(cat "$OUT/src/debian-6.12/version" 2>/dev/null || true)
 	elif [ ! -f "$TARBALL" ] && [ "$KV" = 6.12 ]; then
-		fetch_612
+		fetch_deb "$OUT/src/debian-6.12" trixie
 		pkgver=$(cat "$OUT/src/debian-6.12/version")
 	elif [ ! -f "$TARBALL" ]; then
 		[ "$(id -u)" = 0 ] || die "$TARBALL is missing and we are not root: apt-get install $PKG"
@@ -116,6 +151,8 @@ else
 fi
 
 ver=$(make -s -C "$src" kernelversion 2>/dev/null || echo "$KV")
+[ -z "$UPVER" ] || [ "$ver" = "$UPVER" ] ||
+	die "$PKG $DEBVER holds Linux $ver, not $UPVER: not imported"
 info "importing Linux $ver from $what into $SRC_GIT"
 [ -d "$SRC_GIT" ] || git init -q --bare "$SRC_GIT"
 export GIT_DIR=$SRC_GIT GIT_WORK_TREE=$src GIT_INDEX_FILE=$tmp.index

@@ -12,6 +12,13 @@
 #   stock     the upstream tree itself (the 6.1-LTS records' control)
 #   v6.12     $TREES/v6.12     Debian 13's 6.12 as shipped (cowswap/v6.12 of
 #                              'scripts/get-source.sh 6.12'; only when asked)
+#   distro-6.1.N/stock, distro-6.1.N/fixed  $TREES/distro-6.1.N/{stock,fixed}
+#                              another 6.1 point release as Debian ships it
+#                              (cowswap/debian-6.1.N of 'scripts/get-source.sh
+#                              6.1 <Debian version>'), and it + patches/lts-6.1:
+#                              the trees of a distribution record whose Debian
+#                              kernel is that release (scripts/lib/distro-fix.sh;
+#                              only when asked)
 #
 # All three are git worktrees of $OUT/src/linux.git, so patches become
 # commits (git log, git bisect work in them). A tree with local changes
@@ -41,9 +48,22 @@ series_files() {
 	done <"$dir/series"
 }
 
-# parent_of <variant>: the tree each variant starts from, and its patches.
+# is_distro_tree <variant>: one of the per-release trees distro-6.1.N/*.
+is_distro_tree() {
+	[[ $1 =~ ^distro-6\.1\.[0-9]+/(stock|fixed)$ ]]
+}
+
+# meta_of <variant>: the prefix of the variant's bookkeeping files in
+# $TREES (.<variant>.stamp, .applied, ...; a / of the name becomes -).
+meta_of() {
+	echo "$TREES/.${1//\//-}"
+}
+
+# variant_base <variant>: the tree each variant starts from;
+# variant_patches <variant>: its patches.
 variant_base() {
 	case $1 in
+	distro-*) local r=${1%/*}; echo "cowswap/debian-${r#distro-}" ;;
 	upstream) echo cowswap/upstream ;;
 	baseline) echo cowswap/upstream ;;
 	patched) echo cowswap/baseline ;;
@@ -58,7 +78,7 @@ variant_patches() {
 	baseline) series_files "$TOP/patches/baseline" ;;
 	patched) series_files "$TOP/patches" ;;
 	mutant) series_files "$TOP/patches/mutants" ;;
-	fixed) series_files "$TOP/patches/lts-6.1" ;;
+	fixed | distro-*/fixed) series_files "$TOP/patches/lts-6.1" ;;
 	esac
 }
 
@@ -86,7 +106,7 @@ record_applied() {
 		# shellcheck disable=SC2086
 		[ -z "$patches" ] || paste -d' ' <(sha1sum $patches | cut -d' ' -f1) \
 			<(git -C "$wt" rev-list --reverse "$base..HEAD")
-	} >"$TREES/.$v.applied"
+	} >"$(meta_of "$v").applied"
 }
 
 # applied_prefix <variant> <base> <old HEAD> <patches>: "<commit> <k>": the
@@ -94,7 +114,8 @@ record_applied() {
 # (same files, same base), <commit> the k-th; "<base> 0" when nothing
 # can be kept or no record matches the tree.
 applied_prefix() {
-	local v=$1 base=$2 old=$3 patches=$4 rec=$TREES/.$1.applied k=0 at sum c p
+	local v=$1 base=$2 old=$3 patches=$4 rec k=0 at sum c p
+	rec=$(meta_of "$v").applied
 	at=$(git --git-dir="$SRC_GIT" rev-parse "$base")
 	if [ -f "$rec" ] && [ "$(head -1 "$rec")" = "$at" ] && [ "$(tail -1 "$rec" | cut -d' ' -f2)" = "$old" ]; then
 		while read -r sum c; do
@@ -106,23 +127,34 @@ applied_prefix() {
 	echo "$at $k"
 }
 
+# tag_tree <variant> <tree>: cowswap/<variant> names the tree's commit;
+# not for the trees as shipped (their import's tag names them) nor for
+# the per-release trees (a record's own, not the matrix's).
+tag_tree() {
+	case $1 in
+	upstream | v6.12 | distro-*) ;;
+	*) git --git-dir="$SRC_GIT" tag -f "cowswap/$1" "$(git -C "$2" rev-parse HEAD)" >/dev/null ;;
+	esac
+}
+
 make_tree() {
-	local v=$1 wt=$TREES/$1 base patches stamp want old
+	local v=$1 wt=$TREES/$1 base patches stamp want old meta
 	base=$(variant_base "$v")
 	git --git-dir="$SRC_GIT" rev-parse -q --verify "$base" >/dev/null ||
-		die "$v: base $base does not exist (create the trees in order: upstream baseline patched; v6.12 needs 'scripts/get-source.sh 6.12')"
+		die "$v: base $base does not exist (create the trees in order: upstream baseline patched; v6.12 needs 'scripts/get-source.sh 6.12', distro-6.1.N/* 'scripts/get-source.sh 6.1 <Debian version of 6.1.N>')"
 	patches=$(variant_patches "$v")
 	want=$({
 		git --git-dir="$SRC_GIT" rev-parse "$base"
 		# shellcheck disable=SC2086
 		[ -z "$patches" ] || cat $patches
 	} | sha1sum | cut -d' ' -f1)
-	stamp=$TREES/.$v.stamp
+	meta=$(meta_of "$v")
+	stamp=$meta.stamp
 
 	if [ ! -e "$wt/.git" ]; then
 		[ ! -e "$wt" ] || die "$wt exists but is not a worktree of $SRC_GIT; move it away"
 		info "$v: creating worktree ${wt#$TOP/}"
-		mkdir -p "$TREES"
+		mkdir -p "$(dirname "$wt")"
 		need_space "$TREES" "${COWSWAP_TREE_MB:-1600}" "a kernel worktree"
 		git --git-dir="$SRC_GIT" worktree prune
 		if ! git --git-dir="$SRC_GIT" worktree add -q --detach "$wt" "$base"; then
@@ -141,8 +173,8 @@ make_tree() {
 	fi
 	if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want $(git -C "$wt" rev-parse HEAD)" ]; then
 		info "$v: up to date ($(git -C "$wt" log --oneline "$base"..HEAD | wc -l) patches on $base)"
-		[ -f "$TREES/.$v.applied" ] || record_applied "$v" "$base" "$wt" "$patches"
-		[ "$v" = upstream ] || [ "$v" = v6.12 ] || git --git-dir="$SRC_GIT" tag -f "cowswap/$v" "$(git -C "$wt" rev-parse HEAD)" >/dev/null
+		[ -f "$meta.applied" ] || record_applied "$v" "$base" "$wt" "$patches"
+		tag_tree "$v" "$wt"
 		return 0
 	fi
 
@@ -157,32 +189,32 @@ make_tree() {
 	# to those whose content comes out the same, so a build directory
 	# rebuilds only what really changed.
 	git -C "$wt" diff --name-only "$start" "$old" | (cd "$wt" && xargs -r -d '\n' stat -c '%Y %n' 2>/dev/null) \
-		>"$TREES/.$v.mtimes" || true
+		>"$meta.mtimes" || true
 	git -C "$wt" checkout -q --detach "$start"
 	patches=$(echo "$patches" | tail -n +$((keep + 1)))
 	[ "$keep" = 0 ] || info "$v: the first $keep patches are unchanged, kept"
 	if [ -n "$patches" ]; then
 		info "$v: applying $(echo "$patches" | wc -l) patches with git am"
 		# shellcheck disable=SC2086
-		if ! git -C "$wt" am -q --whitespace=error-all $patches >"$TREES/.$v.am.log" 2>&1; then
-			cat "$TREES/.$v.am.log" >&2
+		if ! git -C "$wt" am -q --whitespace=error-all $patches >"$meta.am.log" 2>&1; then
+			cat "$meta.am.log" >&2
 			git -C "$wt" am --abort >/dev/null 2>&1 || true
 			git -C "$wt" checkout -q --detach "$old"
-			keep_mtimes "$wt" "$old" "$TREES/.$v.mtimes"
-			why=$(sed -n 's/^Patch failed at \(.*\)/patch \1 does not apply/p' "$TREES/.$v.am.log" | head -1)
-			die "$v: ${why:-git am failed, see $TREES/.$v.am.log} (tree left as it was)"
+			keep_mtimes "$wt" "$old" "$meta.mtimes"
+			why=$(sed -n 's/^Patch failed at \(.*\)/patch \1 does not apply/p' "$meta.am.log" | head -1)
+			die "$v: ${why:-git am failed, see $meta.am.log} (tree left as it was)"
 		fi
 	fi
-	keep_mtimes "$wt" "$old" "$TREES/.$v.mtimes"
+	keep_mtimes "$wt" "$old" "$meta.mtimes"
 	record_applied "$v" "$base" "$wt" "$(variant_patches "$v")"
-	[ "$v" = v6.12 ] || git --git-dir="$SRC_GIT" tag -f "cowswap/$v" "$(git -C "$wt" rev-parse HEAD)" >/dev/null
+	tag_tree "$v" "$wt"
 	echo "$want $(git -C "$wt" rev-parse HEAD)" >"$stamp"
 	info "$v: ${wt#$TOP/} at $(git -C "$wt" log -1 --format='%h %s')"
 }
 
 [ $# -gt 0 ] || set -- $VARIANTS
 for v in "$@"; do
-	check_variant "$v"
+	is_distro_tree "$v" || check_variant "$v"
 done
 made=" "
 for v in "$@"; do

@@ -435,14 +435,22 @@ distrofix_cases() {
 	expect_fail "distro-fix: a Debian architecture with no kernel ARCH" \
 		"hurd: no kernel ARCH known for Debian architecture hurd-i386" \
 		"$top/scripts/distro-fix.sh" --config-only hurd
-	# Debian's own config, edited to claim another 6.1 version or
-	# another architecture: refused before anything is written.
+	# Debian's own config, edited to claim a 6.1 version Debian has no
+	# source of (another one would be imported and built from its own
+	# trees) or another architecture: refused before anything is written
+	# (the machine's apt lists say which versions there are: no download).
 	"$S/distro-fetch.sh" i386 >"$f/fetch.log" 2>&1 || { cat "$f/fetch.log"; die "cannot fetch Debian's i386 package"; }
 	cfg=$(ls "$OUT"/distro/i386/root/boot/config-*)
-	sed '3s/ 6\.1\.[0-9]* / 6.1.180 /' "$cfg" >"$f/old.config"
-	expect_fail "distro-fix: a Debian config of another 6.1 version" \
-		"i386: Debian's config is for Linux 6\.1\.180, the source tree is 6\.1\.[0-9]+; use the matching source" \
+	sed '3s/ 6\.1\.[0-9]* / 6.1.999 /' "$cfg" >"$f/old.config"
+	expect_fail "distro-fix: a Debian config of a 6.1 version Debian has no source of" \
+		"i386: Debian's config is for Linux 6\.1\.999, and Debian has no linux-source-6\.1 of it \(apt-cache madison linux-source-6\.1: [^)]*\); use DEBIAN_CONFIG=" \
 		env DEBIAN_CONFIG="$f/old.config" RUN_ID=tooling-distrofix "$S/distro-fix.sh" --config-only i386
+	expect_fail "get-source: a Debian version that is not one of linux-source-6.1" \
+		"'6\.1\.x' is not a Debian version of linux-source-6\.1" \
+		"$S/get-source.sh" 6.1 6.1.x
+	expect_fail "mktrees: the trees of a point release that is not imported" \
+		"distro-6\.1\.999/fixed: base cowswap/debian-6\.1\.999 does not exist .*get-source\.sh 6\.1 <Debian version of 6\.1\.N>" \
+		"$S/mktrees.sh" distro-6.1.999/fixed
 	sed '3s/Linux\/x86/Linux\/arm/' "$cfg" >"$f/arm.config"
 	expect_fail "distro-fix: a config of another architecture" \
 		"i386: .* is a Linux/arm config, the record needs Linux/x86" \
@@ -453,8 +461,8 @@ distrofix_cases() {
 	expect_fail "distro-deb: a missing cross compiler" \
 		"nocc: cross compiler no-such-linux-gnu-gcc not found" \
 		"$top/scripts/distro-deb.sh" --config-only nocc
-	expect_fail "distro-deb: a Debian config of another 6.1 version" \
-		"i386: Debian's config is for Linux 6\.1\.180, the source tree is 6\.1\.[0-9]+" \
+	expect_fail "distro-deb: a Debian config of a 6.1 version Debian has no source of" \
+		"i386: Debian's config is for Linux 6\.1\.999, and Debian has no linux-source-6\.1 of it" \
 		env DEBIAN_CONFIG="$f/old.config" "$S/distro-deb.sh" --config-only i386
 	echo "virtio_blk 20480 0" >"$f/lsmod-headless"
 	expect_fail "distro-deb: LSMOD that is not lsmod output" \

@@ -8,7 +8,8 @@ rebuilt, and Debian's config rebuilt with patches/lts-6.1, per record.
 Reads, per record R:
   <run>/distro-R/{verdict,result}.json        Debian's own kernel (distro-check)
   <run>/distrofix-R-{stock,fixed}/{verdict,result}.json   the rebuilds
-  <fixdir>/R-{stock,fixed}/distrofix.done     build time, objects, release
+  <fixdir>/R-{stock,fixed}/distrofix.done     build time, objects, release,
+                                              source and tree (commit) built from
   <fixdir>/R/config.diff                      Debian's config vs the trimmed one
 and writes <run>/distro-fix.md and <run>/distro-fix.json, and prints the
 Markdown.
@@ -95,6 +96,11 @@ def column(kind, verdict, result, build=None):
         "boot_seconds": (result or {}).get("seconds"),
         "build_seconds": int(build["seconds"]) if build and build.get("seconds") else None,
         "build_objects": int(build["objects"]) if build and build.get("objects") else None,
+        # What it was built from: the import's subject ("Linux 6.1.176 as
+        # shipped (...)") and "<tree> <commit>"; builds before these were
+        # recorded have neither.
+        "source": (build or {}).get("source"),
+        "tree": (build or {}).get("tree"),
         "log": (result or {}).get("log", ""),
     }
 
@@ -190,11 +196,18 @@ def agreement(cols):
     return out
 
 
+def tree_cell(c, default):
+    """The tree a rebuild came from (its path, without the commit), and
+    the source it was imported from when recorded."""
+    tree = (c.get("tree") or default).split()[0]
+    return f"`{tree}`" + (f"; {c['source']}" if c.get("source") else "")
+
+
 # The rows of the docs table: what each kernel is.
 KERNEL_CELLS = {
     "debian": lambda c: f"Debian's kernel (`{c['package']}` {c['release']})",
-    "stock": lambda c: "Debian's config rebuilt (`out/trees/upstream`)",
-    "fixed": lambda c: "Debian's config + `patches/lts-6.1` (`out/trees/fixed`)",
+    "stock": lambda c: f"Debian's config rebuilt ({tree_cell(c, 'out/trees/upstream')})",
+    "fixed": lambda c: f"Debian's config + `patches/lts-6.1` ({tree_cell(c, 'out/trees/fixed')})",
 }
 
 
@@ -253,9 +266,9 @@ def main():
            "date": datetime.datetime.utcnow().strftime("%Y-%m-%dT%H:%M:%SZ"), "records": {}}
     ok_all = True
     md = [f"Run `{out['run']}`, {out['date']}, command: `{a.command}`", "",
-          "| record | kernel | release | verdict | O_DIRECT data lost (odirect_inflight, setup K/N) "
-          "| selftest pass/fail/skip | build | ok |",
-          "|---|---|---|---|---|---|---|---|"]
+          "| record | kernel | release | source (tree commit) | verdict "
+          "| O_DIRECT data lost (odirect_inflight, setup K/N) | selftest pass/fail/skip | build | ok |",
+          "|---|---|---|---|---|---|---|---|---|"]
     for rec in a.records:
         cols = {}
         dv = load(os.path.join(a.run, f"distro-{rec}", "verdict.json"))
@@ -282,7 +295,9 @@ def main():
                 continue
             build = (f"{minutes(c['build_seconds'])}, {c['build_objects']} objects"
                      if c["build_seconds"] is not None else "(Debian's package)" if k == "debian" else "")
-            md.append(f"| {rec} | {names[k]} | {c['release']} | **{c['verdict']}** | {lost_cell(c)} "
+            src = (f"{c['source'] or 'not recorded'} (`{c['tree'] or '?'}`)" if k != "debian"
+                   else "Debian's package")
+            md.append(f"| {rec} | {names[k]} | {c['release']} | {src} | **{c['verdict']}** | {lost_cell(c)} "
                       f"| {c['pass']}/{c['fail']}/{c['skip']} | {build} | "
                       f"{'yes' if not problems else 'NO'} |")
     md.append("")

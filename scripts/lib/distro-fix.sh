@@ -40,12 +40,12 @@ debian_config() {
 	echo "$cfg"
 }
 
-# check_config_version <record> <config> <kernel ARCH>: the config was made for this
-# source version and architecture, else the rebuild would not be
-# Debian's kernel.
+# check_config_version <record> <config> <kernel ARCH>: the config was
+# made for this architecture and for a 6.1 release whose source Debian
+# has, else the rebuild would not be Debian's kernel; then
+# pick_source for the config's release.
 check_config_version() {
-	local rec=$1 cfg=$2 karch=$3 head cver carch src_ver
-	src_ver=$(tree_version "$TREES/upstream")
+	local rec=$1 cfg=$2 karch=$3 head cver carch
 	head=$(sed -n '3s/^# Linux\/\([^ ]*\) \([^ ]*\) Kernel Configuration$/\1 \2/p' "$cfg")
 	[ -n "$head" ] || die "$rec: $cfg has no '# Linux/<arch> <version> Kernel Configuration' line: not a kernel config?"
 	read -r carch cver <<<"$head"
@@ -53,8 +53,76 @@ check_config_version() {
 	case $carch in i386 | x86_64) carch=x86 ;; esac
 	[ "$carch" = "$karch" ] ||
 		die "$rec: $cfg is a Linux/$carch config, the record needs Linux/$karch (wrong record or DEBIAN_CONFIG?)"
-	[ "$cver" = "$src_ver" ] ||
-		die "$rec: Debian's config is for Linux $cver, the source tree is $src_ver; use the matching source (make source KDIR=<linux-source of $cver>) or DEBIAN_CONFIG=<a $src_ver config>"
+	pick_source "$rec" "$cver"
+}
+
+# debian_source_of <6.1.N> [<Debian version>]: the Debian version of
+# linux-source-6.1 that is Linux 6.1.N: <Debian version> (the record's
+# package's: Debian builds the kernel packages of a version from the
+# source of that version) when it is of 6.1.N, else the newest one the
+# machine's apt lists (apt-cache madison, no download); nothing when
+# there is none.
+debian_source_of() {
+	local up=$1 want=${2:-}
+	if [ -n "$want" ] && [ "${want%-*}" = "$up" ]; then
+		echo "$want"
+		return
+	fi
+	source_versions | awk -v up="$up" 'index($0, up "-") == 1' | sort -V | tail -n1
+}
+
+# source_versions: the versions of linux-source-6.1 the machine's apt
+# lists, one a line.
+source_versions() {
+	apt-cache madison linux-source-6.1 2>/dev/null | awk -F'|' '{ gsub(/ /, "", $2); print $2 }'
+}
+
+# pick_source <record> <6.1.N>: the trees a config of Linux 6.1.N builds
+# from. The default ones ($TREES/upstream, $TREES/fixed) when they are
+# 6.1.N; else Debian's linux-source-6.1 of 6.1.N, imported
+# (scripts/get-source.sh 6.1 <Debian version>) and made into
+# $TREES/distro-6.1.N/{stock,fixed} (scripts/mktrees.sh) the first
+# time. Sets FIX_TREE_stock, FIX_TREE_fixed and FIX_SOURCE (what the
+# trees were imported from); says which.
+pick_source() {
+	local rec=$1 cver=$2 def debver log rel
+	def=$(tree_version "$TREES/upstream")
+	if [ "$cver" = "$def" ]; then
+		FIX_TREE_stock=$TREES/upstream FIX_TREE_fixed=$TREES/fixed
+		FIX_SOURCE=$(git --git-dir="$SRC_GIT" log -1 --format=%s cowswap/upstream 2>/dev/null || echo "Linux $def")
+		info "$rec: Debian's config is for Linux $cver: the default trees (${TREES#$TOP/}/upstream, ${TREES#$TOP/}/fixed)"
+		return 0
+	fi
+	rel=distro-$cver
+	FIX_TREE_stock=$TREES/$rel/stock FIX_TREE_fixed=$TREES/$rel/fixed
+	if ! git --git-dir="$SRC_GIT" rev-parse -q --verify "cowswap/debian-$cver" >/dev/null; then
+		debver=
+		[ -n "${DEBIAN_CONFIG:-}" ] || [ ! -f "$OUT/distro/$rec/kernel.env" ] ||
+			debver=$(sed -n 's/^VERSION=//p' "$OUT/distro/$rec/kernel.env")
+		debver=$(debian_source_of "$cver" "$debver")
+		[ -n "$debver" ] ||
+			die "$rec: Debian's config is for Linux $cver, and Debian has no linux-source-6.1 of it (apt-cache madison linux-source-6.1: $(source_versions | paste -s -d' ')); use DEBIAN_CONFIG=<a config of the default trees' $def or of one of those releases>"
+		info "$rec: Debian's config is for Linux $cver, the default trees are $def: importing linux-source-6.1 $debver (scripts/get-source.sh 6.1 $debver)"
+		"$TOP/scripts/get-source.sh" 6.1 "$debver" ||
+			die "$rec: could not import linux-source-6.1 $debver (scripts/get-source.sh 6.1 $debver)"
+	fi
+	FIX_SOURCE=$(git --git-dir="$SRC_GIT" log -1 --format=%s "cowswap/debian-$cver")
+	mkdir -p "$TREES"
+	log=$TREES/.$rel.mktrees.log
+	info "$rec: Debian's config is for Linux $cver, the default trees are $def: the trees of $cver, ${TREES#$TOP/}/$rel/{stock,fixed} (scripts/mktrees.sh $rel/stock $rel/fixed; a minute or two the first time)"
+	"$TOP/scripts/mktrees.sh" "$rel/stock" "$rel/fixed" 2>"$log" ||
+		die "$rec: the trees of Linux $cver: $(sed -n 's/^mktrees\.sh: error: //p' "$log" | tail -n1) (log: $log)"
+	sed 's/^/  /' "$log" >&2
+	info "$rec: source: $FIX_SOURCE"
+}
+
+# fix_tree <variant>: the tree pick_source chose for stock or fixed.
+fix_tree() {
+	case $1 in
+	stock) echo "$FIX_TREE_stock" ;;
+	fixed) echo "$FIX_TREE_fixed" ;;
+	*) die "fix_tree: unknown variant '$1'" ;;
+	esac
 }
 
 

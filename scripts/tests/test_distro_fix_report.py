@@ -34,8 +34,9 @@ FIXED = ({"verdict": "not affected", "package": "p", "version": "v", "reason": "
 
 
 class DistroFixReportTest(unittest.TestCase):
-    def run_report(self, kernels):
-        """kernels: {"debian"|"stock"|"fixed": (verdict, result)}."""
+    def run_report(self, kernels, done=None):
+        """kernels: {"debian"|"stock"|"fixed": (verdict, result)}; done:
+        {"stock"|"fixed": more lines of its build stamp}."""
         with tempfile.TemporaryDirectory() as tmp:
             run, fix = os.path.join(tmp, "run"), os.path.join(tmp, "fix")
             for k, (v, r) in kernels.items():
@@ -47,7 +48,7 @@ class DistroFixReportTest(unittest.TestCase):
                 if k != "debian":
                     os.makedirs(os.path.join(fix, f"r-{k}"))
                     with open(os.path.join(fix, f"r-{k}", "distrofix.done"), "w") as f:
-                        f.write("seconds=3725\nobjects=2900\n")
+                        f.write("seconds=3725\nobjects=2900\n" + (done or {}).get(k, ""))
             os.makedirs(os.path.join(fix, "r"), exist_ok=True)
             with open(os.path.join(fix, "r", "config.diff"), "w") as f:
                 f.write("-SND m\n-SND_X y\n ZRAM m -> y\n USB m -> n\n+BUILD_SALT \"\"\n")
@@ -66,6 +67,26 @@ class DistroFixReportTest(unittest.TestCase):
         d = rec["config_diff"]
         self.assertEqual((d["modules_dropped"], d["dependent_options_gone"]), (2, 1))
         self.assertEqual(d["changed"] + d["added"], ["ZRAM m -> y", "+BUILD_SALT \"\""])
+
+    def test_each_build_names_its_source(self):
+        src = "source=Linux 6.1.176 as shipped (linux-source-6.1.tar.xz (6.1.176-1))\n"
+        rc, rec, md = self.run_report(
+            {"debian": AFFECTED, "stock": AFFECTED, "fixed": FIXED},
+            {"stock": src + "tree=out/trees/distro-6.1.176/stock 800895d8d123\n",
+             "fixed": src + "tree=out/trees/distro-6.1.176/fixed 0123456789ab\n"})
+        self.assertEqual(rc, 0, rec["problems"])
+        self.assertIn("| Linux 6.1.176 as shipped (linux-source-6.1.tar.xz (6.1.176-1)) "
+                      "(`out/trees/distro-6.1.176/fixed 0123456789ab`) |", md)
+        sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+        from cowswap.distro_fix import table
+        docs = "\n".join(table({"records": {"r": rec}}))
+        self.assertIn("Debian's config rebuilt (`out/trees/distro-6.1.176/stock`; Linux 6.1.176 as shipped", docs)
+        # A stamp from before sources were recorded says so, and the docs
+        # keep naming the default trees.
+        rc, rec, md = self.run_report({"debian": AFFECTED, "stock": AFFECTED, "fixed": FIXED})
+        self.assertIn("| not recorded (`?`) |", md)
+        self.assertIn("Debian's config + `patches/lts-6.1` (`out/trees/fixed`)",
+                      "\n".join(table({"records": {"r": rec}})))
 
     def test_stock_that_does_not_lose_data(self):
         rc, rec, _ = self.run_report({"debian": AFFECTED, "stock": FIXED, "fixed": FIXED})

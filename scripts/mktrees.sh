@@ -201,7 +201,11 @@ make_tree() {
 			git -C "$wt" am --abort >/dev/null 2>&1 || true
 			git -C "$wt" checkout -q --detach "$old"
 			keep_mtimes "$wt" "$old" "$meta.mtimes"
-			why=$(sed -n 's/^Patch failed at \(.*\)/patch \1 does not apply/p' "$meta.am.log" | head -1)
+			# git am numbers the patches it was given (the unchanged
+			# first ones kept are not among them): name the file.
+			why=$(sed -n 's/^Patch failed at \([0-9]*\) .*/\1/p' "$meta.am.log" | head -1)
+			[ -z "$why" ] || why=$(echo "$patches" | sed -n "$((10#$why))p")
+			[ -z "$why" ] || why="patch ${why#$TOP/} ($(sed -n 's/^Subject: //p' "$why" | head -1)) does not apply"
 			die "$v: ${why:-git am failed, see $meta.am.log} (tree left as it was)"
 		fi
 	fi

@@ -110,7 +110,7 @@ make_config() {
 	read -r karch _ < <(karch_of "$DEBIAN_ARCH")
 	cfg=$(debian_config "$rec")
 	check_config_version "$rec" "$cfg" "$karch"
-	t=$FIX_TREE_stock
+	t=$(fix_tree stock)
 	d=$FIXDIR/$rec
 	o=$d/kconfig
 	mkdir -p "$o"

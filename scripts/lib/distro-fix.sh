@@ -95,24 +95,30 @@ pick_source() {
 	fi
 	rel=distro-$cver
 	FIX_TREE_stock=$TREES/$rel/stock FIX_TREE_fixed=$TREES/$rel/fixed
-	if ! git --git-dir="$SRC_GIT" rev-parse -q --verify "cowswap/debian-$cver" >/dev/null; then
-		debver=
-		[ -n "${DEBIAN_CONFIG:-}" ] || [ ! -f "$OUT/distro/$rec/kernel.env" ] ||
-			debver=$(sed -n 's/^VERSION=//p' "$OUT/distro/$rec/kernel.env")
-		debver=$(debian_source_of "$cver" "$debver")
-		[ -n "$debver" ] ||
-			die "$rec: Debian's config is for Linux $cver, and Debian has no linux-source-6.1 of it (apt-cache madison linux-source-6.1: $(source_versions | paste -s -d' ')); use DEBIAN_CONFIG=<a config of the default trees' $def or of one of those releases>"
-		info "$rec: Debian's config is for Linux $cver, the default trees are $def: importing linux-source-6.1 $debver (scripts/get-source.sh 6.1 $debver)"
-		"$TOP/scripts/get-source.sh" 6.1 "$debver" ||
-			die "$rec: could not import linux-source-6.1 $debver (scripts/get-source.sh 6.1 $debver)"
-	fi
-	FIX_SOURCE=$(git --git-dir="$SRC_GIT" log -1 --format=%s "cowswap/debian-$cver")
-	mkdir -p "$TREES"
+	# One import and one making of the trees at a time (two records of
+	# the same release run side by side): the second finds them made.
+	need_cmd flock
+	mkdir -p "$OUT/src" "$TREES"
 	log=$TREES/.$rel.mktrees.log
-	info "$rec: Debian's config is for Linux $cver, the default trees are $def: the trees of $cver, ${TREES#$TOP/}/$rel/{stock,fixed} (scripts/mktrees.sh $rel/stock $rel/fixed; a minute or two the first time)"
-	"$TOP/scripts/mktrees.sh" "$rel/stock" "$rel/fixed" 2>"$log" ||
-		die "$rec: the trees of Linux $cver: $(sed -n 's/^mktrees\.sh: error: //p' "$log" | tail -n1) (log: $log)"
-	sed 's/^/  /' "$log" >&2
+	(
+		flock 9
+		if ! git --git-dir="$SRC_GIT" rev-parse -q --verify "cowswap/debian-$cver" >/dev/null; then
+			debver=
+			[ -n "${DEBIAN_CONFIG:-}" ] || [ ! -f "$OUT/distro/$rec/kernel.env" ] ||
+				debver=$(sed -n 's/^VERSION=//p' "$OUT/distro/$rec/kernel.env")
+			debver=$(debian_source_of "$cver" "$debver")
+			[ -n "$debver" ] ||
+				die "$rec: Debian's config is for Linux $cver, and Debian has no linux-source-6.1 of it (apt-cache madison linux-source-6.1: $(source_versions | paste -s -d' ')); use DEBIAN_CONFIG=<a config of the default trees' $def or of one of those releases>"
+			info "$rec: Debian's config is for Linux $cver, the default trees are $def: importing linux-source-6.1 $debver (scripts/get-source.sh 6.1 $debver)"
+			"$TOP/scripts/get-source.sh" 6.1 "$debver" ||
+				die "$rec: could not import linux-source-6.1 $debver (scripts/get-source.sh 6.1 $debver)"
+		fi
+		info "$rec: Debian's config is for Linux $cver, the default trees are $def: the trees of $cver, ${TREES#$TOP/}/$rel/{stock,fixed} (scripts/mktrees.sh $rel/stock $rel/fixed; a minute or two the first time)"
+		"$TOP/scripts/mktrees.sh" "$rel/stock" "$rel/fixed" 2>"$log" ||
+			die "$rec: the trees of Linux $cver: $(sed -n 's/^mktrees\.sh: error: //p' "$log" | tail -n1) (log: $log)"
+		sed 's/^/  /' "$log" >&2
+	) 9>"$OUT/src/.distro-trees.lock" || exit 1
+	FIX_SOURCE=$(git --git-dir="$SRC_GIT" log -1 --format=%s "cowswap/debian-$cver")
 	info "$rec: source: $FIX_SOURCE"
 }
 

@@ -313,9 +313,12 @@ clean:
 	@$(out_guard)
 	rm -rf '$(OUT)/build' '$(OUT)/report' '$(OUT)/initramfs' '$(OUT)/timings.log'
 
-# A tree that git cannot vouch for (local changes, staged or not) stops it.
+# A tree that git cannot vouch for (local changes, staged or not) stops it;
+# the trees of another 6.1 point release (distro-fix) are one level down,
+# trees/distro-6.1.N/{stock,fixed}.
 distclean:
-	@$(out_guard); for t in '$(OUT)'/trees/*; do [ -d "$$t" ] || continue; \
+	@$(out_guard); for t in '$(OUT)'/trees/* '$(OUT)'/trees/distro-*/*; do [ -d "$$t" ] || continue; \
+		case "$$t" in */trees/distro-*/*) ;; */trees/distro-*) continue ;; esac; \
 		git -C "$$t" diff --quiet HEAD 2>/dev/null || \
 		{ echo "$$t has local changes; not removing $(OUT)" >&2; exit 1; }; done
 	rm -rf '$(OUT)'

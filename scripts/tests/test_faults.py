@@ -237,7 +237,7 @@ class RepoPage(unittest.TestCase):
         with open(page) as f:
             names = docs.blocks(f.read())
         self.assertEqual(names, ["faults-matrix", "faults-broken", "faults-mutant",
-                                 "faults-stress", "faults-stress-all"])
+                                 "faults-stress", "faults-stress-debug", "faults-stress-all"])
         for name in names:
             with open(os.path.join(docs.results_dir(), f"{name}.json")) as f:
                 self.assertEqual(json.load(f)["kind"], "faults", name)

@@ -283,13 +283,14 @@ lsmod)
 	write_runner "$root"
 	rm -f "$root/usr/local/sbin/swap_exclusive"
 	k=$(ls "$root"/boot/vmlinuz-* | head -n1)
+	t0=$(date +%s)
 	rc=$(boot "$root" "$k" "$root/boot/initrd.img-${k##*/vmlinuz-}" "$G/lsmod-console.log")
 	sed -n '/COWSWAP-INIT lsmod begin/,/COWSWAP-INIT lsmod end/p' "$G/lsmod-console.log" |
 		sed '1d;$d' | tr -d '\r' >"$G/lsmod.tmp"
 	head -n1 "$G/lsmod.tmp" | grep -q '^Module' ||
 		die "$rec: no lsmod in the guest's console (QEMU exit $rc; see ${G#$TOP/}/lsmod-console.log)"
 	mv "$G/lsmod.tmp" "$G/lsmod"
-	info "$rec: $(($(wc -l <"$G/lsmod") - 1)) modules loaded in the Debian guest: ${G#$TOP/}/lsmod"
+	info "$rec: $(($(wc -l <"$G/lsmod") - 1)) modules loaded in the Debian guest ($(basename "$k"), up and down in $(($(date +%s) - t0)) s): ${G#$TOP/}/lsmod"
 	;;
 deb)
 	name=$(dpkg-deb -f "$pkg" Package)

@@ -58,7 +58,9 @@ static void umount_in(const char *dir)
 	char path[256];
 
 	snprintf(path, sizeof(path), TARGET "%s", dir);
-	if (umount2(path, 0) && umount2(path, MNT_DETACH))
+	/* EINVAL: not a mount point, the command unmounted it itself
+	 * (debootstrap's second stage does so with /proc, /sys, /dev/pts) */
+	if (umount2(path, 0) && errno != EINVAL && umount2(path, MNT_DETACH))
 		say("cannot unmount %s: %s", path, strerror(errno));
 }
 

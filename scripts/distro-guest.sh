@@ -151,14 +151,12 @@ fi
 # and replace the directory with the root as the guest left it.
 foreign_run() {
 	local dir=$1 log=$2 cmd=$3 mb img=$G/run-root.img out=$G/run-out.img cpio=$G/root-run.cpio rc t0
-	if [ ! -s "$cpio" ] || [ "$TOP/scripts/guest/root-run.c" -nt "$cpio" ] ||
-		[ "$TOP/scripts/guest/init.c" -nt "$cpio" ]; then
-		MODULES_ONLY="$transport virtio_blk crc32c_generic ext4" MODULES_FROM=$pkg_root \
-			SELFTEST=0 EXTRA_TESTS=$TOP/scripts/guest/root-run.c EXTRA_ARGS="/bin/sh /cowswap-run.sh" \
-			"$TOP/scripts/guest/initramfs.sh" "distro-$rec" "$cpio.tmp" >"$G/root-run-initramfs.log" 2>&1 ||
-			die "$rec: cannot build the root-run initramfs (see ${G#$TOP/}/root-run-initramfs.log)"
-		mv "$cpio.tmp" "$cpio"
-	fi
+	# made each time (seconds): its modules must be those of the kernel
+	# distro-fetch.sh has unpacked now
+	MODULES_ONLY="$transport virtio_blk crc32c_generic ext4" MODULES_FROM=$pkg_root \
+		SELFTEST=0 EXTRA_TESTS=$TOP/scripts/guest/root-run.c EXTRA_ARGS="/bin/sh /cowswap-run.sh" \
+		"$TOP/scripts/guest/initramfs.sh" "distro-$rec" "$cpio" >"$G/root-run-initramfs.log" 2>&1 ||
+		die "$rec: cannot build the root-run initramfs (see ${G#$TOP/}/root-run-initramfs.log)"
 	printf '#!/bin/sh\n# written by %s, run by root-run in the guest\nset -e\n%s\n' "$PROG" "$cmd" >"$dir/cowswap-run.sh"
 	mb=$(du -sm "$dir" | cut -f1)
 	# room for what the command installs, and the root's tar after it

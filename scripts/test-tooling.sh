@@ -12,9 +12,10 @@
 # kernel build, no QEMU; the trees only for kselftest.h). --lava runs only
 # the LAVA job cases (lava-common's schema; no trees, seconds). --sparse
 # runs only the sparse comparison's cases (hand-made sparse output).
-# --distrofix runs only distro-fix.sh's refusals (bad records, configs
-# and compilers; seconds, needs the upstream tree and Debian's i386
-# package, which it fetches once).
+# --distrofix runs only distro-fix.sh's, distro-deb.sh's and
+# distro-guest.sh's refusals (bad records, configs, compilers and QEMU;
+# seconds, needs the upstream tree and Debian's i386 package, which it
+# fetches once).
 # --affected runs only scripts/affected.sh's cases (a stand-in selftest).
 . "$(dirname "$0")/lib/lib.sh"
 
@@ -472,6 +473,26 @@ distrofix_cases() {
 		env LSMOD="$f/none" "$S/distro-deb.sh" --config-only i386
 	expect_fail "distro-deb: an unknown variant" "DEB_VARIANT=patched: expected fixed .* or stock" \
 		env DEB_VARIANT=patched "$S/distro-deb.sh" --config-only i386
+	# distro-guest.sh: what it cannot boot is refused before debootstrap
+	# writes anything.
+	expect_fail "distro-guest: an unknown record" \
+		"unknown distribution record 'no-such-flavour' \(known: .*armhf" \
+		"$S/distro-guest.sh" no-such-flavour lsmod
+	expect_fail "distro-guest: a foreign record whose machine has no virtio disk" \
+		"armel-rpi: armel programs run here only in a QEMU guest, and the record's machine \(raspi0\) has no virtio disk to hold the root \(DISK_DEVICE is empty\); give the record a QEMU machine with one" \
+		"$S/distro-guest.sh" armel-rpi lsmod
+	sed 's/^QEMU=.*/QEMU=qemu-system-nosuch/' "$TOP/configs/distro/armhf.conf" >"$top/configs/distro/noqemu.conf"
+	expect_fail "distro-guest: a missing QEMU" \
+		"noqemu: qemu-system-nosuch not found \(scripts/deps.sh --distro installs it\)" \
+		"$top/scripts/distro-guest.sh" noqemu lsmod
+	sed 's/^USER_CC=.*/USER_CC=no-such-linux-gnueabihf-gcc/' "$TOP/configs/distro/armhf.conf" >"$top/configs/distro/nouser.conf"
+	expect_fail "distro-guest: a foreign record without the compiler of the guest's /init" \
+		"nouser: no-such-linux-gnueabihf-gcc not found, which builds the guest's static /init \(scripts/deps.sh --distro installs it\)" \
+		"$top/scripts/distro-guest.sh" nouser lsmod
+	sed 's/^DISK_DEVICE=.*/DISK_DEVICE=virtio-blk-isa/' "$TOP/configs/distro/armhf.conf" >"$top/configs/distro/nodisk.conf"
+	expect_fail "distro-guest: a foreign record with a disk of no known virtio transport" \
+		"nodisk: DISK_DEVICE=virtio-blk-isa: no virtio transport known for it" \
+		"$top/scripts/distro-guest.sh" nodisk lsmod
 	rm -rf "$OUT/results/tooling-distrofix"
 }
 

@@ -49,7 +49,9 @@
 # without (its checks then SKIP naming the option): put in when the
 # package has them, otherwise only named here.
 # A distribution record (distro-<arch>) sets MODULES, MODULES_OPTIONAL and
-# MODULE_PARAMS.
+# MODULE_PARAMS; MODULES_ONLY="<name>..." loads those modules instead and
+# no others (scripts/distro-guest.sh: the disk and ext4 drivers that reach
+# a Debian root on a disk, with SELFTEST=0 and EXTRA_TESTS=root-run.c).
 #
 # AFFECTED=1 packs the guest of scripts/affected-qemu.sh instead of the
 # selftest run: the static selftest as /tests/swap_exclusive, BUSYBOX
@@ -63,6 +65,7 @@
 
 [ $# -eq 2 ] || die "usage: $PROG <arch> <output.cpio>"
 load_arch "$1"
+[ -z "${MODULES_ONLY:-}" ] || { MODULES=$MODULES_ONLY MODULES_OPTIONAL= MODULE_PARAMS=; }
 cpio=$2
 # KSFT_SRC: the kselftest directory the selftest is built against (run-qemu.sh
 # names the variant's, ksft_of in lib.sh); 6.1's upstream tree by default.

@@ -96,5 +96,15 @@ echo
 echo "Stage timings of this check (seconds):"
 tail -n +"$first" "$OUT/timings.log" |
 	awk -F'\t' '{ printf "  %6ss  %s%s\n", $3, $2, ($4 == 0 ? "" : "  (FAILED)") }'
+# What went wrong, last, where a CI log's tail shows it: each boot that
+# did not come out as expected, its problems and the end of its console
+# (CI keeps only this output, not out/).
+if [ -n "$failed" ]; then
+	for dir in "$OUT/results/$RUN_ID" "$OUT/results/$RUN_ID"-*; do
+		[ -d "$dir" ] || continue
+		why=$(python3 "$TOP/scripts/results.py" problems "$dir" --console 12) ||
+			printf '\nNot as expected in %s:\n%s\n' "${dir#"$OUT"/}" "$why"
+	done
+fi
 [ -z "$failed" ] || die "FAILED:$failed (results: out/results/$RUN_ID)"
 info "PASS: every check passed (results: out/results/$RUN_ID/summary.md)"

@@ -6,6 +6,10 @@
       kernel splats, the DEBUG_VM_PGTABLE boot check. Print a verdict and
       exit 0 only if the outcome equals --expect.
 
+  results.py problems <results-dir>
+      Every run that did not come out as expected: its problems, the
+      diagnostics of the checks they name, the end of its console.
+
   results.py summary <results-dir> [--timings file --since epoch]
       Collect every */result.json below the directory into summary.json
       and summary.md (architecture x variant x test). Exit 0 only if every
@@ -44,7 +48,7 @@ import sys
 
 from cowswap.compare import compare
 from cowswap.judge import KSFT_RUNNERS, judge
-from cowswap.summary import summary
+from cowswap.summary import problems, summary
 
 
 def main():
@@ -79,11 +83,17 @@ def main():
     s.add_argument("dir")
     s.add_argument("--timings")
     s.add_argument("--since", default="")
+    b = sub.add_parser("problems", help="the runs that did not come out as expected, and why")
+    b.add_argument("dir")
+    b.add_argument("--tests", type=int, default=4, help="checks to show per run")
+    b.add_argument("--diag", type=int, default=6, help="diagnostic lines per check")
+    b.add_argument("--console", type=int, default=15, help="console lines per run (0: none)")
     c = sub.add_parser("compare", help="two runs of the same rows: same verdicts, same checks")
     c.add_argument("a", help="a run directory (out/results/<RUN_ID>)")
     c.add_argument("b")
     a = p.parse_args()
-    sys.exit({"judge": judge, "summary": summary, "compare": compare}[a.cmd](a))
+    sys.exit({"judge": judge, "summary": summary, "problems": problems,
+              "compare": compare}[a.cmd](a))
 
 
 if __name__ == "__main__":

@@ -60,6 +60,40 @@ def commit_lines(commits):
     return md
 
 
+def problems(args):
+    """results.py problems: each run of a directory that did not come out as
+    expected, with its problems, the diagnostics of the checks they name and
+    the end of its console. check.sh prints this last, so the evidence is in
+    the tail of a CI log even when the runner keeps nothing else."""
+    bad = 0
+    for path in sorted(glob.glob(os.path.join(args.dir, "*", "result.json"))):
+        with open(path) as f:
+            r = json.load(f)
+        if r["ok"]:
+            continue
+        bad += 1
+        print(f"{run_label(r)}: {r['outcome'].upper()}, expected {r['expected'].upper()}")
+        for p in r["problems"]:
+            print(f"  problem: {p}")
+        named = [t for t in r["tests"] if t["name"] in " ".join(r["problems"])]
+        for t in named[:args.tests]:
+            print(f"  {t['name']}: {t['result']} {t.get('reason') or ''}".rstrip())
+            for d in t.get("diag", [])[-args.diag:]:
+                print(f"    # {d}")
+        log = os.path.join(os.path.dirname(path), "console.log")
+        if not os.path.exists(log):
+            log = r.get("log") or log
+        if args.console and os.path.exists(log):
+            with open(log, errors="replace") as f:
+                tail = f.read().splitlines()[-args.console:]
+            print(f"  last {len(tail)} console lines ({log}):")
+            for line in tail:
+                print(f"    | {line}")
+    if not bad:
+        print(f"every run under {args.dir} came out as expected")
+    return 1 if bad else 0
+
+
 def summary(args):
     runs = []
     commits = {}

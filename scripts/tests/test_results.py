@@ -51,6 +51,32 @@ class Summary(CopiedRun):
         self.assertEqual(rc, 0)
 
 
+class Problems(CopiedRun):
+
+    def problems(self):
+        out = io.StringIO()
+        with redirect_stdout(out):
+            rc = summary.problems(SimpleNamespace(dir=self.run, tests=4, diag=6, console=3))
+        return rc, out.getvalue()
+
+    def test_the_unexpected_run_with_its_console(self):
+        rc, text = self.problems()
+        self.assertEqual(rc, 1)
+        lines = text.splitlines()
+        self.assertEqual(lines[0], "arm64/baseline@none: ERROR, expected REPRODUCED")
+        self.assertIn("  problem: bad swap entry: _swap_info_get: Bad swap file entry 3ffffffffffff",
+                      lines)
+        self.assertIn("  last 3 console lines", text)
+        # only the run that went wrong
+        self.assertNotIn("x86_64", text)
+
+    def test_nothing_to_say(self):
+        shutil.rmtree(os.path.join(self.run, "arm64-baseline-none"))
+        rc, text = self.problems()
+        self.assertEqual(rc, 0)
+        self.assertIn("came out as expected", text)
+
+
 class Compare(CopiedRun):
     def compare(self):
         out = io.StringIO()

@@ -8,13 +8,13 @@ import os
 import re
 import sys
 
-from cowswap.judge import REPRODUCER, run_label
+from cowswap.judge import OVERLAP_RX, REPRODUCER, run_label
 from cowswap.resume import result_commit
 
 
-# The race checks end with "<N> iterations, <M> overlapped (...)": how
-# many iterations really had both sides in the kernel at the same time.
-OVERLAP_RX = re.compile(r"^(\d+) iterations, (\d+) overlapped")
+# The race checks end with "<N> iterations, <M> overlapped (...)"
+# (OVERLAP_RX): how many iterations really had both sides in the kernel
+# at the same time.
 RACE_CHECKS = ("race_", "fork_race_")
 
 

@@ -224,6 +224,33 @@ class ExpectationAndVerdict(unittest.TestCase):
                       "pre-fix kernel must pass (scripts/tests/data/judge/expect-baseline)",
                       problems)
 
+    def race_passed(self, overlapped):
+        """The baseline fixture with race_write_write/fault passing after
+        `overlapped` overlapping iterations."""
+        return data("x86_64-baseline.log").replace(
+            "# race_write_write/fault: the page was copied (new PFN) instead of reused\n"
+            "not ok 12 race_write_write/fault",
+            f"# 40 iterations, {overlapped} overlapped (both threads faulted on the swap "
+            "entry, accesses at the same time); copied 0 (0 of them overlapped)\n"
+            "ok 12 race_write_write/fault")
+
+    def test_raced_check_must_fail_once_it_raced(self):
+        outcome, ok, problems = self.judged(self.race_passed(8))
+        self.assertEqual((outcome, ok), ("error", False))
+        self.assertEqual(problems, ["baseline: race_write_write/fault passed, which the pre-fix "
+                                    "kernel must fail (scripts/tests/data/judge/expect-baseline)"])
+
+    def test_raced_check_not_judged_without_enough_overlaps(self):
+        self.assertEqual(self.judged(self.race_passed(7)), ("reproduced", True, []))
+        con = judge.parse_console(self.race_passed(0).replace(
+            "ok 12 race_write_write/fault",
+            "ok 12 # SKIP race_write_write/fault: the two faults never overlapped in 40 iterations"))
+        t = [t for t in con.tests if t["name"] == "race_write_write/fault"][0]
+        self.assertEqual(t["result"], "SKIP")
+        skips, problems = judge.apply_skip_rules(mine(con), rules())
+        self.assertEqual(problems, [])
+        self.assertIn("race_write_write/fault", [s["name"] for s in skips if s["allowed"]])
+
     def test_mutant_caught_only_by_its_checks(self):
         text = data("x86_64-patched.log").replace("ok 9 ksm_write/fault",
                                                   "not ok 9 ksm_write/fault")

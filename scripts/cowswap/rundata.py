@@ -50,10 +50,10 @@ KINDS = ("matrix", "mutants", "bench", "stress", "distro", "distro-fix", "nightl
 COMMANDS = {"matrix": "make matrix", "mutants": "make mutant", "bench": "make bench",
             "stress": "make stress", "distro": "make distro-check", "nightly": "make nightly",
             "defconfig": "make lts-defconfig", "vmtests": "make vmtests",
-            "control": "scripts/matrix.sh <record>/v6.12@none ..."}
+            "control": "scripts/matrix.sh <record>/v6.12@none ...",
+            "distro-fix": "make distro-fix"}
 # Kinds whose snapshot is not one run's data: what makes it.
-OWN_MAKERS = {"distro-fix": "scripts/distro_fix_report.py (its distro-fix.json)",
-              "deb": "python3 -m cowswap.deb snapshot"}
+OWN_MAKERS = {"deb": "python3 -m cowswap.deb snapshot"}
 # Snapshot names whose runs another command makes than their kind's.
 NAME_COMMANDS = {"lts-matrix": "make lts-matrix"}
 # The order of the matrix's columns: the variants as lib.sh lists them.
@@ -205,6 +205,16 @@ def vmtests_data(d):
     return {"names": v["names"], "kernels": kernels, "comparison": v["comparison"]}
 
 
+def distro_fix_data(d):
+    """distro-fix.sh's table of one run (distro_fix_report.py wrote it):
+    per record, Debian's kernel, its config rebuilt and rebuilt with the
+    series."""
+    path = os.path.join(d, "distro-fix.json")
+    if not os.path.exists(path):
+        return None
+    return {"records": read_json(path)["records"]}
+
+
 def load_run(d):
     """Everything one run directory holds (see the module's help)."""
     if not os.path.isdir(d):
@@ -218,18 +228,19 @@ def load_run(d):
            "stress": stress_data(read_json(stress)) if os.path.exists(stress) else None,
            "distro": distro_data(d),
            "nightly": nightly_data(d), "defconfig": defconfig_data(d),
-           "vmtests": vmtests_data(d)}
+           "vmtests": vmtests_data(d), "distro-fix": distro_fix_data(d)}
     if not any((guests, run["bench"], run["stress"], run["distro"], run["nightly"],
-                run["defconfig"], run["vmtests"])):
+                run["defconfig"], run["vmtests"], run["distro-fix"])):
         raise ValueError(f"{d}: no result.json, bench-<record>.json, stress.json, verdict.json, "
-                         "nightly.json, defconfig.json or vmtests.json")
+                         "nightly.json, defconfig.json, vmtests.json or distro-fix.json")
     return run
 
 
 def run_date(run):
     """The newest date any of the run's results records."""
     dates = [r.get("date", "") for r in run["results"].values()]
-    for p in bench_files(run["dir"]) + [os.path.join(run["dir"], "summary.json")]:
+    for p in bench_files(run["dir"]) + [os.path.join(run["dir"], f)
+                                         for f in ("summary.json", "distro-fix.json")]:
         if os.path.exists(p):
             dates.append(read_json(p).get("date", ""))
     if not any(dates):
@@ -241,8 +252,8 @@ def run_date(run):
 
 def default_kind(name, run):
     """The kind a snapshot name stands for, else what the run holds."""
-    for kind in ("faults", "mutants", "bench", "stress", "distro", "nightly", "defconfig",
-                 "vmtests", "control"):
+    for kind in ("faults", "mutants", "bench", "stress", "distro-fix", "distro", "nightly",
+                 "defconfig", "vmtests", "control"):
         if name.startswith(kind) or name.startswith("lts-" + kind):
             return kind
     if run["guests"]:
@@ -335,6 +346,8 @@ def snapshot(run, name, kind=None, command=None, commit=None, records=None):
         raise ValueError(f"kind '{kind}': expected one of {', '.join(KINDS)}")
     if kind in OWN_MAKERS:
         raise ValueError(f"a '{kind}' snapshot is not made here: {OWN_MAKERS[kind]} makes it")
+    if kind == "distro-fix" and not command and run["distro-fix"]:
+        command = "make distro-fix DISTROS=" + " ".join(run["distro-fix"]["records"])
     snap = {"schema": SCHEMA, "name": name, "kind": kind,
             "command": command or NAME_COMMANDS.get(name) or COMMANDS[kind], "run": run["run"], "date": run_date(run),
             "commit": commit or run_commit(run)}

@@ -185,11 +185,30 @@ class DebSnapshot(unittest.TestCase):
 class ReportSnapshot(unittest.TestCase):
     def test_kinds_made_elsewhere(self):
         run = rundata.load_run(os.path.join(HERE, "data", "results", "fixture-matrix"))
-        for kind, maker in (("deb", "python3 -m cowswap.deb snapshot"),
-                            ("distro-fix", "scripts/distro_fix_report.py")):
-            with self.assertRaisesRegex(ValueError, f"a '{kind}' snapshot is not made here: "
-                                        + maker):
-                rundata.snapshot(run, "x", kind)
+        with self.assertRaisesRegex(ValueError, "a 'deb' snapshot is not made here: "
+                                    "python3 -m cowswap.deb snapshot"):
+            rundata.snapshot(run, "x", "deb")
+
+    def test_distro_fix_from_its_run(self):
+        """A distro-fix run's distro-fix.json becomes the snapshot as it is,
+        in the shape of the committed ones; a run without one is refused."""
+        with open(os.path.join(DATA, "distro-fix-i386.json")) as f:
+            snap = json.load(f)
+        with tempfile.TemporaryDirectory() as tmp:
+            run_dir = os.path.join(tmp, "distrofix-x")
+            os.mkdir(run_dir)
+            with open(os.path.join(run_dir, "distro-fix.json"), "w") as f:
+                json.dump({"run": "distrofix-x", "command": "distro-fix.sh i386",
+                           "date": "2026-12-07T10:00:00Z", **snap["distro-fix"]}, f)
+            made = rundata.snapshot(rundata.load_run(run_dir), "distro-fix-i386", commit="abc")
+            self.assertEqual(made["kind"], "distro-fix")
+            self.assertEqual(made["command"], "make distro-fix DISTROS=i386")
+            self.assertEqual(made["date"], "2026-12-07T10:00:00Z")
+            self.assertEqual(made["distro-fix"], snap["distro-fix"])
+            self.assertEqual(rundata.check_snapshot(made, "x"), [])
+            os.remove(os.path.join(run_dir, "distro-fix.json"))
+            with self.assertRaisesRegex(ValueError, "no result.json.*or distro-fix.json"):
+                rundata.load_run(run_dir)
 
 
 class DistroFixTable(unittest.TestCase):

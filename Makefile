@@ -35,7 +35,7 @@ help:
 	@echo '                 architecture patched, built and booted'
 	@echo '  matrix         every architecture x {upstream,baseline,patched}'
 	@echo '  nightly        the full run: matrix with every disk set, mutant, stress,'
-	@echo '                 bench, distro-check, bisect (hours)'
+	@echo '                 bench, distro-check, bisect, sparse, distro-fix (hours)'
 	@echo ''
 	@echo '  deps           install the Debian packages (root)'
 	@echo '  source         import linux-source-6.1 (or KDIR=...) into out/src'

@@ -26,6 +26,7 @@ STAGES = {
     6: ("distro-check",),
     7: ("bisect", "bisect lts-6.1"),
     8: ("sparse",),
+    9: ("distro-fix",),
 }
 NUMBER_OF = {name: n for n, names in STAGES.items() for name in names}
 

@@ -161,14 +161,22 @@ def run_section(run, report_dir):
         guest_page(run, g, run["results"][g["guest"]], out_run)
     figs = plots.figures(run, out_run)
     for kind, title in (("bench", "Benchmark"), ("stress", "Stress"),
-                        ("distro", "Distribution kernels"), ("nightly", "Nightly stages"),
-                        ("vmtests", "6.1's vm selftests")):
+                        ("distro", "Distribution kernels"),
+                        ("distro-fix", "Debian's config rebuilt, with and without the series"),
+                        ("nightly", "Nightly stages"), ("vmtests", "6.1's vm selftests")):
         if not run[kind]:
             continue
         parts.append(f"<h3>{title}</h3>")
-        # the benchmark: one figure and one table per record
-        pieces = ([(f"{title}, {b['arch']}", tables.bench_record_table(b)) for b in run[kind]]
-                  if kind == "bench" else [(title, tables.kind_table(kind, run[kind]))])
+        # the benchmark: one figure and one table per record; distro-fix:
+        # one table per record (its Markdown has one after another, which
+        # md_table_html would run together)
+        if kind == "bench":
+            pieces = [(f"{title}, {b['arch']}", tables.bench_record_table(b)) for b in run[kind]]
+        elif kind == "distro-fix":
+            pieces = [(f"{title}, {rec}", tables.kind_table(kind, {"records": {rec: r}}))
+                      for rec, r in sorted(run[kind]["records"].items())]
+        else:
+            pieces = [(title, tables.kind_table(kind, run[kind]))]
         for (name, lines), fig in zip(pieces, figs.get(kind, []) + [None] * len(pieces)):
             if len(pieces) > 1:
                 parts.append(f"<h4>{e(name)}</h4>")

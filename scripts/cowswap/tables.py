@@ -258,6 +258,8 @@ def run_tables(run):
                               ("Benchmark", "bench", run["bench"]),
                               ("Stress", "stress", run["stress"]),
                               ("Distribution kernels", "distro", run["distro"]),
+                              ("Debian's config rebuilt, with and without the series",
+                               "distro-fix", run["distro-fix"]),
                               ("Nightly stages", "nightly", run["nightly"]),
                               ("6.1's vm selftests", "vmtests", run["vmtests"])):
         if data:

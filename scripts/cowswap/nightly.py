@@ -21,7 +21,7 @@ STAGES = {
     1: ("check-patches",),
     2: ("matrix",),
     3: ("mutant",),
-    4: ("stress", "stress x86_64 baseline"),
+    4: ("stress", "stress 6.1-LTS", "stress x86_64 baseline"),
     5: ("bench",),
     6: ("distro-check",),
     7: ("bisect", "bisect lts-6.1"),

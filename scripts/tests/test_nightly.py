@@ -3,10 +3,11 @@
 import io
 import json
 import os
+import re
 import tempfile
 import unittest
 
-from cowswap import nightly, rundata, tables
+from cowswap import TOP, nightly, rundata, tables
 
 FIRST = ("2026-12-07T01:00:00Z\tnightly: check-patches\t50\t0\n"
          "2026-12-07T01:10:00Z\tnightly: bench\t600\t1\n"
@@ -54,6 +55,20 @@ class NightlyRun(unittest.TestCase):
         self.assertEqual(data["not_run"], [])
         self.assertEqual(tables.nightly_table(data)[-1],
                          "Stages asked: 1 2 3 4 5 6 7 8 9; every stage has run.")
+
+    def test_every_stage_name_of_nightly_sh_numbered(self):
+        """Each 'nightly: <name>' stage of nightly.sh has the number of the
+        'want N' it runs under (the report runs under none)."""
+        want, got = None, {}
+        with open(os.path.join(TOP, "scripts", "nightly.sh")) as f:
+            for line in f:
+                m = re.search(r"\bwant ([0-9]+)\b", line)
+                if m:
+                    want = int(m.group(1))
+                for name in re.findall(r'"nightly: ([^"]+)"', line):
+                    if name != "report":
+                        got[name] = want
+        self.assertEqual(got, nightly.NUMBER_OF)
 
     def test_not_a_stage_line(self):
         with self.assertRaisesRegex(ValueError, "not a nightly stage line"):

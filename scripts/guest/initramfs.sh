@@ -277,6 +277,17 @@ if [ "${VMTESTS:-0}" = 1 ]; then
 				[ "$lp64" = 1 ] || why=${w#bits=64:}
 				[ "$why" != bits=64 ] || why="64-bit only (vm/Makefile builds it for 64-bit machines)" ;;
 			lib=*) has_lib "${w#lib=}" || why="needs a static lib${w#lib=}, which $USER_CC lacks (Debian packages it for the host only)" ;;
+			cpp=*)
+				# cpp=<macro>[,<macro>...]:<why>: the test's own #if, which
+				# makes the binary exit KSFT_SKIP without a word unless the
+				# record's compiler defines one of the macros
+				ms=${w#cpp=} ok=
+				IFS=, read -ra macros <<<"${ms%%:*}"
+				defs=$("$USER_CC" -dM -E - </dev/null)
+				for m in "${macros[@]}"; do
+					[[ $defs != *"#define $m "* ]] || ok=1
+				done
+				[ -n "$ok" ] || why=${ms#*:} ;;
 			env=*) why=${w#env=} ;;
 			path=* | uid=* | sysctl=* | thp=* | cpuflag=* | retry=* | -) ;;
 			*) die "vmtests.list: $vname: unknown need '$w'" ;;

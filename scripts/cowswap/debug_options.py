@@ -14,12 +14,12 @@ record's QEMU_ARGS). Without records: every configs/arch/*.conf of the
 6.1-LTS series. Only reads; nothing is configured or built.
 """
 import argparse
-import glob
 import os
 import re
 import sys
 
 from cowswap import TOP, out_dir
+from cowswap.lava import all_records, read_records
 
 COLUMNS = ("record", "CPUs", "slab", "KASAN", "lockdep", "DEBUG_VM", "DEBUG_PAGEALLOC",
            "KFENCE", "PAGE_TABLE_CHECK")
@@ -37,22 +37,9 @@ def read_config(path):
     return opts
 
 
-def record_var(record, var):
-    """A variable of configs/arch/<record>.conf as its line writes it (no expansion)."""
-    path = os.path.join(TOP, "configs", "arch", f"{record}.conf")
-    rx = re.compile(rf'^{var}=("?)(.*)\1$')
-    with open(path) as f:
-        for line in f:
-            m = rx.match(line.strip())
-            if m:
-                return m.group(2)
-    return ""
-
-
 def lts_records():
-    return sorted(os.path.basename(p)[:-len(".conf")]
-                  for p in glob.glob(os.path.join(TOP, "configs", "arch", "*.conf"))
-                  if record_var(os.path.basename(p)[:-len(".conf")], "SERIES") == "lts-6.1")
+    """Every record of the 6.1-LTS series, as lib.sh loads them."""
+    return [r["NAME"] for r in read_records(all_records()) if r["SERIES"] == "lts-6.1"]
 
 
 def row(record, opts, cpus):
@@ -97,19 +84,23 @@ def main(argv=None):
     ap.add_argument("--variant", default="fixed")
     ap.add_argument("records", nargs="*", metavar="RECORD[=CONFIG]")
     a = ap.parse_args(argv)
-    rows = []
-    for arg in a.records or lts_records():
-        record, _, path = arg.partition("=")
+    args = a.records or lts_records()
+    for arg in args:
+        record = arg.partition("=")[0]
         if not os.path.exists(os.path.join(TOP, "configs", "arch", f"{record}.conf")):
             print(f"debug_options: no record configs/arch/{record}.conf", file=sys.stderr)
             return 1
+    records = read_records([arg.partition("=")[0] for arg in args])
+    rows = []
+    for arg, rec in zip(args, records):
+        record, _, path = arg.partition("=")
         path = path or os.path.join(out_dir(), "build", f"{record}-{a.variant}-debug", ".config")
         if not os.path.isfile(path):
             print(f"debug_options: {path} missing: configure it first with "
                   f"CONFIGURE_ONLY=1 FRAGMENTS_EXTRA=debug scripts/build.sh {record} {a.variant}",
                   file=sys.stderr)
             return 1
-        m = SMP.search(record_var(record, "QEMU_ARGS"))
+        m = SMP.search(rec["QEMU_ARGS"])
         rows.append(row(record, read_config(path), int(m.group(1)) if m else 1))
     print("\n".join(table(rows)))
     return 0

@@ -5,16 +5,15 @@ checks' overlaps, the problems and the stage timings."""
 import glob
 import json
 import os
-import re
 import sys
 
-from cowswap.judge import OVERLAP_RX, REPRODUCER, run_label
+from cowswap.judge import REPRODUCER, overlap_counts, run_label
 from cowswap.resume import result_commit
 
 
 # The race checks end with "<N> iterations, <M> overlapped (...)"
-# (OVERLAP_RX): how many iterations really had both sides in the kernel
-# at the same time.
+# (judge.overlap_counts): how many iterations really had both sides in
+# the kernel at the same time.
 RACE_CHECKS = ("race_", "fork_race_")
 
 
@@ -34,13 +33,11 @@ def overlap_table(runs):
         cells = []
         for n in names:
             t = next((t for t in r["tests"] if t["name"] == n), None)
-            m = None
-            for d in (t or {}).get("diag", []):
-                m = OVERLAP_RX.match(d) or m
+            counts = overlap_counts(t)
             if t is None:
                 cells.append("–")
-            elif m:
-                cells.append(f"{m.group(2)} of {m.group(1)}")
+            elif counts:
+                cells.append(f"{counts[1]} of {counts[0]}")
             else:
                 cells.append(t["result"])
         md.append(f"| {run_label(r)} | " + " | ".join(cells) + " |")

@@ -137,8 +137,7 @@ echo "$key" >"$D/packages.tmp/done"
 # docs' table (python3 -m cowswap.deb snapshot).
 {
 	echo "seconds=$secs"
-	echo "source=$FIX_SOURCE"
-	echo "tree=${tree#$TOP/} $(git -C "$tree" rev-parse --short=12 HEAD)"
+	fix_source_lines "$tree"
 } >"$D/packages.tmp/build.txt"
 rm -rf "$D/packages"
 mv "$D/packages.tmp" "$D/packages"

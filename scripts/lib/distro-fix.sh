@@ -122,6 +122,13 @@ pick_source() {
 	info "$rec: source: $FIX_SOURCE"
 }
 
+# fix_source_lines <tree>: the "source=" and "tree=" lines of a build's
+# stamp: what pick_source imported, and the tree and commit built from.
+fix_source_lines() {
+	echo "source=$FIX_SOURCE"
+	echo "tree=${1#"$TOP"/} $(git -C "$1" rev-parse --short=12 HEAD)"
+}
+
 # fix_tree <variant>: the tree pick_source chose for stock or fixed.
 fix_tree() {
 	case $1 in

@@ -19,9 +19,10 @@ import re
 import sys
 import time
 
+from cowswap import console
+
 LINE = re.compile(r"COWSWAP-BENCH (\{.*\})")
 KERNEL = re.compile(r"# swap_bench on (\S+) ([^\s,]+)")
-STAMP = re.compile(r"^\[\s*\d+\.\d+\]\s?")
 TOLERANCE = 0.02
 
 DESCRIPTIONS = {
@@ -43,10 +44,7 @@ DESCRIPTIONS = {
 def parse_log(path):
     """Results and the kernel release from one console log."""
     results, kernel, bad = [], None, 0
-    with open(path, "rb") as f:
-        text = f.read().decode("utf-8", "replace").replace("\r", "")
-    for raw in text.split("\n"):
-        line = STAMP.sub("", raw)
+    for line in console.plain(console.read(path)):
         m = KERNEL.search(line)
         if m and not kernel:
             kernel = f"{m.group(1)} {m.group(2)}"

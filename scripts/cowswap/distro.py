@@ -30,8 +30,9 @@ import re
 import sys
 from types import SimpleNamespace
 
+from cowswap import console
+
 CHECK = "odirect_inflight/"
-STAMP = re.compile(r"^\[\s*\d+\.\d+\]\s?")
 TAP = re.compile(r"^(not ok|ok)\s+\d+\s+(?:-\s*)?(#\s*SKIP\s+)?(\S+?):?(?:\s+(.*))?$")
 LOST = re.compile(r"^# (" + re.escape(CHECK) + r"\S+): (\d+) of (\d+) iterations lost the O_DIRECT data")
 # The per-check summary the selftest prints before each odirect verdict.
@@ -40,9 +41,7 @@ PANIC = re.compile(r"Kernel panic|Oops|BUG:|Unable to handle kernel")
 
 
 def read_lines(path):
-    with open(path, "rb") as f:
-        text = f.read().decode("utf-8", "replace").replace("\r", "")
-    return [STAMP.sub("", ln) for ln in text.split("\n")]
+    return console.plain(console.read(path))
 
 
 def scan(lines):

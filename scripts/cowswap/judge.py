@@ -26,7 +26,8 @@ import re
 import shlex
 import time
 
-from cowswap import TOP, lib_sh
+from cowswap import TOP, console, lib_sh
+from cowswap.console import STAMP
 
 # The kselftest whose TAP names are "<check>/<setup>" (as /init names it
 # in COWSWAP-BEGIN): its list of names is known, its SKIPs are declared.
@@ -115,8 +116,6 @@ TAP = re.compile(r"^(not ok|ok)\s+(\d+)\s*(?:-\s*)?(.*?)\s*"
                  r"(?:#\s*(SKIP|TODO|XFAIL|XPASS|error)\b\s*(.*))?$", re.IGNORECASE)
 PLAN = re.compile(r"^1\.\.(\d+)")
 PGTABLE = re.compile(r"debug_vm_pgtable.*Validating architecture page table helpers")
-# printk timestamps, "[    1.234567] "
-STAMP = re.compile(r"^\[\s*\d+\.\d+\]\s?")
 EXPECT_KINDS = ("fail", "raced", "any", "pass")
 # "raced": a race check the pre-fix kernel fails only in iterations where
 # both sides really were in the kernel at once ("<N> iterations, <M>
@@ -308,14 +307,12 @@ def parse_console(text, runner="direct"):
     """Step 1: a Console from the log's text (CR removed)."""
     con = Console(runner)
     con.text = text
-    for raw in text.split("\n"):
+    for raw in console.lines(text):
         con.feed(raw)
     return con
 
 
-def read_log(path):
-    with open(path, "rb") as f:
-        return f.read().decode("utf-8", "replace").replace("\r", "")
+read_log = console.read
 
 
 def boot_problems(con, qemu_exit, timeout):

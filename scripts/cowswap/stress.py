@@ -26,10 +26,10 @@ import os
 import re
 import sys
 
+from cowswap import console
 from cowswap.judge import SPLATS as JUDGE_SPLATS  # the judge's own splat patterns
 from cowswap.judge import ExpectWindows
 
-STAMP = re.compile(r"^\[\s*\d+\.\d+\]\s?")
 # What the debug options of configs/debug.config print. The first match of
 # a line names it; "judged" tells whether results.py's SPLATS match it too.
 DEBUG_SPLATS = [
@@ -69,13 +69,10 @@ def judged(line):
 
 
 def scan(log):
-    with open(log, "rb") as f:
-        text = f.read().decode("utf-8", "replace").replace("\r", "")
     stress, splats, corrupt, tap, active = None, [], [], [], []
     last_header = -1000
     expect = ExpectWindows()
-    for n, raw in enumerate(text.split("\n")):
-        line = STAMP.sub("", raw)
+    for n, line in enumerate(console.plain(console.read(log))):
         if expect.feed(line):
             continue
         if line.startswith("COWSWAP-STRESS "):

@@ -30,8 +30,9 @@ import os
 import re
 import sys
 
-from cowswap import TOP
-from cowswap.judge import boot_problems, parse_console, read_log, STAMP
+from cowswap import TOP, console
+from cowswap.console import STAMP
+from cowswap.judge import boot_problems, parse_console, read_log
 
 LIST = os.path.join(TOP, "scripts", "guest", "vmtests.list")
 BINARY = "vmtests"
@@ -69,7 +70,7 @@ def parse_tests(text):
     """(tests, plan, exit) of the runner's part of a console log: tests is
     a list of {name, result, reason, output, seconds} in the order seen."""
     tests, out, plan, exit_code, inside = [], [], None, None, False
-    for raw in text.split("\n"):
+    for raw in console.lines(text):
         line = STAMP.sub("", raw.rstrip())
         if line == f"COWSWAP-BEGIN {BINARY}":
             inside = True

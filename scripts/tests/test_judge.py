@@ -63,6 +63,27 @@ class ParseConsole(unittest.TestCase):
         self.assertNotIn("lost", t)
         self.assertIn("not the reproduction", t["note"])
 
+    def test_kernel_message_inside_a_tap_line(self):
+        # As a 6.1 console showed it (distro-amd64-rt): the kernel's line
+        # lands between two writes of /init's line.
+        text = data("x86_64-patched.log")
+        line = next(ln for ln in text.splitlines() if ln.startswith("ok ") and "/" in ln)
+        cut = line[:16] + "[   52.266023] Adding 65532k swap on /dev/vdb.  Priority:-2\n" + \
+            "[   52.301000] BUG: Bad rss-counter state mm:00000000 type:MM_SWAPENTS val:1\n" + \
+            line[16:]
+        con = judge.parse_console(text.replace(line + "\n", cut + "\n", 1))
+        self.assertEqual([(t["name"], t["result"]) for t in mine(con)],
+                         [(t["name"], t["result"]) for t in mine(judge.parse_console(text))])
+        self.assertEqual(len(con.splats), 1)
+        self.assertIn("Bad rss-counter state", con.splats[0])
+
+    def test_kernel_message_right_before_the_newline(self):
+        text = data("x86_64-patched.log")
+        line = next(ln for ln in text.splitlines() if ln.startswith("ok ") and "/" in ln)
+        con = judge.parse_console(text.replace(line + "\n", line + "[    5.000001] random: crng init done\n\n", 1))
+        self.assertIn(line.split(" ", 2)[2], [t["name"] for t in mine(con)])
+        self.assertEqual(con.binaries[judge.SELFTEST]["seen"], len(LIST))
+
     def test_kselftest_runner_nesting(self):
         con = judge.parse_console(data("x86_64-patched-ksft.log"), "kselftest")
         st = con.binaries[judge.SELFTEST]

@@ -146,7 +146,7 @@ cpio=$res/initramfs.cpio
 
 append="$CMDLINE panic=-1 ${EXTRA_CMDLINE:-}"
 # shellcheck disable=SC2206
-cmd=("$QEMU" $QEMU_ARGS -m "${MEM:-1024}" -nographic -no-reboot
+cmd=("$QEMU" $QEMU_ARGS -m "$(guest_mem 1024)" -nographic -no-reboot
 	-kernel "$kimg" -initrd "$cpio" -append "$append" "${drives[@]}" ${QEMU_EXTRA:-})
 printf '%q ' "${cmd[@]}" >"$res/qemu.cmd"
 echo >>"$res/qemu.cmd"

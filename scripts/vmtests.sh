@@ -20,11 +20,14 @@
 # VMTESTS_TREE and VMTESTS_LIST (another list of tests; see initramfs.sh), COWSWAP_TIMEOUT (default 900 s per
 # boot), MEM (guest RAM, default 2048 MiB: khugepaged's
 # collapse_full_of_compound holds up to 512 PTE-mapped THPs, and in a
-# 1 GiB guest it ran out of free 2 MiB blocks), QEMU_EXTRA, QUIET as for
+# 1 GiB guest it ran out of free 2 MiB blocks; run-qemu.sh caps it at a
+# record's MEM_MAX), QEMU_EXTRA, QUIET as for
 # run-qemu.sh.
 . "$(dirname "$0")/lib/lib.sh"
 
 records=${*:-x86_64}
+# before any record is loaded (run-qemu.sh caps it at a record's MEM_MAX)
+mem=${MEM:-2048}
 need_cmd python3
 RUN_ID=${RUN_ID:-vmtests-$(date -u +%Y%m%d-%H%M%S)}
 dir=$OUT/results/$RUN_ID
@@ -57,7 +60,7 @@ for b in "${boots[@]}"; do
 	# run-qemu.sh's own verdict (EXPECT=pass: every test ok or SKIP) is
 	# not the suite's: a test that fails on both kernels is no
 	# regression. The comparison below decides.
-	RUN_ID=$RUN_ID EXPECT=pass SELFTEST=0 VMTESTS=1 DISKS=plain MEM=${MEM:-2048} \
+	RUN_ID=$RUN_ID EXPECT=pass SELFTEST=0 VMTESTS=1 DISKS=plain MEM=$mem \
 		RESULT_DIR=$dir/vmtests/$r-$v \
 		"$TOP/scripts/run-qemu.sh" "$r" "$v" || info "$r/$v: run-qemu.sh's verdict is not pass (see the table)"
 done

@@ -58,8 +58,8 @@ OUT = out_dir()
 PROG = os.path.basename(sys.argv[0])
 
 # The fields read from each record, through scripts/lib/lib.sh's load_arch so
-# that defaults and shell expansions (MEM=${MEM:-512}) mean what they mean
-# to run-qemu.sh. MEM defaults to run-qemu.sh's 1024 MiB.
+# that defaults and shell expansions mean what they mean to run-qemu.sh.
+# MEM is run-qemu.sh's: 1024 MiB unless set, at most the record's MEM_MAX.
 FIELDS = ["NAME", "BUILD", "KERNEL_IMAGE", "QEMU", "QEMU_ARGS", "CMDLINE",
           "MEM", "TIMEOUT", "SERIES", "VARIANTS"]
 READ_RECORDS = r"""
@@ -67,7 +67,7 @@ READ_RECORDS = r"""
 for a in "$@"; do
 	(
 		load_arch "$a"
-		MEM=${MEM:-1024}
+		MEM=$(guest_mem 1024 2>/dev/null)
 		VARIANTS=$(arch_variants "$a")
 		for f in $FIELDS; do printf '%s\0' "${!f}"; done
 	)

@@ -268,6 +268,9 @@ load_arch() {
 	# DEFCONFIGS: the kernel's own configurations of this architecture
 	# that scripts/defconfig-build.sh builds with the 6.1-LTS series.
 	DEFCONFIGS=
+	# MEM_MAX: the most guest RAM (MiB) this record boots with, where that
+	# is less than a suite asks for (vmtests.sh 2048): run-qemu.sh caps MEM.
+	MEM_MAX=
 	# shellcheck disable=SC1090
 	. "$f"
 	add_lacks "$f"
@@ -281,6 +284,18 @@ load_arch() {
 	*/build-only/*) [ -n "$NO_BOOT" ] || die "$f: a build-only record must say why in NO_BOOT" ;;
 	*) [ -z "$NO_BOOT" ] || die "$f: NO_BOOT is set; the record belongs in configs/arch/build-only/" ;;
 	esac
+}
+
+# guest_mem <default>: after load_arch, the guest RAM in MiB a boot of
+# this record gets: MEM, else <default>, capped at the record's MEM_MAX
+# (with a line that says so, on stderr).
+guest_mem() {
+	local mem=${MEM:-$1}
+	if [ -n "${MEM_MAX:-}" ] && [ "$mem" -gt "$MEM_MAX" ]; then
+		info "$NAME: $mem MiB asked, its machine boots with at most $MEM_MAX (MEM_MAX)"
+		mem=$MEM_MAX
+	fi
+	echo "$mem"
 }
 
 # ensure_kernel <POLICY_VAR> <image> <record> <variant>: make sure the

@@ -23,7 +23,8 @@
 # Output: $OUT/defconfig/<record>-<config>-{stock,fixed}/ (kept: an
 # interrupted run continues where make stopped), and
 # $OUT/results/$RUN_ID/defconfig.json plus defconfig.md, the table
-# (scripts/cowswap/defconfig.py).
+# (scripts/cowswap/defconfig.py) of every configuration done under that
+# RUN_ID so far: a configuration done again replaces its row.
 # Hours on two cores for all records: nightly tier.
 # Environment: RUN_ID, JOBS, NICE=15, DEFCONFIGS_ONLY=<entry> (one
 # configuration of the one record given), DEFCONFIG_VMLINUX=0 (the W=1
@@ -98,7 +99,10 @@ w1() {
 		sort -u >"$dir/w1.warnings"
 }
 
-: >"$res/rows.tsv"
+# The run's table grows: a configuration done again under the same
+# RUN_ID replaces its row, the others stay (the W=1 comparison of every
+# record first, then one vmlinux after another, across sittings).
+touch "$res/rows.tsv"
 failed=0
 total=0
 for rec in "$@"; do
@@ -149,6 +153,8 @@ for rec in "$@"; do
 		info "[$total] $rec $entry: vmlinux $build, W=1 warnings stock $nstock fixed $nfixed new $nnew: $verdict (${secs}s)"
 		[ -z "$new" ] || printf '    new: %s\n' "$new" >&2
 		printf '%s\n' "$new" | sed '/^$/d' >"$res/$rec-$slug.new"
+		awk -F'\t' -v r="$rec" -v e="$entry" '!($1 == r && $3 == e)' "$res/rows.tsv" >"$res/rows.tsv.new"
+		mv "$res/rows.tsv.new" "$res/rows.tsv"
 		printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$rec" "$KARCH" "$entry" "$build" \
 			"$nstock" "$nfixed" "$verdict" "$secs" >>"$res/rows.tsv"
 	done

@@ -57,7 +57,11 @@ TRACES = ("stack trace (arm64)", "kernel stack trace")
 # this checks the kernel that ran). KASAN stays off on ppc64 with the hash
 # MMU and says so; DEBUG_PAGEALLOC and PAGE_TABLE_CHECK print nothing.
 ACTIVE = [
-    (re.compile(r"KernelAddressSanitizer initialized|KASAN init done"), "KASAN"),
+    # arm64, x86 and s390 "KernelAddressSanitizer initialized", arm "kasan:
+    # Kernel address sanitizer initialized", powerpc "KASAN init done";
+    # 6.1's riscv prints nothing (its row then shows no KASAN)
+    (re.compile(r"KernelAddressSanitizer initialized|Kernel address sanitizer initialized"
+                r"|KASAN init done"), "KASAN"),
     (re.compile(r"Lock dependency validator"), "lockdep"),
     (re.compile(r"kfence: initialized"), "KFENCE"),
     (re.compile(r"page owner found early allocated"), "page_owner"),

@@ -283,13 +283,17 @@ static int fault_setup(struct fault_ctx *f)
 void worker_fault(struct wstat *me)
 {
 	struct fault_ctx f = { .me = me, .type = -1, .seed = opt.seed ^ (me->id * 31 + 17) };
-	double off;
+	double off, t0 = now();
 	size_t n;
 
 	if (fault_setup(&f)) {
 		skip_worker(me, "%s", f.why);
+		__atomic_store_n(&me->ready, 1, __ATOMIC_RELEASE);
 		return;
 	}
+	/* Said: a run whose worker never got to a fault must show why. */
+	msg("%s: swap area %s ready after %.1f s", me->name, f.dev.path, now() - t0);
+	__atomic_store_n(&me->ready, 1, __ATOMIC_RELEASE);
 	n = pages_of(FAULT_BYTES, 16);
 	f.pfn = calloc(n, sizeof(*f.pfn));
 	f.rg = calloc(n, sizeof(*f.rg));

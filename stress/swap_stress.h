@@ -97,6 +97,7 @@ struct wstat {
 	uint64_t reports;
 	int skipped;
 	char skip_why[128];
+	int ready;		/* set up (fault workers): the others may start */
 	int finished;		/* final verification done */
 	int status;		/* wait status, filled in by main */
 	int reaped;

@@ -22,8 +22,14 @@
 #   9. distro-fix: Debian's own config of every affected Debian 12
 #      flavour (NIGHTLY_DISTROFIX), rebuilt as shipped and with
 #      patches/lts-6.1, booted and judged (scripts/distro-fix.sh)
+#  10. lts-defconfig: the 6.1-LTS series on every architecture's own
+#      defconfigs, each vmlinux built and the touched files' W=1
+#      warnings stock vs fixed (scripts/defconfig-build.sh)
+#  11. vmtests: 6.1's own vm selftests on every bootable record's kernels,
+#      each variant against the record's base (scripts/vmtests.sh; after
+#      stage 2 the kernels exist, a missing one is left out and named)
 #
-# NIGHTLY_STAGES selects stages by number (default "1 2 3 4 5 6 7 8 9").
+# NIGHTLY_STAGES selects stages by number (default 1 to 11).
 # The whole tier does not fit one sitting on two cores: NIGHTLY_RUN=
 # nightly-<date> continues that run, so a run can be made of several
 # invocations; each stage keeps the commit it ran on, and a stage run
@@ -66,9 +72,9 @@ records=" $(DISTROS_ALL | tr '\n' ' ') "
 for r in $distrofix; do
 	case $records in *" $r "*) ;; *) die "NIGHTLY_DISTROFIX: '$r' is not a Debian record (configs/distro/<record>.conf)" ;; esac
 done
-stages=${NIGHTLY_STAGES:-1 2 3 4 5 6 7 8 9}
+stages=${NIGHTLY_STAGES:-1 2 3 4 5 6 7 8 9 10 11}
 for n in $stages; do
-	case $n in [1-9]) ;; *) die "NIGHTLY_STAGES: '$n' is not a stage number (1-9)" ;; esac
+	case $n in [1-9] | 1[01]) ;; *) die "NIGHTLY_STAGES: '$n' is not a stage number (1-11)" ;; esac
 done
 failed=
 mkdir -p "$OUT"
@@ -132,6 +138,14 @@ want 8 && { stage "nightly: sparse" "$TOP/scripts/sparse-check.sh" $archs || fai
 # shellcheck disable=SC2086
 want 9 && { RUN_ID=nightly-$day-distrofix stage "nightly: distro-fix" "$TOP/scripts/distro-fix.sh" \
 	$distrofix || failed="$failed distro-fix"; }
+# stage 10 takes the fixed tree as it is (make lts-defconfig refreshes it
+# first, as this does; a tree that already has the series is left alone)
+want 10 && { "$TOP/scripts/mktrees.sh" fixed >/dev/null &&
+	RUN_ID=nightly-$day-defconfig stage "nightly: lts-defconfig" \
+		"$TOP/scripts/defconfig-build.sh" || failed="$failed lts-defconfig"; }
+# shellcheck disable=SC2086
+want 11 && { RUN_ID=nightly-$day-vmtests stage "nightly: vmtests" "$TOP/scripts/vmtests.sh" \
+	$archs || failed="$failed vmtests"; }
 # This night's runs as pages and JUnit XML (out/report/).
 night=()
 for d in "$OUT/results/nightly-$day-"*; do [ -d "$d" ] && night+=(--run "$d"); done

@@ -681,8 +681,8 @@ expect_fail "unknown variant" "unknown variant 'vanilla'" "$S/build.sh" x86_64 v
 expect_fail "nightly continuing a run that is not there" "no .*nightly.json to continue" \
 	env NIGHTLY_RUN=nightly-19700101-0000 "$S/nightly.sh"
 # (checked after NIGHTLY_DISTROFIX: its default records pass to get here)
-expect_fail "nightly with a stage that does not exist" "'10' is not a stage number \\(1-9\\)" \
-	env NIGHTLY_STAGES="1 10" "$S/nightly.sh"
+expect_fail "nightly with a stage that does not exist" "'12' is not a stage number \\(1-11\\)" \
+	env NIGHTLY_STAGES="1 12" "$S/nightly.sh"
 expect_fail "nightly with a stage 9 record that does not exist" \
 	"NIGHTLY_DISTROFIX: 'i386-nosuch' is not a Debian record" \
 	env NIGHTLY_STAGES=9 NIGHTLY_DISTROFIX="i386 i386-nosuch" "$S/nightly.sh"

@@ -27,6 +27,8 @@ STAGES = {
     7: ("bisect", "bisect lts-6.1"),
     8: ("sparse",),
     9: ("distro-fix",),
+    10: ("lts-defconfig",),
+    11: ("vmtests",),
 }
 NUMBER_OF = {name: n for n, names in STAGES.items() for name in names}
 

@@ -32,29 +32,31 @@ class NightlyRun(unittest.TestCase):
                                    ("distro-check", "bbbbbbbbbbbb", "pass"),
                                    ("report", "aaaaaaaaaaaa", "pass")])
             self.assertEqual(data["stages_asked"], ["1", "5", "6"])
-            self.assertEqual(data["not_run"], [2, 3, 4, 7, 8, 9])
+            self.assertEqual(data["not_run"], [2, 3, 4, 7, 8, 9, 10, 11])
             lines = tables.kind_table("nightly", rundata.load_run(d)["nightly"])
             self.assertIn("| bench | 2026-12-07T05:00:00Z | bbbbbbbbbbbb | 580 | **pass** |",
                           lines)
-            self.assertIn("not run yet: 2 3 4 7 8 9.", lines[-1])
+            self.assertIn("not run yet: 2 3 4 7 8 9 10 11.", lines[-1])
 
-    def test_stage_9_distro_fix(self):
-        """Stage 9's line is numbered 9 and sorts after stage 8, before the
-        report; with it every stage has run."""
+    def test_stages_9_to_11(self):
+        """Stages 9 to 11 are numbered and sort after stage 8, in order,
+        before the report (10 after 9: numbers, not strings); with them
+        every stage has run."""
         lines = ["2026-12-08T01:00:00Z\tnightly: %s\t60\t0\n" % name
                  for names in nightly.STAGES.values() for name in names]
         lines.append("2026-12-08T09:00:00Z\tnightly: distro-fix\t18000\t1\n")
         lines.append("2026-12-08T09:00:01Z\tnightly: report\t2\t0\n")
         with tempfile.TemporaryDirectory() as tmp:
             d = os.path.join(tmp, "nightly-20261208-0100")
-            data = nightly.record(d, "cccccccccccc", "1 2 3 4 5 6 7 8 9",
+            data = nightly.record(d, "cccccccccccc", "1 2 3 4 5 6 7 8 9 10 11",
                                   io.StringIO("".join(lines)))
-        got = [(s["stage"], s["number"], s["verdict"]) for s in data["stages"]][-3:]
+        got = [(s["stage"], s["number"], s["verdict"]) for s in data["stages"]][-5:]
         self.assertEqual(got, [("sparse", 8, "pass"), ("distro-fix", 9, "fail"),
+                               ("lts-defconfig", 10, "pass"), ("vmtests", 11, "pass"),
                                ("report", None, "pass")])
         self.assertEqual(data["not_run"], [])
         self.assertEqual(tables.nightly_table(data)[-1],
-                         "Stages asked: 1 2 3 4 5 6 7 8 9; every stage has run.")
+                         "Stages asked: 1 2 3 4 5 6 7 8 9 10 11; every stage has run.")
 
     def test_every_stage_name_of_nightly_sh_numbered(self):
         """Each 'nightly: <name>' stage of nightly.sh has the number of the

@@ -19,7 +19,8 @@
 #   STRESS_FRAGMENTS  extra config fragments (default "debug"; "" boots
 #                     the plain kernels of build.sh)
 #   STRESS_CMDLINE    kernel parameters (default "page_owner=on")
-#   MEM               guest RAM in MiB (default 256: the pressure worker
+#   MEM               guest RAM in MiB (default the record's STRESS_MEM, else
+#                     256: the pressure worker
 #                     allocates more than the RAM)
 #   MUTATION          with the mutant variant: the deliberate bug to switch
 #                     on (patches/mutants), e.g. MUTATION=fork
@@ -127,7 +128,7 @@ stress_run() {
 	EXTRA_SOURCES="$stress_srcs" \
 	EXTRA_ARGS="-t $secs -g $grace ${STRESS_ARGS:-}" \
 	EXTRA_CMDLINE="${STRESS_CMDLINE-page_owner=on} ${EXTRA_CMDLINE:-}" \
-	MEM=${MEM:-256} COWSWAP_TIMEOUT=${COWSWAP_TIMEOUT:-$((secs + grace + 600))} \
+	MEM=${MEM:-${STRESS_MEM:-256}} COWSWAP_TIMEOUT=${COWSWAP_TIMEOUT:-$((secs + grace + 600))} \
 	EXPECT=$([ "$4" = pass ] && echo pass || echo fail) FRAGMENTS_EXTRA=$frags QUIET=${QUIET:-1} \
 		stage "stress $3" "$TOP/scripts/run-qemu.sh" "$1" "$2" || true
 }

@@ -271,6 +271,9 @@ load_arch() {
 	# MEM_MAX: the most guest RAM (MiB) this record boots with, where that
 	# is less than a suite asks for (vmtests.sh 2048): run-qemu.sh caps MEM.
 	MEM_MAX=
+	# STRESS_MEM: guest RAM (MiB) for stress.sh's debug kernels where its
+	# default 256 is too little for the kernel itself to boot.
+	STRESS_MEM=
 	# shellcheck disable=SC1090
 	. "$f"
 	add_lacks "$f"

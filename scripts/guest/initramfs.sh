@@ -345,7 +345,7 @@ for src in ${EXTRA_TESTS:-}; do
 	name=$(basename "$src" .c)
 	# shellcheck disable=SC2086
 	"$USER_CC" -static -O2 -Wall -pthread -I"$ksft" -I"$ksft/vm" -I"$st" -o "$work/tests/$name" "$src" \
-		${EXTRA_SOURCES:-} || die "cannot build extra test $src"
+		${EXTRA_SOURCES:-} -latomic || die "cannot build extra test $src"
 	echo "$name /tests/$name ${EXTRA_ARGS:-}" >>"$work/cowswap-tests"
 done
 

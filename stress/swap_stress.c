@@ -529,9 +529,10 @@ static void start_workers(void)
 	for (i = 0; i < opt.fault; i++)
 		start_worker(K_FAULT, i);
 	for (i = first; i < sh->nr; i++) {
-		while (!__atomic_load_n(&sh->w[i].ready, __ATOMIC_ACQUIRE) && now() < limit)
+		while (!sh->w[i].reaped && !__atomic_load_n(&sh->w[i].ready, __ATOMIC_ACQUIRE) &&
+		       now() < limit)
 			sleep_us(100000);
-		if (!__atomic_load_n(&sh->w[i].ready, __ATOMIC_ACQUIRE))
+		if (!sh->w[i].reaped && !__atomic_load_n(&sh->w[i].ready, __ATOMIC_ACQUIRE))
 			msg("%s: not set up after %d s; the other workers start anyway",
 			    sh->w[i].name, FAULT_SETUP_SECONDS);
 	}

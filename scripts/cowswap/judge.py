@@ -27,7 +27,6 @@ import shlex
 import time
 
 from cowswap import TOP, console, lib_sh
-from cowswap.console import STAMP
 
 # The kselftest whose TAP names are "<check>/<setup>" (as /init names it
 # in COWSWAP-BEGIN): its list of names is known, its SKIPs are declared.
@@ -215,8 +214,7 @@ class Console:
         self.current = None
         self.diag = []
 
-    def feed(self, raw):
-        line = STAMP.sub("", raw)
+    def feed(self, line):
         for rx, what in [] if self.expect.feed(line) else SPLATS:
             if rx.search(line):
                 if not self.expect.allows(what):
@@ -307,12 +305,11 @@ def parse_console(text, runner="direct"):
     """Step 1: a Console from the log's text (CR removed)."""
     con = Console(runner)
     con.text = text
-    for raw in console.lines(text):
-        con.feed(raw)
+    for line in console.plain(text):
+        con.feed(line)
     return con
 
 
-read_log = console.read
 
 
 def boot_problems(con, qemu_exit, timeout):
@@ -601,7 +598,7 @@ def verdict_lines(result, expect, must_fail=""):
 def judge(args):
     """results.py judge: the steps above over one log; exit status 0 only
     when the run gave what it had to."""
-    con = parse_console(read_log(args.log), args.runner)
+    con = parse_console(console.read(args.log), args.runner)
     problems = boot_problems(con, args.qemu_exit, args.timeout)
     problems += binary_problems(con)
     rules, bad = load_rules(args.arch, args.variant, args.may_skip, args.expect_table)

@@ -31,8 +31,7 @@ import re
 import sys
 
 from cowswap import TOP, console
-from cowswap.console import STAMP
-from cowswap.judge import boot_problems, parse_console, read_log
+from cowswap.judge import boot_problems, parse_console
 
 LIST = os.path.join(TOP, "scripts", "guest", "vmtests.list")
 BINARY = "vmtests"
@@ -70,8 +69,8 @@ def parse_tests(text):
     """(tests, plan, exit) of the runner's part of a console log: tests is
     a list of {name, result, reason, output, seconds} in the order seen."""
     tests, out, plan, exit_code, inside = [], [], None, None, False
-    for raw in console.lines(text):
-        line = STAMP.sub("", raw.rstrip())
+    for line in console.plain(text):
+        line = line.rstrip()
         if line == f"COWSWAP-BEGIN {BINARY}":
             inside = True
             continue
@@ -248,7 +247,7 @@ def judge_dir(d, names):
             rc = int(f.read().split()[0])
     except (OSError, ValueError, IndexError):
         rc = -1
-    return judge_log(read_log(os.path.join(d, "console.log")), record, variant, names, rc, timeout)
+    return judge_log(console.read(os.path.join(d, "console.log")), record, variant, names, rc, timeout)
 
 
 def report(run_dir, names=None):

@@ -33,17 +33,36 @@ def lines(text):
     cut by a kernel message: its head waits for the next line that is
     not a kernel message (the rest of what /init wrote, empty when the
     message came right before the newline). Kernel messages keep their
-    timestamps and are returned before the mended line."""
-    out, head = [], None
+    timestamps and are returned before the mended line.
+
+    Two kinds of text before a timestamp are not a cut line of /init.
+    Whatever precedes the kernel's first message was printed before the
+    kernel's console existed (x86's setup code ends with "Probing EDD
+    (edd=off to disable)... o" and no newline): it stays a line of its
+    own. And the kernel's own unstamped text, cut by a message and never
+    finished (pseries' "Linux ppc64le" banner, "#1 SMP Mon Dec  "), is
+    never joined with a COWSWAP- marker line, which /init always starts
+    on a line of its own; else both would be glued to the front of
+    /init's first line, "COWSWAP-INIT start"."""
+    out, head, kernel = [], None, False
     for ln in text.split("\n"):
         if STAMP.match(ln):
+            kernel = True
             out.append(ln)
             continue
         if head is not None:
-            ln, head = head + ln, None
+            if ln.startswith("COWSWAP-"):
+                out.append(head)
+            else:
+                ln = head + ln
+            head = None
         m = MID_STAMP.search(ln)
         if m:
-            head = ln[:m.start()]
+            if kernel:
+                head = ln[:m.start()]
+            else:
+                out.append(ln[:m.start()])
+            kernel = True
             out.append(ln[m.start():])
             continue
         out.append(ln)

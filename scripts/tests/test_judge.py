@@ -10,7 +10,7 @@ import sys
 import tempfile
 import unittest
 
-from cowswap import judge
+from cowswap import console, judge
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DATA = os.path.join(HERE, "data", "judge")
@@ -83,6 +83,33 @@ class ParseConsole(unittest.TestCase):
         con = judge.parse_console(text.replace(line + "\n", line + "[    5.000001] random: crng init done\n\n", 1))
         self.assertIn(line.split(" ", 2)[2], [t["name"] for t in mine(con)])
         self.assertEqual(con.binaries[judge.SELFTEST]["seen"], len(LIST))
+
+    def test_text_before_the_first_message(self):
+        # As Debian's i386 kernel showed it (smoke affected): x86's setup
+        # code ends without a newline, the kernel's first message follows
+        # on the same line. That text is no cut /init line, and must not
+        # be glued to /init's first line.
+        text = "Booting from ROM...\nProbing EDD (edd=off to disable)... o\x1bc\x1b[?7l\x1b[2J" + \
+            data("x86_64-patched.log")
+        con = judge.parse_console(text)
+        self.assertTrue(con.started and con.done)
+        self.assertEqual(len(mine(con)), len(LIST))
+        # nor to the first unstamped line of any other kind (systemd's)
+        booted = "Probing EDD (edd=off to disable)... o[    0.000000] Linux version 6.1.0\n" + \
+            "Welcome to Debian GNU/Linux 12 (bookworm)!"
+        self.assertEqual(console.plain(booted)[-2:],
+                         ["Linux version 6.1.0", "Welcome to Debian GNU/Linux 12 (bookworm)!"])
+
+    def test_cut_line_never_swallows_a_marker(self):
+        # As ppc64le's 6.1 showed it (CI of 833e212): the kernel's own
+        # unstamped banner, cut by a message and never finished; /init's
+        # first line after it still starts its own line.
+        text = data("x86_64-patched.log").replace(
+            "[    0.502211] Run /init", "Linux ppc64le\n#1 SMP Mon Dec  [    0.305931] EEH: pSeries "
+            "platform initialized\n[    0.502211] Run /init", 1)
+        con = judge.parse_console(text)
+        self.assertTrue(con.started)
+        self.assertEqual(len(mine(con)), len(LIST))
 
     def test_kselftest_runner_nesting(self):
         con = judge.parse_console(data("x86_64-patched-ksft.log"), "kselftest")

@@ -210,7 +210,7 @@ snapshot:
 	@[ -n '$(RUN)' ] && [ -n '$(NAME)' ] || { echo 'usage: make snapshot RUN=<run> NAME=<block name>' >&2; exit 1; }
 	$(PYTHON) $(S)/report.py snapshot --run '$(RUN)' --name '$(NAME)' \
 		$(if $(COMMAND),--command '$(COMMAND)') $(if $(COMMIT),--commit '$(COMMIT)') \
-		$(if $(RECORDS),--records '$(RECORDS)')
+		$(if $(RECORDS),--records '$(RECORDS)') $(if $(ADD),--add)
 
 docs:
 	$(PYTHON) $(S)/report.py docs

@@ -12,12 +12,13 @@
         results.md   the same tables in Markdown
         junit.xml    one testcase per check of every guest (cowswap.junit)
   report.py snapshot --run DIR --name NAME [--kind K] [--command CMD] [--commit C]
-                     [--out DIR]
+                     [--add] [--out DIR]
       Keep the data of one run that a docs page shows: docs/results/NAME.json
       (cowswap.rundata's snapshot; kind from NAME: faults*, mutants*, bench*,
       stress*, distro*, else matrix). --run is a directory or a run name under
       $COWSWAP_OUT/results; a faults snapshot takes several (--run again, or
-      several names in one --run).
+      several names in one --run). --add adds the run's rows to the
+      existing snapshot NAME (a table that grows across sittings).
   report.py docs [--check] [PAGE...]
       Fill the generated blocks of README.md and docs/*.md from their
       snapshots (cowswap.docs); --check only lists the stale pages, exit 1.
@@ -252,10 +253,16 @@ def cmd_snapshot(a):
     try:
         snap = rundata.snapshot_runs([rundata.load_run(d) for d in dirs], a.name, a.kind,
                                      a.command, a.commit, (a.records or "").split())
+        if a.add:
+            have = os.path.join(a.out or docs.results_dir(), f"{a.name}.json")
+            if not os.path.exists(have):
+                raise ValueError(f"--add: {os.path.relpath(have, TOP)} does not exist; "
+                                 "make it without --add first")
+            snap = rundata.add_to_snapshot(rundata.read_json(have), snap)
     except (OSError, ValueError) as err:
         raise SystemExit(f"report: snapshot: {err}")
     path = docs.write_snapshot(snap, a.name, a.out)
-    print(f"report: {os.path.relpath(path, TOP)}: {snap['kind']} of run {snap['run']} "
+    print(f"report: {os.path.relpath(path, TOP)}: {snap['kind']} of run(s) {snap['run']} "
           f"({snap['date']}); 'make docs' puts it into the pages")
     return 0
 
@@ -293,6 +300,10 @@ def main():
     s.add_argument("--commit", help="the commit the run was made at (default: the run's commit file, else HEAD now)")
     s.add_argument("--records", help="only these records (space-separated), e.g. one "
                    "Debian release of a distro-check run of all")
+    s.add_argument("--add", action="store_true",
+                   help="add the run's rows to the existing snapshot NAME (a row of the run "
+                   "replaces the row of the same record and variant), keeping both runs' "
+                   "provenance")
     s.add_argument("--out", help="directory (default docs/results)")
     d = sub.add_parser("docs", help="fill the generated blocks of README.md and docs/*.md")
     d.add_argument("--check", action="store_true")

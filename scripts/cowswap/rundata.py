@@ -371,6 +371,54 @@ def snapshot(run, name, kind=None, command=None, commit=None, records=None):
     return snap
 
 
+# What identifies a row of each kind that add_to_snapshot() can grow:
+# a row of the new run replaces the old row with the same key.
+ROW_KEYS = {"matrix": ("guest",), "mutants": ("guest",), "control": ("guest",),
+            "stress": ("arch", "variant", "fragments"), "defconfig": ("record", "defconfig"),
+            "distro": ("record",)}
+
+
+def add_to_snapshot(old, new):
+    """The snapshot `old` (a committed one) with the rows of `new` (the
+    same kind, made from a later run) added: a row of `new` replaces the
+    row of `old` with the same key (ROW_KEYS; vmtests: record and
+    variant, the comparison made again), the others stay. Runs, dates and
+    commits of both are kept, so a table can grow across sittings whose
+    out/ is gone."""
+    kind = new["kind"]
+    if old.get("kind") != kind:
+        raise ValueError(f"cannot add a '{kind}' run to a '{old.get('kind')}' snapshot")
+
+    def merged(rows_old, rows_new, key):
+        ids = {key(r) for r in rows_new}
+        return [r for r in rows_old if key(r) not in ids] + rows_new
+
+    snap = dict(new)
+    if kind == "vmtests":
+        from cowswap import vmtests   # vmtests -> judge -> ... -> rundata
+        kernels = merged(old["vmtests"]["kernels"], new["vmtests"]["kernels"],
+                         lambda k: (k["record"], k["variant"]))
+        names = list(old["vmtests"]["names"])
+        names += [n for n in new["vmtests"]["names"] if n not in names]
+        snap["vmtests"] = {"names": names, "kernels": kernels,
+                           "comparison": vmtests.compare(kernels)}
+    elif kind in ROW_KEYS:
+        field = "guests" if kind in GUEST_KINDS else kind
+        fields = ROW_KEYS[kind]
+        snap[field] = merged(old[field], new[field], lambda r: tuple(str(r.get(f)) for f in fields))
+    else:
+        raise ValueError(f"a '{kind}' snapshot cannot be added to; make it again from one run")
+    for k, sep in (("run", " + "), ("commit", ", ")):
+        parts = [p for v in (old[k], new[k]) for p in v.split(sep)]
+        snap[k] = sep.join(dict.fromkeys(parts))
+    snap["date"] = max(old["date"], new["date"])
+    if new["command"] not in old["command"]:
+        snap["command"] = f"{old['command']}; then {new['command']}"
+    else:
+        snap["command"] = old["command"]
+    return snap
+
+
 def check_snapshot(snap, where):
     """Problems with a snapshot file's shape (a hand edit, an old schema)."""
     if not isinstance(snap, dict) or snap.get("schema") != SCHEMA:

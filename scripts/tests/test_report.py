@@ -224,6 +224,34 @@ class Snapshot(unittest.TestCase):
             kept = {g["record"] for g in json.load(f)["guests"]}
         self.assertEqual(kept, {snap["guests"][0]["record"]})
 
+    def test_add_grows_a_table_across_runs(self):
+        # A first sitting snapshots one record; a later run of another
+        # record (its out/ gone in between) is added, not a replacement.
+        rec = [g["record"] for g in self.made("fixture-matrix", "lts-matrix")["guests"]]
+        first, second = rec[0], next(r for r in rec if r != rec[0])
+        self.assertEqual(report("snapshot", "--run", os.path.join(RESULTS, "fixture-matrix"),
+                                "--name", "lts-matrix", "--records", first,
+                                "--out", self.tmp.name).returncode, 0)
+        p = report("snapshot", "--run", os.path.join(RESULTS, "fixture-matrix"), "--name",
+                   "lts-matrix", "--records", second, "--add", "--command", "second sitting",
+                   "--out", self.tmp.name)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        with open(os.path.join(self.tmp.name, "lts-matrix.json")) as f:
+            snap = json.load(f)
+        self.assertEqual(rundata.check_snapshot(snap, "x"), [])
+        self.assertEqual({g["record"] for g in snap["guests"]}, {first, second})
+        self.assertEqual(len(snap["guests"]), rec.count(first) + rec.count(second))
+        self.assertEqual(snap["command"], "make lts-matrix; then second sitting")
+        # the same run added again replaces its rows, it does not repeat them
+        report("snapshot", "--run", os.path.join(RESULTS, "fixture-matrix"), "--name",
+               "lts-matrix", "--records", second, "--add", "--out", self.tmp.name)
+        with open(os.path.join(self.tmp.name, "lts-matrix.json")) as f:
+            self.assertEqual(len(json.load(f)["guests"]), len(snap["guests"]))
+        p = report("snapshot", "--run", os.path.join(RESULTS, "fixture-matrix"), "--name",
+                   "nosuch", "--add", "--out", self.tmp.name)
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("nosuch.json does not exist; make it without --add first", p.stderr)
+
     def test_bad_snapshot_file(self):
         self.assertEqual(rundata.check_snapshot({"schema": rundata.SCHEMA, "kind": "bench",
                                                  "name": "b", "command": "c", "run": "r",

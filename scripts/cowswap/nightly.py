@@ -60,7 +60,7 @@ def merge(old, new_stages, asked, run, commit):
         s.setdefault("number", NUMBER_OF.get(s["stage"]))
         stages[s["stage"]] = s
     for s in new_stages:
-        stages[s["stage"]] = s
+        stages[s["stage"]] = dict(s, number=NUMBER_OF.get(s["stage"]))
     order = sorted(stages.values(), key=lambda s: (s.get("number") or 99, s["finished"]))
     asked_all = sorted(set(old.get("stages_asked", [])) | set(asked), key=int)
     done = {s.get("number") for s in order}

@@ -382,7 +382,8 @@ def add_to_snapshot(old, new):
     """The snapshot `old` (a committed one) with the rows of `new` (the
     same kind, made from a later run) added: a row of `new` replaces the
     row of `old` with the same key (ROW_KEYS; vmtests: record and
-    variant, the comparison made again), the others stay. Runs, dates and
+    variant, the comparison made again; nightly: the stage, as a
+    continued nightly run merges them), the others stay. Runs, dates and
     commits of both are kept, so a table can grow across sittings whose
     out/ is gone."""
     kind = new["kind"]
@@ -402,6 +403,12 @@ def add_to_snapshot(old, new):
         names += [n for n in new["vmtests"]["names"] if n not in names]
         snap["vmtests"] = {"names": names, "kernels": kernels,
                            "comparison": vmtests.compare(kernels)}
+    elif kind == "nightly":
+        from cowswap import nightly
+        snap["nightly"] = nightly.merge(old["nightly"], new["nightly"]["stages"],
+                                        new["nightly"].get("stages_asked", []),
+                                        new["nightly"].get("run", new["run"]),
+                                        new["nightly"].get("commit", new["commit"]))
     elif kind in ROW_KEYS:
         field = "guests" if kind in GUEST_KINDS else kind
         fields = ROW_KEYS[kind]
@@ -412,6 +419,8 @@ def add_to_snapshot(old, new):
         parts = [p for v in (old[k], new[k]) for p in v.split(sep)]
         snap[k] = sep.join(dict.fromkeys(parts))
     snap["date"] = max(old["date"], new["date"])
+    if kind == "nightly":
+        snap["nightly"]["run"] = snap["run"]
     if new["command"] not in old["command"]:
         snap["command"] = f"{old['command']}; then {new['command']}"
     else:

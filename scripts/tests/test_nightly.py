@@ -38,6 +38,25 @@ class NightlyRun(unittest.TestCase):
                           lines)
             self.assertIn("not run yet: 2 3 4 7 8 9 10 11.", lines[-1])
 
+    def test_sittings_on_two_machines(self):
+        """Two nightly runs in two out/ directories (a new machine in
+        between): the second run's snapshot added to the first's gives
+        one stage table, as NIGHTLY_RUN= would have in one out/."""
+        with tempfile.TemporaryDirectory() as tmp:
+            snaps = []
+            for run, commit, asked, lines in (("nightly-20261207-0100", "a" * 12, "1 5", FIRST),
+                                              ("nightly-20261208-0500", "b" * 12, "5 6", SECOND)):
+                d = os.path.join(tmp, run)
+                nightly.record(d, commit, asked, io.StringIO(lines))
+                snaps.append(rundata.snapshot(rundata.load_run(d), "nightly"))
+            data = rundata.add_to_snapshot(*snaps)
+        self.assertEqual(data["run"], "nightly-20261207-0100 + nightly-20261208-0500")
+        self.assertEqual(data["nightly"]["run"], data["run"])
+        self.assertEqual([(s["stage"], s["commit"]) for s in data["nightly"]["stages"]],
+                         [("check-patches", "a" * 12), ("bench", "b" * 12),
+                          ("distro-check", "b" * 12), ("report", "a" * 12)])
+        self.assertEqual(data["nightly"]["not_run"], [2, 3, 4, 7, 8, 9, 10, 11])
+
     def test_stages_9_to_11(self):
         """Stages 9 to 11 are numbered and sort after stage 8, in order,
         before the report (10 after 9: numbers, not strings); with them

@@ -244,8 +244,11 @@ def provenance(snap, path):
         each = ", ".join(f"`{r['run']}` ({r['date'][:10]}, commit {short_commit(r['commit'])})"
                          for r in runs)
         return f"From `{path}`: runs {each} of `{snap['command']}`."
+    # a run continued on several commits, or a snapshot grown by --add,
+    # lists them all
+    commits = [short_commit(c.strip()) for c in snap["commit"].split(",")]
     return (f"From `{path}`: run `{snap['run']}` of `{snap['command']}`, "
-            f"{snap['date'][:10]}, commit {short_commit(snap['commit'])}.")
+            f"{snap['date'][:10]}, commit{'s' if len(commits) > 1 else ''} {', '.join(commits)}.")
 
 
 def run_tables(run):

@@ -79,7 +79,7 @@ if [ -n "$foreign" ]; then
 	[ -z "$NO_EXIT" ] ||
 		die "$rec: $DEBIAN_ARCH programs run here only in a QEMU guest, and the record's guest cannot end QEMU ($NO_EXIT); give the record a QEMU machine that can power off"
 	# the disk's virtio transport, a module of Debian's kernel or built in
-	case $DISK_DEVICE in
+	case ${DISK_DEVICE%%,*} in	# the device, without options (sparc64's bus=pciB)
 	*-pci) transport=virtio_pci ;;
 	*-ccw) transport=virtio_ccw ;;
 	*-device) transport=virtio_mmio ;;

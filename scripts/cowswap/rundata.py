@@ -371,10 +371,10 @@ def snapshot(run, name, kind=None, command=None, commit=None, records=None):
     return snap
 
 
-# What identifies a row of each kind that add_to_snapshot() can grow:
-# a row of the new run replaces the old row with the same key.
-ROW_KEYS = {"matrix": ("guest",), "mutants": ("guest",), "control": ("guest",),
-            "stress": ("arch", "variant", "fragments"), "defconfig": ("record", "defconfig"),
+# What identifies a row of each kind that add_to_snapshot() can grow
+# (the guest kinds' rows by their guest): a row of the new run replaces
+# the old row with the same key.
+ROW_KEYS = {"stress": ("arch", "variant", "fragments"), "defconfig": ("record", "defconfig"),
             "distro": ("record",)}
 
 
@@ -395,6 +395,12 @@ def add_to_snapshot(old, new):
         return [r for r in rows_old if key(r) not in ids] + rows_new
 
     snap = dict(new)
+    for k, sep in (("run", " + "), ("commit", ", ")):
+        parts = [p for v in (old[k], new[k]) for p in v.split(sep)]
+        snap[k] = sep.join(dict.fromkeys(parts))
+    snap["date"] = max(old["date"], new["date"])
+    snap["command"] = (old["command"] if new["command"] in old["command"]
+                       else f"{old['command']}; then {new['command']}")
     if kind == "vmtests":
         from cowswap import vmtests   # vmtests -> judge -> ... -> rundata
         kernels = merged(old["vmtests"]["kernels"], new["vmtests"]["kernels"],
@@ -406,25 +412,14 @@ def add_to_snapshot(old, new):
     elif kind == "nightly":
         from cowswap import nightly
         snap["nightly"] = nightly.merge(old["nightly"], new["nightly"]["stages"],
-                                        new["nightly"].get("stages_asked", []),
-                                        new["nightly"].get("run", new["run"]),
+                                        new["nightly"].get("stages_asked", []), snap["run"],
                                         new["nightly"].get("commit", new["commit"]))
-    elif kind in ROW_KEYS:
+    elif kind in GUEST_KINDS or kind in ROW_KEYS:
         field = "guests" if kind in GUEST_KINDS else kind
-        fields = ROW_KEYS[kind]
+        fields = ROW_KEYS.get(kind, ("guest",))
         snap[field] = merged(old[field], new[field], lambda r: tuple(str(r.get(f)) for f in fields))
     else:
         raise ValueError(f"a '{kind}' snapshot cannot be added to; make it again from one run")
-    for k, sep in (("run", " + "), ("commit", ", ")):
-        parts = [p for v in (old[k], new[k]) for p in v.split(sep)]
-        snap[k] = sep.join(dict.fromkeys(parts))
-    snap["date"] = max(old["date"], new["date"])
-    if kind == "nightly":
-        snap["nightly"]["run"] = snap["run"]
-    if new["command"] not in old["command"]:
-        snap["command"] = f"{old['command']}; then {new['command']}"
-    else:
-        snap["command"] = old["command"]
     return snap
 
 

@@ -44,11 +44,15 @@ def pages(top=TOP):
     return [p for p in found if os.path.exists(p)]
 
 
+def snapshot_path(name, outdir=None):
+    """docs/results/NAME.json (or NAME.json in outdir)."""
+    return os.path.join(outdir or results_dir(), f"{name}.json")
+
+
 def write_snapshot(snap, name, outdir=None):
     """Write a snapshot as docs/results/NAME.json (or into outdir); its path."""
-    outdir = outdir or results_dir()
-    os.makedirs(outdir, exist_ok=True)
-    path = os.path.join(outdir, f"{name}.json")
+    path = snapshot_path(name, outdir)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path, "w") as f:
         json.dump(snap, f, indent=1, sort_keys=True)
         f.write("\n")

@@ -254,7 +254,7 @@ def cmd_snapshot(a):
         snap = rundata.snapshot_runs([rundata.load_run(d) for d in dirs], a.name, a.kind,
                                      a.command, a.commit, (a.records or "").split())
         if a.add:
-            have = os.path.join(a.out or docs.results_dir(), f"{a.name}.json")
+            have = docs.snapshot_path(a.name, a.out)
             if not os.path.exists(have):
                 raise ValueError(f"--add: {os.path.relpath(have, TOP)} does not exist; "
                                  "make it without --add first")
